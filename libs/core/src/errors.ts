@@ -15,7 +15,8 @@ export type DomainErrorKind =
   | 'locked'
   | 'policy'
   | 'unavailable'
-  | 'range_not_satisfiable';
+  | 'range_not_satisfiable'
+  | 'not_implemented';
 
 export class DomainError extends Error {
   constructor(
@@ -82,5 +83,11 @@ export class ForbiddenError extends DomainError {
 export class UnavailableError extends DomainError {
   constructor(code: string, message: string) {
     super('unavailable', code, message);
+  }
+}
+
+export class NotImplementedError extends DomainError {
+  constructor(code: string, message: string) {
+    super('not_implemented', code, message);
   }
 }

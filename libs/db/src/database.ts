@@ -60,6 +60,8 @@ export class Database implements Queryable {
     } else {
       mkdirSync(options.dataDir, { recursive: true });
       lockFile = acquireLock(join(options.dataDir, 'db.lock'));
+      const held = lockFile;
+      process.once('exit', () => rmSync(held, { force: true }));
       ds = new DataSource({
         type: 'postgres',
         driver: new PGliteDriver({ dataDir: join(options.dataDir, 'db') }).driver,

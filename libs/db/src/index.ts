@@ -1,2 +1,3 @@
 export * from './database.js';
 export * from './db.module.js';
+export * from './rate-limiter.js';

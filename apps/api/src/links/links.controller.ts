@@ -1,0 +1,100 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { AppConfigService } from '@mft/config';
+import { InvalidInputError, NotImplementedError } from '@mft/core';
+import { userActor, type User } from '@mft/identity';
+import { LinkService, SendUploadService, type CreatedLink, type LinkView } from '@mft/links';
+import { accessContext } from '@mft/web';
+import { Roles } from '../auth/access.decorators.js';
+import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto } from './links.dto.js';
+import { receiveMultipart } from './multipart-upload.js';
+
+const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.iso.datetime({ offset: true }).optional(),
+});
+
+@ApiTags('links')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, type: ErrorDto, description: 'Missing or invalid API token' })
+@UseGuards(BearerAuthGuard)
+@Controller('api/v1/links')
+export class LinksController {
+  constructor(
+    private readonly uploads: SendUploadService,
+    private readonly links: LinkService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  @Post()
+  @Roles('admin', 'manager', 'employee', 'external')
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: CreateSendLinkFormDto })
+  @ApiCreatedResponse({ type: CreatedLinkDto })
+  @ApiResponse({ status: 413, type: ErrorDto, description: 'A file or the total is over the size limit' })
+  @ApiResponse({ status: 422, type: ErrorDto, description: 'Refused by a rule; the code names it' })
+  async create(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response, @CurrentUser() user: User): Promise<CreatedLink> {
+    if (!req.is('multipart/form-data')) {
+      if (req.is('application/json') && (req.body as { kind?: unknown } | undefined)?.kind === 'share') {
+        throw new NotImplementedError('share_links_unavailable', 'Share links (references to files in a storage connection) are not available on this gateway yet.');
+      }
+      throw new InvalidInputError('multipart_required', 'Upload the files of a send link as multipart/form-data, with one part per file.');
+    }
+    const upload = this.uploads.begin(user, accessContext(req, userActor(user)));
+    try {
+      const fields = await receiveMultipart(req, upload, this.config.links.maxFilesPerLink);
+      const created = await upload.commit(fields);
+      res.setHeader('Location', `/api/v1/links/${created.id}`);
+      return created;
+    } catch (err) {
+      await upload.abort(err);
+      if (!req.complete) {
+        // The rest of the body is not read: close the connection once the answer is sent.
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroySoon?.());
+      }
+      throw err;
+    }
+  }
+
+  @Get()
+  @Roles('admin', 'manager', 'employee', 'external')
+  @ApiOkResponse({ type: [LinkDto] })
+  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: User): Promise<LinkView[]> {
+    return this.links.list(user, q.limit, q.before ? new Date(q.before) : null);
+  }
+
+  @Get(':id')
+  @Roles('admin', 'manager', 'employee', 'external')
+  @ApiOkResponse({ type: LinkDto })
+  @ApiResponse({ status: 404, type: ErrorDto })
+  get(@Param('id', { schema: uuid }) id: string, @CurrentUser() user: User): Promise<LinkView> {
+    return this.links.get(id, user);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('admin', 'manager', 'employee', 'external')
+  @ApiResponse({ status: 204, description: 'Revoked: every grant ends at once; a send link is then purged' })
+  async revoke(@Req() req: AuthenticatedRequest, @Param('id', { schema: uuid }) id: string, @CurrentUser() user: User): Promise<void> {
+    await this.links.revoke(id, user, accessContext(req, userActor(user)));
+  }
+
+  @Delete(':id/grants/:grantId')
+  @HttpCode(204)
+  @Roles('admin', 'manager', 'employee', 'external')
+  @ApiResponse({ status: 204, description: 'One recipient grant revoked' })
+  async revokeGrant(
+    @Req() req: AuthenticatedRequest,
+    @Param('id', { schema: uuid }) id: string,
+    @Param('grantId', { schema: uuid }) grantId: string,
+    @CurrentUser() user: User,
+  ): Promise<void> {
+    await this.links.revokeGrant(id, grantId, user, accessContext(req, userActor(user)));
+  }
+}

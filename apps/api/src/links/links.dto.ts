@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** The multipart form of POST /api/v1/links (documentation; the body is streamed, not buffered). */
+export class CreateSendLinkFormDto {
+  @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, description: 'One or more file parts (any field name).' })
+  file!: unknown[];
+  @ApiPropertyOptional({ enum: ['send'], default: 'send' })
+  kind?: string;
+  @ApiPropertyOptional({ description: 'Comma-separated recipient emails; one grant (own URL) each. None: one anonymous grant.' })
+  recipients?: string;
+  @ApiPropertyOptional({ type: 'boolean', description: 'Allow exactly one completed download per grant.' })
+  oneTime?: boolean;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
+  maxDownloads?: number;
+  @ApiPropertyOptional({ format: 'date-time', description: 'ISO 8601 with time zone. Default: 7 days from now.' })
+  expiresAt?: string;
+  @ApiPropertyOptional({ description: 'Link password (hashed with argon2id).' })
+  password?: string;
+  @ApiPropertyOptional({ type: 'boolean' })
+  requireEmailVerification?: boolean;
+  @ApiPropertyOptional({ description: 'A message shown to recipients.' })
+  message?: string;
+}
+
+export class GrantUrlDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) recipient!: string | null;
+  @ApiProperty({ description: 'The recipient page; shown once.' }) url!: string;
+}
+
+export class CreatedLinkDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['send', 'share'] }) kind!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: [GrantUrlDto] }) grants!: GrantUrlDto[];
+}
+
+export class LinkFileDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty() contentType!: string;
+}
+
+export class GrantTrackingDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) recipient!: string | null;
+  @ApiProperty({ enum: ['sent', 'opened', 'downloading', 'downloaded', 'consumed', 'revoked', 'expired'] }) status!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) openedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) downloadedAt!: string | null;
+  @ApiProperty() downloads!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
+}
+
+export class LinkDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['send', 'share'] }) kind!: string;
+  @ApiProperty() owner!: string;
+  @ApiProperty({ enum: ['active', 'revoked', 'expired', 'consumed'] }) status!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty() oneTime!: boolean;
+  @ApiProperty({ type: Number, nullable: true }) maxDownloads!: number | null;
+  @ApiProperty() passwordProtected!: boolean;
+  @ApiProperty() requireEmailVerification!: boolean;
+  @ApiProperty({ type: String, nullable: true }) message!: string | null;
+  @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) endedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) endedReason!: string | null;
+  @ApiProperty({ type: String, nullable: true }) purgedAt!: string | null;
+  @ApiProperty({ type: [LinkFileDto] }) files!: LinkFileDto[];
+  @ApiProperty({ type: [GrantTrackingDto] }) grants!: GrantTrackingDto[];
+}
+
+export class ErrorDto {
+  @ApiProperty({ example: 'policy_expiry_too_long' }) code!: string;
+  @ApiProperty() message!: string;
+}

@@ -1,0 +1,95 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { InvalidInputError, TooLargeError } from '@mft/core';
+import type { SendUpload } from '@mft/links';
+
+const FIELD_LIMIT = 64 * 1024;
+
+/**
+ * Streams a multipart/form-data body into a SendUpload: each file part goes straight to storage as
+ * it arrives; the text fields are returned once the body has ended. Throws on the first problem.
+ */
+export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: number): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fieldSize: FIELD_LIMIT, fields: 50, files: maxFiles, parts: maxFiles + 50, headerPairs: 50 },
+      });
+    } catch {
+      reject(new InvalidInputError('invalid_multipart', 'The body is not valid multipart/form-data (is the boundary missing?).'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let failure: unknown = null;
+    let chain: Promise<void> = Promise.resolve();
+    let ended = false;
+
+    const fail = (err: unknown): void => {
+      failure ??= err;
+    };
+
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) {
+        fail(new InvalidInputError('field_too_long', `The field ${JSON.stringify(name)} is longer than ${FIELD_LIMIT} bytes.`));
+      } else if (Object.hasOwn(fields, name)) {
+        fail(new InvalidInputError('duplicate_field', `The field ${JSON.stringify(name)} appears more than once.`));
+      } else {
+        fields[name] = value;
+      }
+    });
+    bb.on('file', (_name, stream, info) => {
+      chain = chain
+        .then(async () => {
+          if (failure) {
+            stream.resume();
+            return;
+          }
+          if (upload.fileCount === 0) {
+            upload.precheck(fields);
+          }
+          await upload.addFile({ filename: info.filename ?? '', contentType: info.mimeType, stream });
+        })
+        .catch((err: unknown) => {
+          fail(err);
+          stream.resume();
+        });
+    });
+    bb.on('filesLimit', () => fail(new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`)));
+    bb.on('fieldsLimit', () => fail(new InvalidInputError('too_many_fields', 'The form has too many fields.')));
+    bb.on('partsLimit', () => fail(new InvalidInputError('too_many_parts', 'The form has too many parts.')));
+    bb.on('error', (err: unknown) => {
+      fail(new InvalidInputError('invalid_multipart', `The multipart body could not be read: ${err instanceof Error ? err.message : String(err)}.`));
+      settle();
+    });
+    bb.on('close', () => {
+      ended = true;
+      settle();
+    });
+    req.on('close', () => {
+      if (!ended && !req.complete) {
+        fail(new InvalidInputError('upload_aborted', 'The upload was interrupted before it finished.'));
+        settle();
+      }
+    });
+
+    let settled = false;
+    function settle(): void {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      void chain.then(() => {
+        if (failure) {
+          reject(failure instanceof TooLargeError || failure instanceof Error ? failure : new Error(String(failure)));
+        } else {
+          resolve(fields);
+        }
+      });
+    }
+
+    req.pipe(bb);
+  });
+}

@@ -1,0 +1,57 @@
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_TITLE, toErrorResponse } from '@mft/web';
+import { Views } from './views.js';
+
+/** Whether the client asked for JSON rather than a page. */
+export function wantsJson(req: Request): boolean {
+  const accept = req.get('accept') ?? '';
+  return /application\/(json|[\w.+-]+\+json)/i.test(accept) && !/text\/html/i.test(accept);
+}
+
+const ADVICE: Record<number, string> = {
+  401: 'Enter the password the sender gave you on the link page.',
+  404: 'Check that you opened the whole link from your message. If it still fails, ask the sender to send it again.',
+  409: 'If you started this download yourself in another browser or device, finish it there. Otherwise ask the sender for a new link.',
+  410: 'Ask the sender to send you a new link if you still need the files.',
+  429: 'Wait a few minutes before trying again.',
+  503: 'Try again in a moment.',
+};
+
+/** The portal's one error mapper: a human page for browsers, JSON for scripts, the same status for both. */
+@Catch()
+export class PortalErrorFilter implements ExceptionFilter {
+  readonly #logger = new Logger('PortalError');
+  constructor(private readonly views: Views) {}
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body, headers } = toErrorResponse(err, this.#logger);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const [k, v] of Object.entries(headers)) {
+      res.setHeader(k, v);
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status);
+    if (req.method === 'HEAD') {
+      res.end();
+    } else if (wantsJson(req)) {
+      res.json(body);
+    } else {
+      res.type('html').send(
+        this.views.render('error', {
+          title: STATUS_TITLE[status] ?? 'Something went wrong',
+          message: body.message,
+          advice: ADVICE[status],
+          status,
+          code: body.code,
+          correlationId: body.correlationId,
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,261 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Body, Controller, Get, Head, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { ZipArchive } from 'archiver';
+import { create as contentDisposition } from 'content-disposition';
+import type { Request, Response } from 'express';
+import { AppConfigService } from '@mft/config';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '@mft/core';
+import { RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
+import { StorageService } from '@mft/storage';
+import { accessContext } from '@mft/web';
+import { parseRange } from './byte-range.js';
+import { PortalErrorFilter, wantsJson } from './portal-error.filter.js';
+import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
+import { formatBytes, formatDate, Views } from './views.js';
+
+const HEARTBEAT_MS = 30_000;
+
+/** Email link scanners and browsers announce speculative loads; those never count as a view. */
+function isPrefetch(req: Request): boolean {
+  const purpose = `${req.get('sec-purpose') ?? ''} ${req.get('purpose') ?? ''} ${req.get('x-purpose') ?? ''} ${req.get('x-moz') ?? ''}`.toLowerCase();
+  return /prefetch|prerender|preview/.test(purpose);
+}
+
+const etagOf = (file: LinkFile): string => `"sha256-${file.sha256}"`;
+
+/** Zip entry names: no directories, no traversal, unique. */
+function zipNames(files: readonly LinkFile[]): string[] {
+  const seen = new Map<string, number>();
+  return files.map((f) => {
+    let name = f.name.replace(/[/\\]/g, '_').replace(/^\.+/, '_') || 'file';
+    const n = seen.get(name.toLowerCase()) ?? 0;
+    seen.set(name.toLowerCase(), n + 1);
+    if (n > 0) {
+      const dot = name.lastIndexOf('.');
+      name = dot > 0 ? `${name.slice(0, dot)} (${n + 1})${name.slice(dot)}` : `${name} (${n + 1})`;
+    }
+    return name;
+  });
+}
+
+/** The recipient side of a grant: its page, its unlock form and its downloads. */
+@ApiExcludeController()
+@UseFilters(PortalErrorFilter)
+@Controller('l/:token')
+export class RecipientController {
+  constructor(
+    private readonly access: RecipientAccessService,
+    private readonly storage: StorageService,
+    private readonly views: Views,
+    private readonly config: AppConfigService,
+  ) {}
+
+  private request(req: Request, res: Response, token: string): RecipientRequest {
+    const session = recipientSession(req, res, this.config.publicUrl.startsWith('https:'));
+    const header = req.get('x-link-password');
+    return { token, session, ctx: accessContext(req, 'recipient'), password: header ?? null };
+  }
+
+  @Get()
+  async landing(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    const prefetch = req.method === 'HEAD' || isPrefetch(req);
+    const view = await this.access.landing(r, { prefetch });
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('Vary', 'Accept, Cookie');
+    if (wantsJson(req)) {
+      res.json({
+        expiresAt: view.expiresAt,
+        locked: view.locked,
+        oneTime: view.link.oneTime,
+        remainingDownloads: view.remainingDownloads,
+        files: view.files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256 })),
+      });
+      return;
+    }
+    const total = view.files.reduce((n, f) => n + f.size, 0);
+    const limit = view.remainingDownloads;
+    res.type('html').send(
+      this.views.render('landing', {
+        title: 'Files shared with you',
+        base: `/l/${token}`,
+        sender: view.link.ownerName,
+        recipient: view.grant.recipient,
+        message: view.link.message,
+        expiresAt: view.expiresAt,
+        expiresAtText: view.expiresAt ? formatDate(view.expiresAt) : null,
+        oneTime: view.link.oneTime,
+        remainingText: !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null,
+        locked: view.locked.length > 0,
+        error: req.query.error === 'password' ? 'That password is not correct. Try again.' : null,
+        csrf: csrfToken(this.config.secretKey, r.session),
+        files: view.files.map((f) => ({ ...f, sizeText: formatBytes(f.size) })),
+        single: view.files.length === 1,
+        totalText: formatBytes(total),
+      }),
+    );
+  }
+
+  @Post('unlock')
+  async unlock(@Param('token') token: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const isForm = req.is('application/x-www-form-urlencoded') !== false && req.is('application/x-www-form-urlencoded') !== null;
+    if (isForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
+      throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and enter the password again.');
+    }
+    if (typeof fields.password !== 'string' || fields.password.length === 0) {
+      throw new InvalidInputError('password_missing', 'Enter the password of this link.');
+    }
+    try {
+      await this.access.unlock(r, fields.password);
+    } catch (err) {
+      if (!wantsJson(req) && isForm && (err as { code?: string }).code === 'link_password_incorrect') {
+        res.redirect(303, `/l/${token}?error=password`);
+        return;
+      }
+      throw err;
+    }
+    if (wantsJson(req)) {
+      res.status(204).end();
+    } else {
+      res.redirect(303, `/l/${token}`);
+    }
+  }
+
+  @Head('files/:fileId')
+  async headFile(@Param('token') token: string, @Param('fileId') fileId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    const access = await this.access.authorize(r);
+    const file = this.fileOf(access, fileId);
+    this.fileHeaders(res, file);
+    res.setHeader('Content-Length', String(file.size));
+    res.status(200).end();
+  }
+
+  @Get('files/:fileId')
+  async download(@Param('token') token: string, @Param('fileId') fileId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    if (isPrefetch(req)) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(503).setHeader('Retry-After', '0');
+      res.end();
+      return;
+    }
+    const access = await this.access.authorize(r);
+    const file = this.fileOf(access, fileId);
+    const ifRange = req.get('if-range');
+    const range = ifRange && ifRange !== etagOf(file) ? { kind: 'full' as const } : parseRange(req.get('range'), file.size);
+    this.fileHeaders(res, file);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${file.size}`);
+      res.status(416).json({ code: 'range_not_satisfiable', message: `The file has ${file.size} bytes; the requested range is outside it.` });
+      return;
+    }
+    const start = range.kind === 'partial' ? range.start : 0;
+    const end = range.kind === 'partial' ? range.end : file.size - 1;
+    const ticket = await this.access.beginDownload(r, access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
+    const length = Math.max(0, end - start + 1);
+    const driver = this.storage.driver(access.link.storageConnection);
+    let source: Readable;
+    try {
+      source = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
+    } catch (err) {
+      await this.access.recordDelivery(r, ticket, [{ fileId: file.id, start, end: start, complete: false }]);
+      throw err;
+    }
+    if (range.kind === 'partial') {
+      res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
+    } else {
+      res.status(200);
+    }
+    res.setHeader('Content-Length', String(length));
+    const delivered = await this.stream(source, res, ticket);
+    await this.access.recordDelivery(r, ticket, [
+      { fileId: file.id, start, end: start + (delivered.complete ? length : Math.min(length, delivered.bytes)), complete: delivered.complete },
+    ]);
+  }
+
+  @Get('archive')
+  async archive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    if (isPrefetch(req)) {
+      res.status(503).setHeader('Retry-After', '0');
+      res.end();
+      return;
+    }
+    const access = await this.access.authorize(r);
+    const ticket = await this.access.beginDownload(r, access, { fileId: null, range: null });
+    const driver = this.storage.driver(access.link.storageConnection);
+    const zip = new ZipArchive({ store: true, forceZip64: access.files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
+    const names = zipNames(access.files);
+    res.status(200);
+    res.setHeader('Content-Type', 'application/zip');
+    res.setHeader('Content-Disposition', contentDisposition(`files-${access.link.id.slice(0, 8)}.zip`));
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const feeding = (async () => {
+      for (const [i, f] of access.files.entries()) {
+        const stream = f.size === 0 ? Readable.from([]) : await driver.openRead(f.storageKey);
+        await new Promise<void>((resolve, reject) => {
+          zip.once('entry', () => resolve());
+          zip.once('error', reject);
+          zip.append(stream, { name: names[i]!, date: access.link.createdAt });
+        });
+      }
+      await zip.finalize();
+    })();
+    feeding.catch((err: unknown) => zip.destroy(err instanceof Error ? err : new Error(String(err))));
+    const delivered = await this.stream(zip, res, ticket);
+    await feeding.catch(() => undefined);
+    const ranges: DeliveredRange[] = delivered.complete
+      ? access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }))
+      : [];
+    if (ranges.length > 0) {
+      await this.access.recordDelivery(r, ticket, ranges);
+    } else {
+      await this.access.recordDelivery(r, ticket, access.files.slice(0, 1).map((f) => ({ fileId: f.id, start: 0, end: 0, complete: false })));
+    }
+  }
+
+  private fileOf(access: GrantAccess, fileId: string): LinkFile {
+    const file = access.files.find((f) => f.id === fileId);
+    if (!file) {
+      throw new NotFoundError('file_not_found', 'This link has no such file. Go back to the link page for the list of files.');
+    }
+    return file;
+  }
+
+  private fileHeaders(res: Response, file: LinkFile): void {
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Disposition', contentDisposition(file.name, { type: 'attachment' }));
+    res.setHeader('ETag', etagOf(file));
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Repr-Digest', `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`);
+  }
+
+  /**
+   * Pipes a body to the client, keeping the claim alive. Returns whether the response finished and,
+   * if not, roughly how many body bytes left this process (never fewer than the client received).
+   */
+  private async stream(source: Readable, res: Response, ticket: DownloadTicket): Promise<{ complete: boolean; bytes: number }> {
+    let read = 0;
+    source.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+    });
+    const timer = setInterval(() => void this.access.heartbeat(ticket).catch(() => undefined), HEARTBEAT_MS);
+    try {
+      await pipeline(source, res);
+      return { complete: true, bytes: read };
+    } catch {
+      const buffered = res.writableLength + (res.socket?.writableLength ?? 0);
+      return { complete: false, bytes: Math.max(0, read - buffered) };
+    } finally {
+      clearInterval(timer);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/** Every kind of audited event. Stable strings: auditors filter and alert on them. */
+export const AUDIT_EVENT_TYPES = [
+  'token.created',
+  'user.created',
+  'link.created',
+  'link.revoked',
+  'link.expired',
+  'link.consumed',
+  'link.purged',
+  'grant.revoked',
+  'grant.claimed',
+  'grant.released',
+  'grant.consumed',
+  'page.opened',
+  'unlock.succeeded',
+  'unlock.failed',
+  'unlock.rate_limited',
+  'download.started',
+  'download.completed',
+  'download.interrupted',
+  'download.refused',
+  'upload.failed',
+  'upload.abandoned',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+/** Who did it and from where: filled at each protocol edge, carried into every event. */
+export interface AccessContext {
+  /** `user:<name>`, `recipient:<email>`, `recipient` (anonymous) or `system`. */
+  readonly actor: string;
+  /** The client IP, honouring only trusted proxies. */
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export const SYSTEM_CONTEXT: AccessContext = { actor: 'system', ip: null, userAgent: null };
+
+/** What a service asks to be recorded. */
+export interface AuditEventInput {
+  readonly type: AuditEventType;
+  readonly outcome?: AuditOutcome;
+  readonly linkId?: string | null;
+  readonly grantId?: string | null;
+  readonly fileId?: string | null;
+  readonly bytes?: number | null;
+  readonly details?: Record<string, unknown>;
+}
+
+/** A stored event, as auditors see and export it. */
+export interface AuditEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly at: string;
+  readonly type: string;
+  readonly outcome: string;
+  readonly actor: string | null;
+  readonly linkId: string | null;
+  readonly grantId: string | null;
+  readonly fileId: string | null;
+  readonly bytes: number | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly details: Record<string, unknown>;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);

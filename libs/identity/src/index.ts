@@ -1,0 +1,4 @@
+export * from './user.js';
+export * from './identity.repository.js';
+export * from './token.service.js';
+export * from './identity.module.js';

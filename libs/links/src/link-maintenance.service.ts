@@ -1,0 +1,162 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
+import { AppConfigService } from '@mft/config';
+import { Database, RateLimiter } from '@mft/db';
+import { StorageNotFoundError, StorageService } from '@mft/storage';
+import { LinksRepository } from './links.repository.js';
+
+const BATCH = 100;
+
+export interface SweepReport {
+  expired: number;
+  released: number;
+  purged: number;
+  abandonedUploads: number;
+}
+
+/**
+ * The background sweeps: expire links, release abandoned claims, purge the copies of ended send
+ * links, remove the bytes of dead uploads. Every step is a conditional statement, so any number of
+ * replicas can sweep at once and each event is audited exactly once. State lives in the database,
+ * so a restart loses nothing: the next sweep finishes what the last one started.
+ */
+@Injectable()
+export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly #logger = new Logger('Maintenance');
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<SweepReport> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly links: LinksRepository,
+    private readonly storage: StorageService,
+    private readonly audit: AuditService,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfigService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.config.jobs.intervalSeconds * 1000;
+    const tick = (): void => {
+      this.sweep()
+        .catch((err: unknown) => this.#logger.error({ msg: 'maintenance sweep failed', err: String(err) }))
+        .finally(() => {
+          this.#timer = setTimeout(tick, every * (0.8 + Math.random() * 0.4));
+          this.#timer.unref();
+        });
+    };
+    this.#timer = setTimeout(tick, Math.min(every, 1000));
+    this.#timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+    }
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Runs one sweep now (one at a time per process). */
+  sweep(): Promise<SweepReport> {
+    this.#running ??= this.#sweep().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #sweep(): Promise<SweepReport> {
+    const report: SweepReport = { expired: 0, released: 0, purged: 0, abandonedUploads: 0 };
+    report.expired = await this.expire();
+    report.released = await this.releaseClaims();
+    report.purged = await this.purge();
+    report.abandonedUploads = await this.removeAbandonedUploads();
+    await this.limiter.sweep(86_400);
+    await this.links.sweepSessions(30 * 86_400);
+    if (report.expired + report.released + report.purged + report.abandonedUploads > 0) {
+      this.#logger.log({ msg: 'maintenance sweep', ...report });
+    }
+    return report;
+  }
+
+  private async expire(): Promise<number> {
+    return this.db.transaction(async () => {
+      const ids = await this.links.expireDue(BATCH);
+      if (ids.length > 0) {
+        await this.audit.record(SYSTEM_CONTEXT, ...ids.map((id) => ({ type: 'link.expired' as const, linkId: id })));
+      }
+      return ids.length;
+    });
+  }
+
+  private async releaseClaims(): Promise<number> {
+    return this.db.transaction(async () => {
+      const released = await this.links.releaseStaleClaims(this.config.links.claimGraceSeconds, BATCH);
+      if (released.length > 0) {
+        await this.audit.record(
+          SYSTEM_CONTEXT,
+          ...released.map((r) => ({
+            type: 'grant.released' as const,
+            linkId: r.linkId,
+            grantId: r.grantId,
+            details: { claimId: r.claimId, reason: 'claim idle past grace period' },
+          })),
+        );
+      }
+      return released.length;
+    });
+  }
+
+  /** Deletes the stored copies of ended send links, then marks them purged. Deleting twice is harmless. */
+  private async purge(): Promise<number> {
+    let purged = 0;
+    for (const link of await this.links.purgeCandidates(BATCH)) {
+      const files = await this.links.filesOf(link.id);
+      try {
+        const driver = this.storage.driver(link.storageConnection);
+        for (const f of files) {
+          await driver.delete(f.storageKey).catch((err: unknown) => {
+            if (!(err instanceof StorageNotFoundError)) {
+              throw err;
+            }
+          });
+        }
+      } catch (err) {
+        this.#logger.warn({ msg: 'purge failed; will retry', linkId: link.id, err: String(err) });
+        continue;
+      }
+      await this.db.transaction(async () => {
+        if (await this.links.markPurged(link.id)) {
+          purged++;
+          await this.audit.record(SYSTEM_CONTEXT, {
+            type: 'link.purged',
+            linkId: link.id,
+            bytes: files.reduce((n, f) => n + f.size, 0),
+            details: { reason: link.endedReason, files: files.map((f) => ({ id: f.id, name: f.name, size: f.size })) },
+          });
+        }
+      });
+    }
+    return purged;
+  }
+
+  private async removeAbandonedUploads(): Promise<number> {
+    const stale = await this.links.stalePending(this.config.jobs.staleUploadSeconds, BATCH);
+    let removed = 0;
+    for (const p of stale) {
+      try {
+        const driver = this.storage.driver(p.connection);
+        await driver.delete(p.key);
+        await driver.discardStaged(p.key, p.id);
+      } catch (err) {
+        this.#logger.warn({ msg: 'could not remove an abandoned upload; will retry', key: p.key, err: String(err) });
+        continue;
+      }
+      await this.db.transaction(async () => {
+        await this.links.deletePending([p.id]);
+        await this.audit.record(SYSTEM_CONTEXT, { type: 'upload.abandoned', outcome: 'failure', details: { storageKey: p.key } });
+      });
+      removed++;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Grant, Link, LinkFile } from './link.js';
+import { downloadLimit, grantTrackingStatus } from './link.js';
+
+/** A link as its sender (or an admin) sees it, with every grant's tracking. */
+export interface LinkView {
+  readonly id: string;
+  readonly kind: string;
+  readonly owner: string;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly oneTime: boolean;
+  readonly maxDownloads: number | null;
+  readonly passwordProtected: boolean;
+  readonly requireEmailVerification: boolean;
+  readonly message: string | null;
+  readonly revokedAt: string | null;
+  readonly endedAt: string | null;
+  readonly endedReason: string | null;
+  readonly purgedAt: string | null;
+  readonly files: ReadonlyArray<{ id: string; name: string; size: number; sha256: string; contentType: string }>;
+  readonly grants: ReadonlyArray<{
+    id: string;
+    recipient: string | null;
+    status: string;
+    openedAt: string | null;
+    downloadedAt: string | null;
+    downloads: number;
+    endedAt: string | null;
+  }>;
+}
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+export function linkStatus(link: Link, now: Date): string {
+  if (link.revokedAt) {
+    return 'revoked';
+  }
+  if (link.endedReason) {
+    return link.endedReason;
+  }
+  if (link.expiresAt && link.expiresAt <= now) {
+    return 'expired';
+  }
+  return 'active';
+}
+
+export function toLinkView(link: Link, files: readonly LinkFile[], grants: readonly Grant[], now: Date): LinkView {
+  return {
+    id: link.id,
+    kind: link.kind,
+    owner: link.ownerName,
+    status: linkStatus(link, now),
+    createdAt: link.createdAt.toISOString(),
+    expiresAt: iso(link.expiresAt),
+    oneTime: link.oneTime,
+    maxDownloads: downloadLimit(link),
+    passwordProtected: link.passwordHash !== null,
+    requireEmailVerification: link.requireEmailVerification,
+    message: link.message,
+    revokedAt: iso(link.revokedAt),
+    endedAt: iso(link.endedAt),
+    endedReason: link.endedReason,
+    purgedAt: iso(link.purgedAt),
+    files: files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256, contentType: f.contentType })),
+    grants: grants.map((g) => ({
+      id: g.id,
+      recipient: g.recipient,
+      status: grantTrackingStatus(link, g, now),
+      openedAt: iso(g.openedAt),
+      downloadedAt: iso(g.downloadedAt),
+      downloads: g.downloads,
+      endedAt: iso(g.endedAt),
+    })),
+  };
+}

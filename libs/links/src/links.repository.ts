@@ -1,0 +1,411 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '@mft/db';
+import type { Grant, GrantStatus, Link, LinkEndReason, LinkFile, LinkKind } from './link.js';
+
+interface LinkRow {
+  id: string;
+  kind: LinkKind;
+  owner_id: string;
+  owner_name: string;
+  storage_connection: string;
+  one_time: boolean;
+  max_downloads: number | null;
+  expires_at: Date | null;
+  password_hash: string | null;
+  require_email_verification: boolean;
+  message: string | null;
+  created_at: Date;
+  revoked_at: Date | null;
+  ended_at: Date | null;
+  ended_reason: LinkEndReason | null;
+  purged_at: Date | null;
+}
+interface FileRow {
+  id: string;
+  link_id: string;
+  position: number;
+  name: string;
+  size: string | number;
+  sha256: string;
+  content_type: string;
+  storage_key: string;
+}
+interface GrantRow {
+  id: string;
+  link_id: string;
+  recipient: string | null;
+  status: GrantStatus;
+  downloads: number;
+  claim_id: string | null;
+  claim_session: string | null;
+  claim_seen_at: Date | null;
+  opened_at: Date | null;
+  downloaded_at: Date | null;
+  ended_at: Date | null;
+  created_at: Date;
+}
+
+const d = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+const toLink = (r: LinkRow): Link => ({
+  id: r.id,
+  kind: r.kind,
+  ownerId: r.owner_id,
+  ownerName: r.owner_name,
+  storageConnection: r.storage_connection,
+  oneTime: r.one_time,
+  maxDownloads: r.max_downloads === null ? null : Number(r.max_downloads),
+  expiresAt: d(r.expires_at),
+  passwordHash: r.password_hash,
+  requireEmailVerification: r.require_email_verification,
+  message: r.message,
+  createdAt: d(r.created_at)!,
+  revokedAt: d(r.revoked_at),
+  endedAt: d(r.ended_at),
+  endedReason: r.ended_reason,
+  purgedAt: d(r.purged_at),
+});
+const toFile = (r: FileRow): LinkFile => ({
+  id: r.id,
+  linkId: r.link_id,
+  position: Number(r.position),
+  name: r.name,
+  size: Number(r.size),
+  sha256: r.sha256,
+  contentType: r.content_type,
+  storageKey: r.storage_key,
+});
+const toGrant = (r: GrantRow): Grant => ({
+  id: r.id,
+  linkId: r.link_id,
+  recipient: r.recipient,
+  status: r.status,
+  downloads: Number(r.downloads),
+  claimId: r.claim_id,
+  claimSession: r.claim_session,
+  claimSeenAt: d(r.claim_seen_at),
+  openedAt: d(r.opened_at),
+  downloadedAt: d(r.downloaded_at),
+  endedAt: d(r.ended_at),
+  createdAt: d(r.created_at)!,
+});
+
+const LINK_COLUMNS = `l.*, u.username AS owner_name`;
+
+export interface NewLink {
+  readonly id: string;
+  readonly kind: LinkKind;
+  readonly ownerId: string;
+  readonly storageConnection: string;
+  readonly oneTime: boolean;
+  readonly maxDownloads: number | null;
+  readonly expiresAt: Date | null;
+  readonly passwordHash: string | null;
+  readonly requireEmailVerification: boolean;
+  readonly message: string | null;
+}
+
+/** What a claim attempt found: the claim it holds now, and the one it displaced (a stale claim). */
+export interface ClaimResult {
+  readonly claimId: string;
+  readonly fresh: boolean;
+  readonly displacedClaimId: string | null;
+}
+
+/** Every SQL statement about links, files, grants and deliveries. */
+@Injectable()
+export class LinksRepository {
+  constructor(private readonly db: Database) {}
+
+  async insertLink(l: NewLink): Promise<void> {
+    await this.db.query(
+      `INSERT INTO links (id, kind, owner_id, storage_connection, one_time, max_downloads, expires_at, password_hash, require_email_verification, message)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [l.id, l.kind, l.ownerId, l.storageConnection, l.oneTime, l.maxDownloads, l.expiresAt, l.passwordHash, l.requireEmailVerification, l.message],
+    );
+  }
+
+  async insertFile(f: LinkFile): Promise<void> {
+    await this.db.query(
+      `INSERT INTO link_files (id, link_id, position, name, size, sha256, content_type, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [f.id, f.linkId, f.position, f.name, f.size, f.sha256, f.contentType, f.storageKey],
+    );
+  }
+
+  async insertGrant(g: { id: string; linkId: string; tokenHash: string; recipient: string | null }): Promise<void> {
+    await this.db.query(`INSERT INTO grants (id, link_id, token_hash, recipient) VALUES ($1, $2, $3, $4)`, [
+      g.id,
+      g.linkId,
+      g.tokenHash,
+      g.recipient,
+    ]);
+  }
+
+  async findLink(id: string): Promise<Link | null> {
+    const [row] = await this.db.query<LinkRow>(
+      `SELECT ${LINK_COLUMNS} FROM links l JOIN users u ON u.id = l.owner_id WHERE l.id = $1`,
+      [id],
+    );
+    return row ? toLink(row) : null;
+  }
+
+  async listLinks(ownerId: string | null, limit: number, before: Date | null): Promise<Link[]> {
+    const rows = await this.db.query<LinkRow>(
+      `SELECT ${LINK_COLUMNS} FROM links l JOIN users u ON u.id = l.owner_id
+       WHERE ($1::uuid IS NULL OR l.owner_id = $1) AND ($2::timestamptz IS NULL OR l.created_at < $2)
+       ORDER BY l.created_at DESC LIMIT $3`,
+      [ownerId, before, limit],
+    );
+    return rows.map(toLink);
+  }
+
+  async filesOf(linkId: string): Promise<LinkFile[]> {
+    const rows = await this.db.query<FileRow>(`SELECT * FROM link_files WHERE link_id = $1 ORDER BY position`, [linkId]);
+    return rows.map(toFile);
+  }
+
+  async grantsOf(linkId: string): Promise<Grant[]> {
+    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE link_id = $1 ORDER BY created_at, id`, [linkId]);
+    return rows.map(toGrant);
+  }
+
+  async findGrantByTokenHash(tokenHash: string): Promise<{ grant: Grant; link: Link } | null> {
+    const [g] = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE token_hash = $1`, [tokenHash]);
+    if (!g) {
+      return null;
+    }
+    const link = await this.findLink(g.link_id);
+    return link ? { grant: toGrant(g), link } : null;
+  }
+
+  async findGrant(id: string): Promise<Grant | null> {
+    const [g] = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE id = $1`, [id]);
+    return g ? toGrant(g) : null;
+  }
+
+  /** Sets `opened_at` on the first view; returns whether this was it. */
+  async markOpened(grantId: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE grants SET opened_at = now() WHERE id = $1 AND opened_at IS NULL RETURNING id`, [grantId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Claims a limited grant for one session, atomically: one statement that succeeds only if the
+   * grant is live and unclaimed, already claimed by this session, or claimed by a session silent for
+   * longer than the grace period. Under any concurrency, on any number of replicas, one wins.
+   */
+  async claim(grantId: string, sessionHash: string, newClaimId: string, graceSeconds: number): Promise<ClaimResult | null> {
+    const [row] = await this.db.query<{ claim_id: string; fresh: boolean; displaced: string | null }>(
+      `UPDATE grants g SET
+         claim_id = CASE WHEN old.claim_session = $2 AND old.claim_id IS NOT NULL THEN old.claim_id ELSE $3::uuid END,
+         claimed_at = CASE WHEN old.claim_session = $2 AND old.claim_id IS NOT NULL THEN old.claimed_at ELSE now() END,
+         claim_session = $2,
+         claim_seen_at = now()
+       FROM (SELECT id, claim_id, claim_session, claimed_at FROM grants WHERE id = $1 FOR UPDATE) old, links l
+       WHERE g.id = old.id AND l.id = g.link_id
+         AND g.status = 'active' AND l.revoked_at IS NULL AND l.ended_at IS NULL
+         AND (l.expires_at IS NULL OR l.expires_at > now())
+         AND (g.claim_id IS NULL OR g.claim_session = $2 OR g.claim_seen_at < now() - make_interval(secs => $4::float8))
+       RETURNING g.claim_id,
+         (old.claim_id IS NULL OR old.claim_session IS DISTINCT FROM $2) AS fresh,
+         CASE WHEN old.claim_session IS DISTINCT FROM $2 THEN old.claim_id END AS displaced`,
+      [grantId, sessionHash, newClaimId, graceSeconds],
+    );
+    return row ? { claimId: row.claim_id, fresh: row.fresh, displacedClaimId: row.displaced } : null;
+  }
+
+  /** Keeps a claim alive while its holder is still downloading. */
+  async touchClaim(grantId: string, claimId: string): Promise<void> {
+    await this.db.query(`UPDATE grants SET claim_seen_at = now() WHERE id = $1 AND claim_id = $2`, [grantId, claimId]);
+  }
+
+  /** Locks the grant row for the rest of the transaction: deliveries of one grant are recorded one at a time. */
+  async lockGrant(grantId: string): Promise<Grant | null> {
+    const [g] = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE id = $1 FOR UPDATE`, [grantId]);
+    return g ? toGrant(g) : null;
+  }
+
+  /** Adds [start, endExclusive) to what `cycleId` has delivered of the file. */
+  async addDelivered(cycleId: string, grantId: string, fileId: string, start: number, endExclusive: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO grant_deliveries AS d (cycle_id, grant_id, file_id, delivered)
+       VALUES ($1, $2, $3, int8multirange(int8range($4::int8, $5::int8)))
+       ON CONFLICT (cycle_id, file_id) DO UPDATE SET delivered = d.delivered + EXCLUDED.delivered`,
+      [cycleId, grantId, fileId, start, endExclusive],
+    );
+  }
+
+  /** How many files of the link `cycleId` has not yet delivered in full. */
+  async undeliveredFiles(cycleId: string, linkId: string): Promise<number> {
+    const [row] = await this.db.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM link_files f
+       WHERE f.link_id = $2 AND NOT EXISTS (
+         SELECT 1 FROM grant_deliveries d WHERE d.cycle_id = $1 AND d.file_id = f.id AND d.delivered @> int8range(0, f.size))`,
+      [cycleId, linkId],
+    );
+    return Number(row!.n);
+  }
+
+  async clearDeliveries(cycleId: string): Promise<void> {
+    await this.db.query(`DELETE FROM grant_deliveries WHERE cycle_id = $1`, [cycleId]);
+  }
+
+  /**
+   * Counts one completed download. For a claimed grant, only while `claimId` still holds the claim;
+   * the grant is consumed when it reaches its limit. Returns the grant after the change, or null.
+   */
+  async completeDownload(grantId: string, claimId: string | null, limit: number | null): Promise<Grant | null> {
+    const [row] = await this.db.query<GrantRow>(
+      `UPDATE grants SET
+         downloads = downloads + 1,
+         downloaded_at = COALESCE(downloaded_at, now()),
+         claim_id = NULL, claim_session = NULL, claimed_at = NULL, claim_seen_at = NULL,
+         status = CASE WHEN $3::int IS NOT NULL AND downloads + 1 >= $3::int THEN 'consumed' ELSE status END,
+         ended_at = CASE WHEN $3::int IS NOT NULL AND downloads + 1 >= $3::int THEN now() ELSE ended_at END
+       WHERE id = $1 AND status = 'active' AND ($2::uuid IS NULL OR claim_id = $2::uuid)
+       RETURNING *`,
+      [grantId, claimId, limit],
+    );
+    return row ? toGrant(row) : null;
+  }
+
+  /** Ends the link as consumed when none of its grants can still be used. Returns whether it did. */
+  async endLinkIfAllGrantsEnded(linkId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE links SET ended_at = now(), ended_reason = 'consumed'
+       WHERE id = $1 AND ended_at IS NULL AND NOT EXISTS (SELECT 1 FROM grants WHERE link_id = $1 AND status = 'active')
+       RETURNING id`,
+      [linkId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Revokes a link and its live grants. Returns false if it was already revoked. */
+  async revokeLink(linkId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE links SET revoked_at = now(), ended_at = COALESCE(ended_at, now()), ended_reason = COALESCE(ended_reason, 'revoked')
+       WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [linkId],
+    );
+    if (rows.length === 0) {
+      return false;
+    }
+    await this.db.query(
+      `UPDATE grants SET status = 'revoked', ended_at = now(), claim_id = NULL, claim_session = NULL, claim_seen_at = NULL
+       WHERE link_id = $1 AND status = 'active'`,
+      [linkId],
+    );
+    return true;
+  }
+
+  async revokeGrant(grantId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE grants SET status = 'revoked', ended_at = now(), claim_id = NULL, claim_session = NULL, claim_seen_at = NULL
+       WHERE id = $1 AND status = 'active' RETURNING id`,
+      [grantId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Ends every live link whose expiry has passed; returns their ids. */
+  async expireDue(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE links SET ended_at = now(), ended_reason = 'expired'
+       WHERE id IN (SELECT id FROM links WHERE ended_at IS NULL AND expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [limit],
+    );
+    if (rows.length > 0) {
+      await this.db.query(
+        `UPDATE grants SET status = 'expired', ended_at = now(), claim_id = NULL, claim_session = NULL, claim_seen_at = NULL
+         WHERE link_id = ANY($1::uuid[]) AND status = 'active'`,
+        [rows.map((r) => r.id)],
+      );
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /** Releases claims whose holder has been silent for longer than the grace period. */
+  async releaseStaleClaims(graceSeconds: number, limit: number): Promise<Array<{ grantId: string; linkId: string; claimId: string }>> {
+    const rows = await this.db.query<{ id: string; link_id: string; old_claim: string }>(
+      `UPDATE grants g SET claim_id = NULL, claim_session = NULL, claimed_at = NULL, claim_seen_at = NULL
+       FROM (SELECT id, claim_id AS old_claim FROM grants
+             WHERE claim_id IS NOT NULL AND claim_seen_at < now() - make_interval(secs => $1::float8)
+             LIMIT $2 FOR UPDATE SKIP LOCKED) old
+       WHERE g.id = old.id
+       RETURNING g.id, g.link_id, old.old_claim`,
+      [graceSeconds, limit],
+    );
+    if (rows.length > 0) {
+      await this.db.query(`DELETE FROM grant_deliveries WHERE cycle_id = ANY($1::uuid[])`, [rows.map((r) => r.old_claim)]);
+    }
+    return rows.map((r) => ({ grantId: r.id, linkId: r.link_id, claimId: r.old_claim }));
+  }
+
+  /** Send links that have ended and whose copies are still stored. */
+  async purgeCandidates(limit: number): Promise<Link[]> {
+    const rows = await this.db.query<LinkRow>(
+      `SELECT ${LINK_COLUMNS} FROM links l JOIN users u ON u.id = l.owner_id
+       WHERE l.kind = 'send' AND l.ended_at IS NOT NULL AND l.purged_at IS NULL ORDER BY l.ended_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toLink);
+  }
+
+  /** Marks a link purged; returns false if another process already did. */
+  async markPurged(linkId: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE links SET purged_at = now() WHERE id = $1 AND purged_at IS NULL RETURNING id`, [linkId]);
+    if (rows.length > 0) {
+      await this.db.query(`UPDATE link_files SET purged_at = now() WHERE link_id = $1`, [linkId]);
+      await this.db.query(`DELETE FROM grant_deliveries WHERE grant_id IN (SELECT id FROM grants WHERE link_id = $1)`, [linkId]);
+    }
+    return rows.length > 0;
+  }
+
+  // Uploads in progress ---------------------------------------------------------------------
+
+  async insertPending(p: { id: string; connection: string; key: string }): Promise<void> {
+    await this.db.query(`INSERT INTO pending_uploads (id, storage_connection, storage_key) VALUES ($1, $2, $3)`, [p.id, p.connection, p.key]);
+  }
+
+  async touchPending(ids: readonly string[]): Promise<void> {
+    await this.db.query(`UPDATE pending_uploads SET seen_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  async deletePending(ids: readonly string[]): Promise<void> {
+    await this.db.query(`DELETE FROM pending_uploads WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /** Uploads whose writer has been silent for `staleSeconds`: their writer died. */
+  async stalePending(staleSeconds: number, limit: number): Promise<Array<{ id: string; connection: string; key: string }>> {
+    const rows = await this.db.query<{ id: string; storage_connection: string; storage_key: string }>(
+      `SELECT id, storage_connection, storage_key FROM pending_uploads
+       WHERE seen_at < now() - make_interval(secs => $1::float8) ORDER BY seen_at LIMIT $2`,
+      [staleSeconds, limit],
+    );
+    return rows.map((r) => ({ id: r.id, connection: r.storage_connection, key: r.storage_key }));
+  }
+
+  // Recipient sessions ----------------------------------------------------------------------
+
+  async isUnlocked(sessionHash: string, grantId: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM recipient_sessions WHERE id_hash = $1 AND $2::uuid = ANY(unlocked_grants)`, [
+      sessionHash,
+      grantId,
+    ]);
+    return rows.length > 0;
+  }
+
+  async markUnlocked(sessionHash: string, grantId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO recipient_sessions AS s (id_hash, unlocked_grants) VALUES ($1, ARRAY[$2::uuid])
+       ON CONFLICT (id_hash) DO UPDATE SET seen_at = now(),
+         unlocked_grants = CASE WHEN $2::uuid = ANY(s.unlocked_grants) THEN s.unlocked_grants ELSE array_append(s.unlocked_grants, $2::uuid) END`,
+      [sessionHash, grantId],
+    );
+  }
+
+  async sweepSessions(idleSeconds: number): Promise<void> {
+    await this.db.query(`DELETE FROM recipient_sessions WHERE seen_at < now() - make_interval(secs => $1::float8)`, [idleSeconds]);
+  }
+}

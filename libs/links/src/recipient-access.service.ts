@@ -1,0 +1,304 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
+import { AppConfigService } from '@mft/config';
+import { Clock, ConflictError, GoneError, hashToken, NotFoundError, RateLimitedError, UnauthenticatedError } from '@mft/core';
+import { Database, RateLimiter } from '@mft/db';
+import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
+import { LinksRepository } from './links.repository.js';
+import { PasswordHasher } from './password-hasher.js';
+
+/** One recipient request: the grant token from the URL, the browser session, who and where. */
+export interface RecipientRequest {
+  readonly token: string;
+  /** The raw recipient-session id from the cookie (a fresh one when the client sent none). */
+  readonly session: string;
+  readonly ctx: AccessContext;
+  /** A password sent by a script (`X-Link-Password`), checked like the form. */
+  readonly password?: string | null;
+}
+
+/** A grant that the request may use: live and unlocked. */
+export interface GrantAccess {
+  readonly link: Link;
+  readonly grant: Grant;
+  readonly files: readonly LinkFile[];
+}
+
+/** What the landing page shows; `locked` lists what must still be provided before files are listed. */
+export interface LandingView {
+  readonly link: Link;
+  readonly grant: Grant;
+  readonly expiresAt: string | null;
+  readonly locked: ReadonlyArray<'password'>;
+  readonly files: readonly LinkFile[];
+  readonly remainingDownloads: number | null;
+}
+
+/** A download under way: which cycle its bytes count towards. */
+export interface DownloadTicket {
+  readonly access: GrantAccess;
+  readonly cycleId: string;
+  /** True when the grant has a download limit and this session holds its claim. */
+  readonly claimed: boolean;
+  readonly limit: number | null;
+}
+
+export interface DeliveredRange {
+  readonly fileId: string;
+  /** First byte delivered. */
+  readonly start: number;
+  /** One past the last byte delivered. */
+  readonly end: number;
+  /** Whether the response carrying this range finished (false: the client went away). */
+  readonly complete: boolean;
+}
+
+export const sessionHash = (session: string): string => hashToken(session).toString('hex');
+
+/**
+ * Everything a recipient can do with a grant token. Views never consume; the first download of a
+ * limited grant claims it for one session; the grant is consumed once every byte has been delivered.
+ */
+@Injectable()
+export class RecipientAccessService {
+  constructor(
+    private readonly db: Database,
+    private readonly links: LinksRepository,
+    private readonly audit: AuditService,
+    private readonly hasher: PasswordHasher,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfigService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Finds the grant of a token. Unknown tokens count against the caller's IP, so guessing is throttled. */
+  private async find(req: RecipientRequest): Promise<{ link: Link; grant: Grant }> {
+    const found = /^[A-Za-z0-9_-]{20,100}$/.test(req.token) ? await this.links.findGrantByTokenHash(hashToken(req.token).toString('hex')) : null;
+    if (!found) {
+      const rule = this.config.rateLimits.tokenLookupPerIp;
+      const d = await this.limiter.hit(`miss:ip:${req.ctx.ip ?? 'unknown'}`, rule.max, rule.windowSeconds);
+      if (!d.allowed) {
+        throw new RateLimitedError('too_many_attempts', 'Too many unknown links were tried from your address. Wait and try again.', d.retryAfterSeconds);
+      }
+      throw new NotFoundError('link_not_found', 'There is no link at this address. Check that you copied the whole link.');
+    }
+    return found;
+  }
+
+  private async usable(req: RecipientRequest): Promise<{ link: Link; grant: Grant }> {
+    const found = await this.find(req);
+    assertGrantUsable(found.link, found.grant, this.clock.now());
+    return found;
+  }
+
+  private async isUnlocked(req: RecipientRequest, link: Link, grant: Grant): Promise<boolean> {
+    if (link.passwordHash === null) {
+      return true;
+    }
+    if (req.password) {
+      await this.checkPassword(req, link, grant, req.password);
+      return true;
+    }
+    return this.links.isUnlocked(sessionHash(req.session), grant.id);
+  }
+
+  /** The landing page. A real view (not a prefetch) sets `openedAt`; nothing here consumes. */
+  async landing(req: RecipientRequest, opts: { prefetch: boolean }): Promise<LandingView> {
+    const { link, grant } = await this.usable(req);
+    const unlocked = await this.isUnlocked(req, link, grant);
+    if (!opts.prefetch) {
+      await this.db.transaction(async () => {
+        const first = await this.links.markOpened(grant.id);
+        await this.audit.record(req.ctx, { type: 'page.opened', linkId: link.id, grantId: grant.id, details: { first } });
+      });
+    }
+    const limit = downloadLimit(link);
+    return {
+      link,
+      grant,
+      expiresAt: link.expiresAt?.toISOString() ?? null,
+      locked: unlocked ? [] : ['password'],
+      files: unlocked ? await this.links.filesOf(link.id) : [],
+      remainingDownloads: limit === null ? null : Math.max(0, limit - grant.downloads),
+    };
+  }
+
+  /** Unlocks the grant for this browser session with the link password. */
+  async unlock(req: RecipientRequest, password: string): Promise<void> {
+    const { link, grant } = await this.usable(req);
+    if (link.passwordHash === null) {
+      return;
+    }
+    await this.checkPassword(req, link, grant, password);
+    await this.links.markUnlocked(sessionHash(req.session), grant.id);
+  }
+
+  private async checkPassword(req: RecipientRequest, link: Link, grant: Grant, password: string): Promise<void> {
+    const perLink = this.config.rateLimits.unlockPerLink;
+    const perIp = this.config.rateLimits.unlockPerIp;
+    const byLink = await this.limiter.hit(`unlock:link:${link.id}`, perLink.max, perLink.windowSeconds);
+    const byIp = await this.limiter.hit(`unlock:ip:${req.ctx.ip ?? 'unknown'}`, perIp.max, perIp.windowSeconds);
+    if (!byLink.allowed || !byIp.allowed) {
+      await this.audit.record(req.ctx, { type: 'unlock.rate_limited', outcome: 'denied', linkId: link.id, grantId: grant.id });
+      throw new RateLimitedError(
+        'too_many_attempts',
+        'Too many password attempts. Wait a while and try again, or ask the sender for a new link.',
+        Math.max(byLink.allowed ? 0 : byLink.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds),
+      );
+    }
+    const ok = password.length <= 1024 && (await this.hasher.verify(link.passwordHash!, password));
+    await this.audit.record(req.ctx, {
+      type: ok ? 'unlock.succeeded' : 'unlock.failed',
+      outcome: ok ? 'success' : 'failure',
+      linkId: link.id,
+      grantId: grant.id,
+    });
+    if (!ok) {
+      throw new UnauthenticatedError('link_password_incorrect', 'That is not the password of this link. Check it with the sender and try again.', {
+        locked: ['password'],
+      });
+    }
+  }
+
+  /** A live, unlocked grant with its files; throws 401/404/410 otherwise. Never claims or consumes. */
+  async authorize(req: RecipientRequest): Promise<GrantAccess> {
+    const { link, grant } = await this.usable(req);
+    if (!(await this.isUnlocked(req, link, grant))) {
+      throw new UnauthenticatedError('link_password_required', 'This link is protected by a password. Enter it on the link page first.', {
+        locked: ['password'],
+      });
+    }
+    return { link, grant, files: await this.links.filesOf(link.id) };
+  }
+
+  /**
+   * Starts delivering bytes. A limited grant is claimed for this session in one conditional
+   * statement; another session gets 409 while the claim is live and 410 once the grant is used up.
+   */
+  async beginDownload(req: RecipientRequest, access: GrantAccess, what: { fileId: string | null; range: string | null }): Promise<DownloadTicket> {
+    const { link, grant } = access;
+    const limit = downloadLimit(link);
+    const session = sessionHash(req.session);
+    const events: AuditEventInput[] = [];
+    let cycleId: string;
+    if (limit === null) {
+      cycleId = uuidFrom(`${session}:${grant.id}`);
+    } else {
+      const claim = await this.db.transaction(async () => {
+        const result = await this.links.claim(grant.id, session, randomUUID(), this.config.links.claimGraceSeconds);
+        if (result?.displacedClaimId) {
+          await this.links.clearDeliveries(result.displacedClaimId);
+          events.push({ type: 'grant.released', linkId: link.id, grantId: grant.id, details: { claimId: result.displacedClaimId, reason: 'claim idle past grace period' } });
+        }
+        if (result?.fresh) {
+          events.push({ type: 'grant.claimed', linkId: link.id, grantId: grant.id, details: { claimId: result.claimId } });
+        }
+        if (result && events.length > 0) {
+          await this.audit.record(req.ctx, ...events.splice(0));
+        }
+        return result;
+      });
+      if (!claim) {
+        const now = (await this.links.findGrant(grant.id)) ?? grant;
+        const fresh = await this.links.findLink(link.id);
+        const refusal = fresh ? this.refusalFor(fresh, now) : new GoneError('link_ended', 'This link is no longer available.');
+        await this.audit.record(req.ctx, {
+          type: 'download.refused',
+          outcome: 'denied',
+          linkId: link.id,
+          grantId: grant.id,
+          fileId: what.fileId,
+          details: { code: refusal.code },
+        });
+        throw refusal;
+      }
+      cycleId = claim.claimId;
+    }
+    await this.audit.record(req.ctx, {
+      type: 'download.started',
+      linkId: link.id,
+      grantId: grant.id,
+      fileId: what.fileId,
+      details: what.fileId ? { range: what.range } : { archive: true },
+    });
+    return { access, cycleId, claimed: limit !== null, limit };
+  }
+
+  private refusalFor(link: Link, grant: Grant): GoneError | ConflictError {
+    try {
+      assertGrantUsable(link, grant, this.clock.now());
+    } catch (err) {
+      if (err instanceof GoneError) {
+        return err;
+      }
+      throw err;
+    }
+    return new ConflictError(
+      'grant_claimed',
+      'This link is being downloaded in another browser session. It can be downloaded only once; if that was not you, ask the sender for a new link.',
+    );
+  }
+
+  /** Keeps the claim alive during a long transfer. */
+  async heartbeat(ticket: DownloadTicket): Promise<void> {
+    if (ticket.claimed) {
+      await this.links.touchClaim(ticket.access.grant.id, ticket.cycleId);
+    }
+  }
+
+  /**
+   * Records what a response delivered. When the cycle has delivered every byte of every file, one
+   * completed download is counted (and a limited grant may become consumed), in the same transaction
+   * as its audit events.
+   */
+  async recordDelivery(req: RecipientRequest, ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<{ consumed: boolean }> {
+    const { link, grant } = ticket.access;
+    return this.db.transaction(async () => {
+      const current = await this.links.lockGrant(grant.id);
+      const events: AuditEventInput[] = [];
+      for (const r of ranges) {
+        events.push({
+          type: r.complete ? 'download.completed' : 'download.interrupted',
+          outcome: r.complete ? 'success' : 'failure',
+          linkId: link.id,
+          grantId: grant.id,
+          fileId: r.fileId,
+          bytes: r.end - r.start,
+          details: { range: r.end > r.start ? `${r.start}-${r.end - 1}` : null },
+        });
+      }
+      const stillHeld = current !== null && current.status === 'active' && (!ticket.claimed || current.claimId === ticket.cycleId);
+      let consumed = false;
+      if (stillHeld) {
+        for (const r of ranges) {
+          if (r.end > r.start || r.complete) {
+            await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
+          }
+        }
+        if ((await this.links.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
+          const after = await this.links.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
+          await this.links.clearDeliveries(ticket.cycleId);
+          if (after) {
+            events.push({ type: 'download.completed', linkId: link.id, grantId: grant.id, details: { allFiles: true, downloads: after.downloads } });
+            if (after.status === 'consumed') {
+              consumed = true;
+              events.push({ type: 'grant.consumed', linkId: link.id, grantId: grant.id, details: { downloads: after.downloads } });
+              if (await this.links.endLinkIfAllGrantsEnded(link.id)) {
+                events.push({ type: 'link.consumed', linkId: link.id });
+              }
+            }
+          }
+        }
+      }
+      await this.audit.record(req.ctx, ...events);
+      return { consumed };
+    });
+  }
+}
+
+/** A stable UUID-shaped id derived from a string (the delivery cycle of an unlimited grant in one session). */
+function uuidFrom(value: string): string {
+  const h = createHash('sha256').update(value).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,218 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditService, type AccessContext } from '@mft/audit';
+import { AppConfigService } from '@mft/config';
+import { ForbiddenError, InvalidInputError, TooLargeError } from '@mft/core';
+import { hasRole, type User } from '@mft/identity';
+import { StorageService, type StagedWrite } from '@mft/storage';
+import { parseCreateSendLink } from './create-send-link.command.js';
+import { LinkService, type CreatedLink, type StagedFile } from './link.service.js';
+import { LinksRepository } from './links.repository.js';
+
+/** An incoming file: a name, a declared type and a stream of bytes of unknown length. */
+export interface IncomingFile {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly stream: Readable;
+}
+
+const HEARTBEAT_MS = 10_000;
+
+/** Counts and hashes bytes as they pass, and stops the stream the moment a size limit is crossed. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onLimit: () => Error,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(this.onLimit());
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+}
+
+/** Cleans a client-supplied file name for display; it never becomes a path (keys are ids). */
+export function cleanFileName(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  const name = raw.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (name.length === 0) {
+    throw new InvalidInputError('file_name_missing', 'Every file part needs a file name.');
+  }
+  if (Buffer.byteLength(name, 'utf8') > 1024) {
+    throw new InvalidInputError('file_name_too_long', 'A file name may be at most 1024 bytes long.');
+  }
+  return name;
+}
+
+/**
+ * One send-link upload in progress: files stream straight to storage (never held in memory),
+ * hashed and measured on the way, each recorded as pending until the link commits.
+ */
+export class SendUpload {
+  readonly linkId = randomUUID();
+  readonly #files: StagedFile[] = [];
+  readonly #writes: Array<{ id: string; key: string; write: StagedWrite | null }> = [];
+  #total = 0;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #finished = false;
+
+  constructor(
+    private readonly owner: User,
+    private readonly ctx: AccessContext,
+    private readonly deps: {
+      links: LinksRepository;
+      linkService: LinkService;
+      storage: StorageService;
+      config: AppConfigService;
+      audit: AuditService;
+      logger: Logger;
+    },
+  ) {}
+
+  get fileCount(): number {
+    return this.#files.length;
+  }
+
+  /** Checks the options seen so far, so that a bad request is refused before any byte is stored. */
+  precheck(fields: Record<string, unknown>): void {
+    this.deps.linkService.resolveOptions(parseCreateSendLink(fields));
+  }
+
+  async addFile(file: IncomingFile): Promise<void> {
+    const limits = this.deps.config.links;
+    if (this.#files.length >= limits.maxFilesPerLink) {
+      throw new InvalidInputError('too_many_files', `A link may hold at most ${limits.maxFilesPerLink} files.`);
+    }
+    const name = cleanFileName(file.filename);
+    const id = randomUUID();
+    const key = `send/${this.linkId}/${id}`;
+    const connection = this.deps.storage.sendConnection;
+    const driver = this.deps.storage.driver(connection);
+    await this.deps.links.insertPending({ id, connection, key });
+    const entry: { id: string; key: string; write: StagedWrite | null } = { id, key, write: null };
+    this.#writes.push(entry);
+    this.#startHeartbeat();
+    const remaining = limits.maxTotalBytes - this.#total;
+    const perFile = Math.min(limits.maxFileBytes, remaining);
+    const meter = new Meter(perFile, () =>
+      perFile === limits.maxFileBytes
+        ? new TooLargeError('file_too_large', `The file ${JSON.stringify(name)} is larger than the maximum of ${limits.maxFileBytes} bytes.`, {
+            maxFileBytes: limits.maxFileBytes,
+          })
+        : new TooLargeError('upload_too_large', `The files together exceed the maximum of ${limits.maxTotalBytes} bytes per link.`, {
+            maxTotalBytes: limits.maxTotalBytes,
+          }),
+    );
+    entry.write = await driver.beginWrite(key, id);
+    await pipeline(file.stream, meter, entry.write.stream);
+    await entry.write.commit();
+    this.#total += meter.bytes;
+    this.#files.push({
+      id,
+      name,
+      size: meter.bytes,
+      sha256: meter.hash.digest('hex'),
+      contentType: /^[\w.+-]+\/[\w.+-]+$/.test(file.contentType) ? file.contentType : 'application/octet-stream',
+      storageKey: key,
+    });
+  }
+
+  /** Creates the link from the stored files. On failure the bytes are removed. */
+  async commit(fields: Record<string, unknown>): Promise<CreatedLink> {
+    try {
+      const cmd = parseCreateSendLink(fields);
+      const created = await this.deps.linkService.createSend(this.linkId, this.owner, cmd, this.#files, this.deps.storage.sendConnection, this.ctx);
+      this.#finished = true;
+      return created;
+    } catch (err) {
+      await this.abort(err);
+      throw err;
+    } finally {
+      this.#stopHeartbeat();
+    }
+  }
+
+  /** Removes everything this upload wrote. Safe to call more than once. */
+  async abort(reason: unknown): Promise<void> {
+    this.#stopHeartbeat();
+    if (this.#finished) {
+      return;
+    }
+    this.#finished = true;
+    const driver = this.deps.storage.driver(this.deps.storage.sendConnection);
+    for (const w of this.#writes) {
+      try {
+        await w.write?.abort();
+        await driver.delete(w.key);
+        await driver.discardStaged(w.key, w.id);
+      } catch (err) {
+        // The pending record stays, so the maintenance sweep retries the removal.
+        this.deps.logger.warn({ msg: 'could not remove the bytes of a failed upload', key: w.key, err: String(err) });
+        continue;
+      }
+      await this.deps.links.deletePending([w.id]).catch(() => undefined);
+    }
+    if (this.#writes.length > 0) {
+      await this.deps.audit
+        .record(this.ctx, {
+          type: 'upload.failed',
+          outcome: 'failure',
+          linkId: null,
+          bytes: this.#total,
+          details: { reason: reason instanceof Error ? reason.message : String(reason), files: this.#writes.length },
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  #startHeartbeat(): void {
+    this.#heartbeat ??= setInterval(() => {
+      void this.deps.links.touchPending(this.#writes.map((w) => w.id)).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+    }
+  }
+}
+
+@Injectable()
+export class SendUploadService {
+  readonly #logger = new Logger('SendUpload');
+
+  constructor(
+    private readonly links: LinksRepository,
+    private readonly linkService: LinkService,
+    private readonly storage: StorageService,
+    private readonly config: AppConfigService,
+    private readonly audit: AuditService,
+  ) {}
+
+  begin(owner: User, ctx: AccessContext): SendUpload {
+    if (!hasRole(owner, 'admin', 'manager', 'employee')) {
+      throw new ForbiddenError('link_create_forbidden', 'Your role may not create send links; ask an administrator for access.');
+    }
+    return new SendUpload(owner, ctx, {
+      links: this.links,
+      linkService: this.linkService,
+      storage: this.storage,
+      config: this.config,
+      audit: this.audit,
+      logger: this.#logger,
+    });
+  }
+}

@@ -1,0 +1,5 @@
+export * from './storage-driver.js';
+export * from './path-containment.js';
+export * from './drivers/local.driver.js';
+export * from './storage.service.js';
+export * from './storage.module.js';
