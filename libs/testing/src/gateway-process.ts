@@ -1,0 +1,191 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { projectRoot } from '@mft/config';
+
+/** The PostgreSQL server tests create their databases on. */
+export function postgresAdminUrl(): string {
+  return process.env.DATABASE_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/** Whether this run targets PostgreSQL (DATABASE_URL set) rather than embedded PGlite. */
+export const onPostgres = (): boolean => Boolean(process.env.DATABASE_URL);
+
+/** Creates an empty database for one test file and returns its URL; `drop` removes it. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = postgresAdminUrl();
+  const name = `mft_t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface GatewayOptions {
+  /** Extra environment (JOBS_INTERVAL_SECONDS, CLAIM_GRACE_SECONDS, ...). */
+  readonly env?: Record<string, string>;
+  /** 'auto': PostgreSQL when DATABASE_URL is set, else PGlite. 'postgres': always a PostgreSQL database. */
+  readonly database?: 'auto' | 'postgres';
+  /** Reuse the data directory and database of an earlier gateway (restart, second replica). */
+  readonly share?: TestGateway;
+  /** Which entry point to run. */
+  readonly entry?: string;
+}
+
+/** A gateway running as a real child process on loopback, as a user would run it. */
+export class TestGateway {
+  readonly #output: string[] = [];
+  #proc: ChildProcess | null = null;
+  #ownsData = false;
+  #drop: (() => Promise<void>) | null = null;
+  port = 0;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly databaseUrl: string | null,
+    readonly env: Record<string, string>,
+    private readonly entry: string,
+  ) {}
+
+  static async start(options: GatewayOptions = {}): Promise<TestGateway> {
+    let dataDir: string;
+    let databaseUrl: string | null;
+    let drop: (() => Promise<void>) | null = null;
+    if (options.share) {
+      dataDir = options.share.dataDir;
+      databaseUrl = options.share.databaseUrl;
+    } else {
+      dataDir = mkdtempSync(join(tmpdir(), 'mft-gw-'));
+      if (options.database === 'postgres' || onPostgres()) {
+        const db = await createTestDatabase();
+        databaseUrl = db.url;
+        drop = db.drop;
+      } else {
+        databaseUrl = null;
+      }
+    }
+    const gw = new TestGateway(dataDir, databaseUrl, { ...(options.share?.env ?? {}), ...(options.env ?? {}) }, options.entry ?? 'dist/apps/main.js');
+    gw.#ownsData = !options.share;
+    gw.#drop = drop;
+    await gw.launch();
+    return gw;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Environment for processes that share this gateway's data (the CLI, a restart). */
+  processEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: this.dataDir,
+      PORT: String(this.port),
+      PUBLIC_URL: this.baseUrl,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      ...this.env,
+    };
+    if (this.databaseUrl) {
+      env.DATABASE_URL = this.databaseUrl;
+    } else {
+      delete env.DATABASE_URL;
+    }
+    return env;
+  }
+
+  async launch(): Promise<void> {
+    this.port = await freePort();
+    const proc = spawn(process.execPath, [this.entry], { cwd: projectRoot(), env: this.processEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#proc = proc;
+    proc.stdout!.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) {
+        throw new Error(`gateway exited with ${proc.exitCode}:\n${this.output()}`);
+      }
+      try {
+        const res = await fetch(`${this.baseUrl}/readyz`);
+        if (res.status === 200) {
+          return;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`gateway did not become ready:\n${this.output()}`);
+  }
+
+  output(): string {
+    return this.#output.join('').slice(-20_000);
+  }
+
+  /** Kills the process with `signal` (SIGKILL: a crash) and waits for it to be gone. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const proc = this.#proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
+      return;
+    }
+    const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill(signal);
+    await gone;
+  }
+
+  /** Starts the same gateway again on the same data. */
+  async restart(): Promise<void> {
+    await this.kill('SIGTERM');
+    await this.launch();
+  }
+
+  /** Runs the CLI against this gateway's data and returns its stdout. */
+  async cli(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, ['dist/apps/cli/src/main.js', ...args], { cwd: projectRoot(), env: this.processEnv() });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cli ${args.join(' ')} exited ${code}: ${err}`))));
+    });
+  }
+
+  /** A bearer token for `user` (the bootstrap admin by default). */
+  async token(user = 'admin'): Promise<string> {
+    return (await this.cli('token', 'create', '--user', user)).trim().split('\n').pop()!;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+    if (this.#ownsData) {
+      await this.#drop?.().catch(() => undefined);
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}

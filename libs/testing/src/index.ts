@@ -1,0 +1,2 @@
+export * from './gateway-process.js';
+export * from './http-client.js';
