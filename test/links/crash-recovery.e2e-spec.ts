@@ -145,6 +145,15 @@ describe('a gateway killed during a one-time download', () => {
 const nothingStored = (target: TestGateway, what: string): Promise<boolean> =>
   waitFor(() => storedFiles(target).length === 0, { what, ms: 15_000, detail: () => JSON.stringify(storedFiles(target)) });
 
+/** The stored files now, so that a test can tell its own bytes from what an earlier test left. */
+const storedNow = (target: TestGateway): Set<string> => new Set(storedFiles(target).map((f) => f.path));
+
+/** Waits until every stored file that was not in `baseline` is gone. */
+const nothingNewStored = (target: TestGateway, baseline: Set<string>, what: string): Promise<boolean> => {
+  const added = (): Array<{ path: string; size: number }> => storedFiles(target).filter((f) => !baseline.has(f.path));
+  return waitFor(() => added().length === 0, { what, ms: 15_000, detail: () => JSON.stringify(added()) });
+};
+
 /** Waits until the server has written at least `bytes` of the upload into its staging area. */
 const stagedAtLeast = (target: TestGateway, bytes: number): Promise<{ path: string; size: number }> =>
   waitFor(() => stagedFiles(target).find((f) => f.size >= bytes) ?? null, {
@@ -172,13 +181,14 @@ describe('an upload that does not complete', () => {
   });
 
   it('a client that disconnects mid-upload leaves no link and no bytes', LIMIT, async () => {
+    const baseline = storedNow(gw);
     const upload = partialUpload(gw.baseUrl, token, { declaredBytes: 40 * MiB, sendBytes: 16 * MiB });
     await upload.sent;
     await stagedAtLeast(gw, 8 * MiB);
     upload.close();
     assert.equal(await within(upload.response, 5_000, 'the client connection to close'), null, 'the upload got no answer: the client went away');
 
-    await nothingStored(gw, 'the bytes of the interrupted upload to be removed');
+    await nothingNewStored(gw, baseline, 'the bytes of the interrupted upload to be removed');
     assert.deepEqual(await listLinks(gw, token), [], 'no link was created');
     const failed = await waitFor(
       async () => {
@@ -191,6 +201,7 @@ describe('an upload that does not complete', () => {
   });
 
   it('an upload over MAX_FILE_BYTES is refused with 413 and leaves no link and no bytes', LIMIT, async () => {
+    const baseline = storedNow(gw);
     const declared = 512 * MiB;
     const upload = partialUpload(gw.baseUrl, token, { declaredBytes: declared, sendBytes: declared, fields: { oneTime: 'true' } });
     const res = await within(upload.response, 20_000, 'the answer to an upload over the size limit').finally(() => upload.close());
@@ -199,7 +210,7 @@ describe('an upload that does not complete', () => {
     assert.equal((JSON.parse(res.body) as { code: string }).code, 'file_too_large');
     assert.ok(upload.sentBytes() < declared, 'the refusal came before the whole body was sent');
 
-    await nothingStored(gw, 'the bytes of the refused upload to be removed');
+    await nothingNewStored(gw, baseline, 'the bytes of the refused upload to be removed');
     assert.deepEqual(await listLinks(gw, token), [], 'no link was created');
   });
 
