@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65535);
-const seconds = z.coerce.number().int().min(1);
+const port = z.coerce
+  .number({ error: 'must be a whole number from 1 to 65535' })
+  .int('must be a whole number from 1 to 65535')
+  .min(1, 'must be a whole number from 1 to 65535')
+  .max(65535, 'must be a whole number from 1 to 65535');
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1 second');
 const window = z.object({ max: z.coerce.number().int().min(1), windowSeconds: seconds });
 
 /** The whole configuration, validated once at boot. */

@@ -1,2 +1,3 @@
 export * from './gateway-process.js';
 export * from './http-client.js';
+export * from './test-database.js';
