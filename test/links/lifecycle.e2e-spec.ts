@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -56,6 +57,32 @@ function readZip(zip: Buffer): Map<string, Buffer> {
     p += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/**
+ * POST /api/v1/links with the whole multipart body in one buffer, as small clients send it: a refusal
+ * is then read in full before the gateway answers (see the streamed case in its own test below).
+ */
+async function postLink(
+  baseUrl: string,
+  token: string,
+  files: ReadonlyArray<{ name: string; content: Buffer | string }>,
+  fields: Record<string, string>,
+): Promise<{ status: number; body: { code?: string; message?: string } }> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    form.append(k, v);
+  }
+  for (const f of files) {
+    form.append('file', new Blob([f.content]), f.name);
+  }
+  const encoded = new Response(form);
+  const res = await fetch(`${baseUrl}/api/v1/links`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': encoded.headers.get('content-type')! },
+    body: Buffer.from(await encoded.arrayBuffer()),
+  });
+  return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
 }
 
 /** Every regular file under `dir`, as paths relative to it. */
@@ -346,25 +373,25 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     const sendDir = join(gw.dataDir, 'files', 'send');
     const before = filesUnder(sendDir);
 
-    const past = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { expiresAt: new Date(Date.now() - 60_000).toISOString() });
+    const past = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { expiresAt: new Date(Date.now() - 60_000).toISOString() });
     assert.equal(past.status, 400, JSON.stringify(past.body));
     assert.equal(past.body.code, 'expiry_in_past');
 
-    const tooFar = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], {
+    const tooFar = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], {
       expiresAt: new Date(Date.now() + 31 * 86_400_000).toISOString(),
     });
     assert.equal(tooFar.status, 422, JSON.stringify(tooFar.body));
     assert.equal(tooFar.body.code, 'policy_expiry_too_long');
 
-    const noFile = await createSendLink(gw.baseUrl, token, [], { oneTime: 'true' });
+    const noFile = await postLink(gw.baseUrl, token, [], { oneTime: 'true' });
     assert.equal(noFile.status, 400, JSON.stringify(noFile.body));
     assert.equal(noFile.body.code, 'no_files');
 
-    const unknown = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { colour: 'blue' });
+    const unknown = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { colour: 'blue' });
     assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
     assert.match(unknown.body.message ?? '', /colour/, 'the message names the unknown field');
 
-    const noTimeZone = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { expiresAt: '2030-01-31T17:00:00' });
+    const noTimeZone = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { expiresAt: '2030-01-31T17:00:00' });
     assert.equal(noTimeZone.status, 400);
     assert.match(noTimeZone.body.message ?? '', /expiresAt/);
 
@@ -381,9 +408,42 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     const staged = filesUnder(join(gw.dataDir, 'files', '.staging')).filter((f) => f !== '.ping');
     assert.deepEqual(staged, [], 'no half-written upload is left in the staging area');
 
-    const justInside = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], {
+    const justInside = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], {
       expiresAt: new Date(Date.now() + 30 * 86_400_000 - 60_000).toISOString(),
     });
     assert.equal(justInside.status, 201, 'an expiry just under 30 days is allowed');
+  });
+
+  it('an upload refused by a rule is answered without cutting the connection while the client is still sending', async () => {
+    // The refusal (expiry in the past) is known as soon as the file part starts. The client sends
+    // its whole request, then reads. If the gateway closes the connection with the rest of the body
+    // unread, the client's writes fail (EPIPE/ECONNRESET) and a client such as fetch may lose the
+    // answer altogether (RFC 9112, section 9.6: close in stages, keep reading after the answer).
+    const boundary = 'refused-upload-boundary';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="expiresAt"\r\n\r\n${new Date(Date.now() - 60_000).toISOString()}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      Buffer.alloc(8 * 1024 * 1024),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const outcome = await new Promise<{ error: string | null; response: string }>((resolve) => {
+      const socket = connect(gw.port, '127.0.0.1');
+      let response = '';
+      let error: string | null = null;
+      socket.setEncoding('latin1');
+      socket.on('data', (c: string) => (response += c));
+      socket.on('error', (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+      socket.on('close', () => resolve({ error, response }));
+      socket.write(
+        `POST /api/v1/links HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      );
+      socket.end(body);
+    });
+    assert.match(outcome.response, /^HTTP\/1\.1 400 /, 'the refusal is answered');
+    assert.match(outcome.response, /expiry_in_past/);
+    assert.equal(outcome.error, null, 'the client could send its whole request without the connection being reset');
   });
 });

@@ -301,7 +301,17 @@ describe('password-protected links: unlocking and rate limits', () => {
 
   it('refuses a link password shorter than the minimum of 8 characters with 422', async () => {
     for (const password of ['1234567', '😀😀😀😀']) {
-      const res = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { password });
+      // The whole form in one buffer, so that the refusal is read after the complete request.
+      const form = new FormData();
+      form.append('password', password);
+      form.append('file', new Blob(['x']), 'a.txt');
+      const encoded = new Response(form);
+      const answer = await fetch(`${gw.baseUrl}/api/v1/links`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': encoded.headers.get('content-type')! },
+        body: Buffer.from(await encoded.arrayBuffer()),
+      });
+      const res = { status: answer.status, body: (await answer.json()) as { code: string } };
       assert.equal(res.status, 422, `${password}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.code, 'policy_password_too_short');
     }

@@ -94,6 +94,18 @@ function rawPath(target: TestGateway, path: string, opts: { method?: string; hea
   });
 }
 
+/** Calls `probe` until `done` holds (at most `ms`), and returns the last value. */
+async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (done(v) || Date.now() > deadline) {
+      return v;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('hostile input is stored and shown inertly', () => {
@@ -136,7 +148,13 @@ describe('hostile input is stored and shown inertly', () => {
     for (const f of files) {
       form.append('file', new Blob([f.content]), f.name);
     }
-    const res = await fetch(`${target.baseUrl}/api/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, ...headers }, body: form });
+    // One buffer: a refused form is read in full before the answer, whatever the client's write pattern.
+    const encoded = new Response(form);
+    const res = await fetch(`${target.baseUrl}/api/v1/links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': encoded.headers.get('content-type')!, ...headers },
+      body: Buffer.from(await encoded.arrayBuffer()),
+    });
     return { status: res.status, body: (await res.json()) as never };
   }
 
@@ -273,7 +291,11 @@ describe('hostile input is stored and shown inertly', () => {
     const download = await rawRequest(`${url}/files/${link.files[0]!.id}`, { headers: { 'user-agent': HTML_AGENT, 'x-forwarded-for': '203.0.113.77' } });
     assert.equal(download.status, 200);
 
-    const events = await api<AuditEventJson[]>(gw, token, `/api/v1/audit/events?linkId=${linkId}`);
+    // The delivery is recorded right after the last byte has left: wait for it, so the log is complete.
+    const events = await eventually(
+      () => api<AuditEventJson[]>(gw, token, `/api/v1/audit/events?linkId=${linkId}`),
+      (list) => list.some((e) => e.type === 'download.completed'),
+    );
     const createdEvent = events.find((e) => e.type === 'link.created')!;
     assert.equal(createdEvent.userAgent, SQL_AGENT);
     assert.equal(createdEvent.actor, 'user:admin');
