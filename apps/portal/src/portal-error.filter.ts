@@ -1,7 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { beginErrorResponse, STATUS_TITLE } from '@mft/web';
-import { Views } from './views.js';
+import { Views } from '@mft/web';
 
 /** Whether the client asked for JSON rather than a page. */
 export function wantsJson(req: Request): boolean {
