@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // @ts-expect-error oidc-provider ships no type declarations
 import Provider from 'oidc-provider';
-import { TestGateway } from '@mft/testing';
+import { CookieJar, TestGateway } from '@mft/testing';
 
 /** The part of oidc-provider's API these tests use. */
 const OidcProvider = Provider as new (issuer: string, configuration: Record<string, unknown>) => { callback(): RequestListener };
@@ -75,79 +75,30 @@ class TestIdp {
   }
 }
 
-/** A browser as far as sign-in needs one: keeps cookies (host, path, expiry) and follows redirects by hand. */
-class Browser {
-  readonly #cookies = new Map<string, { name: string; value: string; host: string; path: string }>();
-
-  cookieHeader(url: URL): string {
-    return [...this.#cookies.values()]
-      .filter((c) => c.host === url.hostname && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)))
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
-  }
-
-  cookie(name: string): string | undefined {
-    return [...this.#cookies.values()].find((c) => c.name === name)?.value;
-  }
-
-  /** One request, no redirect followed. */
-  async request(target: string, form?: URLSearchParams): Promise<Response> {
-    const url = new URL(target);
-    const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = this.cookieHeader(url);
-    if (cookie) {
-      headers.cookie = cookie;
+/** Requests `target` in `jar` and follows redirects; returns the last response and its URL. */
+async function follow(jar: CookieJar, target: string): Promise<{ res: Response; url: string }> {
+  let url = target;
+  for (let hops = 0; hops < 20; hops++) {
+    const res = await jar.fetch(url);
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location) {
+      return { res, url };
     }
-    const res = await fetch(url, { method: form ? 'POST' : 'GET', headers, body: form, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      this.store(url, line);
-    }
-    return res;
+    await res.arrayBuffer();
+    url = new URL(location, url).href;
   }
-
-  /** Requests `target` and follows redirects; returns the last response and its URL. */
-  async follow(target: string): Promise<{ res: Response; url: string }> {
-    let url = target;
-    for (let hops = 0; hops < 20; hops++) {
-      const res = await this.request(url);
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) {
-        return { res, url };
-      }
-      await res.arrayBuffer();
-      url = new URL(location, url).href;
-    }
-    throw new Error(`too many redirects from ${target}`);
-  }
-
-  private store(url: URL, line: string): void {
-    const [pair, ...attributes] = line.split(';').map((s) => s.trim());
-    const eq = pair!.indexOf('=');
-    const name = pair!.slice(0, eq);
-    const value = pair!.slice(eq + 1);
-    const attr = (key: string): string | undefined =>
-      attributes.find((a) => a.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
-    const path = attr('path') ?? (url.pathname.slice(0, url.pathname.lastIndexOf('/')) || '/');
-    const key = `${url.hostname}|${path}|${name}`;
-    const maxAge = attr('max-age');
-    const expires = attr('expires');
-    if ((maxAge !== undefined && Number(maxAge) <= 0) || (expires !== undefined && Date.parse(expires) <= Date.now()) || value === '') {
-      this.#cookies.delete(key);
-    } else {
-      this.#cookies.set(key, { name, value, host: url.hostname, path });
-    }
-  }
+  throw new Error(`too many redirects from ${target}`);
 }
 
 const decode = (s: string): string => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x2F;/g, '/').replace(/&#39;/g, "'");
 
 /**
- * Drives `browser` from `start` (the gateway's login URL, or a provider URL) through the provider's
+ * Drives `jar` from `start` (the gateway's login URL, or a provider URL) through the provider's
  * sign-in and consent forms as `login`, and returns the gateway callback URL the provider redirects
  * to, without visiting it. `cancel` presses Cancel on the provider's sign-in page instead.
  */
-async function signInAtProvider(browser: Browser, start: string, login: string, options: { cancel?: boolean } = {}): Promise<string> {
-  let res = await browser.request(start);
+async function signInAtProvider(jar: CookieJar, start: string, login: string, options: { cancel?: boolean } = {}): Promise<string> {
+  let res = await jar.fetch(start);
   let url = start;
   for (let steps = 0; steps < 20; steps++) {
     const location = res.headers.get('location');
@@ -158,7 +109,7 @@ async function signInAtProvider(browser: Browser, start: string, login: string, 
         return next;
       }
       url = next;
-      res = await browser.request(url);
+      res = await jar.fetch(url);
       continue;
     }
     const html = await res.text();
@@ -168,16 +119,16 @@ async function signInAtProvider(browser: Browser, start: string, login: string, 
       const cancel = /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(html);
       assert.ok(cancel, 'the provider page has a Cancel link');
       url = new URL(decode(cancel[1]!), url).href;
-      res = await browser.request(url);
+      res = await jar.fetch(url);
       continue;
     }
-    const fields = new URLSearchParams();
+    const fields: Record<string, string> = {};
     for (const input of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*>/g)) {
       const preset = /value="([^"]*)"/.exec(input[0]);
-      fields.set(input[1]!, input[1] === 'login' ? login : input[1] === 'password' ? 'any password' : decode(preset?.[1] ?? ''));
+      fields[input[1]!] = input[1] === 'login' ? login : input[1] === 'password' ? 'any password' : decode(preset?.[1] ?? '');
     }
     url = new URL(decode(form[1]!), url).href;
-    res = await browser.request(url, fields);
+    res = await jar.postForm(url, fields);
   }
   throw new Error(`the provider did not send ${login} back to the gateway`);
 }
@@ -259,9 +210,8 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     idp.accounts.set(login, { email: `${login}@example.test`, name: `${login[0]!.toUpperCase()}${login.slice(1)} Example`, groups });
   };
 
-  async function me(browser: Browser): Promise<{ status: number; body: { user?: string; email?: string | null; roles?: string[] } }> {
-    const url = new URL(`${gw.baseUrl}/api/v1/me`);
-    const res = await fetch(url, { headers: { cookie: browser.cookieHeader(url), accept: 'application/json' } });
+  async function me(jar: CookieJar): Promise<{ status: number; body: { user?: string; email?: string | null; roles?: string[] } }> {
+    const res = await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie: jar.header(), accept: 'application/json' } });
     return { status: res.status, body: (await res.json()) as { user?: string; roles?: string[] } };
   }
 
@@ -282,8 +232,8 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
   }
 
   /** Delivers a callback URL in `browser` and checks the refusal: a human 401 page, and no session. */
-  async function assertRefused(browser: Browser, callbackUrl: string): Promise<string> {
-    const res = await browser.request(callbackUrl);
+  async function assertRefused(jar: CookieJar, callbackUrl: string): Promise<string> {
+    const res = await jar.fetch(callbackUrl);
     const html = await res.text();
     assert.equal(res.status, 401, html.slice(0, 500));
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
@@ -291,14 +241,14 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     assert.match(html, /Start again from the sign-in page/);
     assert.doesNotMatch(html, /\bat \S+\.js:\d+/, 'no stack trace');
     assert.ok(!res.headers.getSetCookie().some((c) => c.startsWith('mft_session=')), 'no session cookie');
-    assert.equal((await me(browser)).status, 401, 'the browser has no session');
+    assert.equal((await me(jar)).status, 401, 'the browser has no session');
     return html;
   }
 
   /** A full sign-in through the gateway; returns where the browser landed. */
-  async function signIn(browser: Browser, login: string, path = '/auth/oidc/login'): Promise<{ landed: string; status: number; html: string }> {
-    const callback = await signInAtProvider(browser, `${gw.baseUrl}${path}`, login);
-    const { res, url } = await browser.follow(callback);
+  async function signIn(jar: CookieJar, login: string, path = '/auth/oidc/login'): Promise<{ landed: string; status: number; html: string }> {
+    const callback = await signInAtProvider(jar, `${gw.baseUrl}${path}`, login);
+    const { res, url } = await follow(jar, callback);
     return { landed: new URL(url).pathname + new URL(url).search, status: res.status, html: await res.text() };
   }
 
@@ -307,15 +257,16 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     assert.match(page, /href="\/auth\/oidc\/login"/);
     assert.match(page, /href="\/auth\/oidc\/partner\/login"/);
 
-    const browser = new Browser();
+    const browser = new CookieJar();
     const requests: URL[] = [];
     for (let i = 0; i < 2; i++) {
-      const res = await browser.request(`${gw.baseUrl}/auth/oidc/login`);
+      const res = await browser.fetch(`${gw.baseUrl}/auth/oidc/login`);
       assert.equal(res.status, 302);
       const flowCookie = res.headers.getSetCookie().find((c) => c.startsWith('mft_oidc='));
       assert.ok(flowCookie, 'a round-trip cookie is set');
       assert.match(flowCookie, /HttpOnly/i);
       assert.match(flowCookie, /SameSite=Lax/i);
+      assert.match(flowCookie, /Path=\/auth\/oidc\//i);
       requests.push(new URL(res.headers.get('location')!));
     }
     for (const url of requests) {
@@ -336,14 +287,14 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('a new user signs in, lands on /auth/me, and /api/v1/me shows the roles mapped from the groups claim', async () => {
     person(corp, 'alice', ['mft-admins', 'staff']);
-    const browser = new Browser();
+    const browser = new CookieJar();
     const logins = await newEvents('auth.login', async () => {
       const done = await signIn(browser, 'alice');
       assert.equal(done.landed, '/auth/me');
       assert.equal(done.status, 200);
       assert.match(done.html, /alice/);
     });
-    assert.equal(browser.cookie('mft_oidc'), undefined, 'the round-trip cookie is cleared');
+    assert.equal(browser.get('mft_oidc'), undefined, 'the round-trip cookie is cleared');
     assert.deepEqual(await me(browser), { status: 200, body: { user: 'alice', email: 'alice@example.test', roles: ['admin'] } });
     assert.equal(logins.length, 1);
     assert.equal(logins[0]!.actor, 'user:alice');
@@ -352,21 +303,21 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('after sign-in the user returns to the same-site page they asked for; an off-site returnTo lands on /auth/me', async () => {
     person(corp, 'dora', ['mft-audit']);
-    const browser = new Browser();
+    const browser = new CookieJar();
     assert.equal((await signIn(browser, 'dora', '/auth/oidc/login?returnTo=%2Fapi%2Fv1%2Fme')).landed, '/api/v1/me');
     for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
-      assert.equal((await signIn(new Browser(), 'dora', `/auth/oidc/login?returnTo=${encodeURIComponent(evil)}`)).landed, '/auth/me', evil);
+      assert.equal((await signIn(new CookieJar(), 'dora', `/auth/oidc/login?returnTo=${encodeURIComponent(evil)}`)).landed, '/auth/me', evil);
     }
   });
 
   it('roles follow the groups at every sign-in: removed from mft-admins, the user loses admin and the old session stops working', async () => {
     person(corp, 'carol', ['mft-admins']);
-    const first = new Browser();
+    const first = new CookieJar();
     await signIn(first, 'carol');
     assert.deepEqual((await me(first)).body.roles, ['admin']);
 
     corp.accounts.get('carol')!.groups = ['mft-audit'];
-    const second = new Browser();
+    const second = new CookieJar();
     await signIn(second, 'carol');
     assert.deepEqual(await me(second), { status: 200, body: { user: 'carol', email: 'carol@example.test', roles: ['auditor'] } });
     assert.equal((await me(first)).status, 401, 'the session that held admin is over');
@@ -374,7 +325,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('a callback with a tampered state shows a 401 page, signs nobody in, and is audited; the real callback is then used up', async () => {
     person(corp, 'erin', ['mft-admins']);
-    const browser = new Browser();
+    const browser = new CookieJar();
     const callback = await signInAtProvider(browser, `${gw.baseUrl}/auth/oidc/login`, 'erin');
     const failures = await newEvents('auth.login_failed', async () => {
       const logins = await newEvents('auth.login', async () => {
@@ -394,8 +345,8 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('an ID token carrying a nonce other than the one this browser was given is refused', async () => {
     person(corp, 'frank', ['mft-admins']);
-    const browser = new Browser();
-    const start = await browser.request(`${gw.baseUrl}/auth/oidc/login`);
+    const browser = new CookieJar();
+    const start = await browser.fetch(`${gw.baseUrl}/auth/oidc/login`);
     assert.equal(start.status, 302);
     // Same state and PKCE challenge as the browser's round trip, but the provider is asked for another nonce.
     const forged = withParam(start.headers.get('location')!, 'nonce', randomBytes(32).toString('base64url'));
@@ -408,28 +359,28 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('an authorization code replayed in another browser, or a second time, signs nobody in', async () => {
     person(corp, 'grace', ['mft-admins']);
-    const owner = new Browser();
+    const owner = new CookieJar();
     const callback = await signInAtProvider(owner, `${gw.baseUrl}/auth/oidc/login`, 'grace');
 
     const failures = await newEvents('auth.login_failed', async () => {
       // Another browser that started its own sign-in, with the stolen code under its own state.
-      const thief = new Browser();
-      const own = new URL((await thief.request(`${gw.baseUrl}/auth/oidc/login`)).headers.get('location')!);
+      const thief = new CookieJar();
+      const own = new URL((await thief.fetch(`${gw.baseUrl}/auth/oidc/login`)).headers.get('location')!);
       await assertRefused(thief, withParam(callback, 'state', own.searchParams.get('state')!));
       // A browser with no sign-in under way.
-      await assertRefused(new Browser(), callback);
+      await assertRefused(new CookieJar(), callback);
     });
     assert.deepEqual(
       failures.map((e) => e.details.reason),
       ['oidc_code_rejected', 'oidc_flow_expired'],
     );
 
-    const used = await owner.follow(callback);
+    const used = await follow(owner, callback);
     assert.equal(new URL(used.url).pathname, '/auth/me', 'the rightful browser still signs in');
     assert.equal((await me(owner)).body.user, 'grace');
 
     const again = await newEvents('auth.login_failed', async () => {
-      const replay = await owner.request(callback);
+      const replay = await owner.fetch(callback);
       assert.equal(replay.status, 401);
       assert.match(await replay.text(), /already completed/);
     });
@@ -443,12 +394,12 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     person(corp, 'heidi', ['mft-admins']);
     person(partner, 'heidi', ['mft-admins']);
     const failures = await newEvents('auth.login_failed', async () => {
-      const browser = new Browser();
+      const browser = new CookieJar();
       const callback = await signInAtProvider(browser, `${gw.baseUrl}/auth/oidc/login`, 'heidi');
       assert.equal(new URL(callback).searchParams.get('iss'), corp.issuer);
       await assertRefused(browser, withParam(callback, 'iss', partner.issuer));
 
-      const other = new Browser();
+      const other = new CookieJar();
       const partnerCallback = new URL(await signInAtProvider(other, `${gw.baseUrl}/auth/oidc/partner/login`, 'heidi'));
       await assertRefused(other, `${gw.baseUrl}/auth/oidc/callback${partnerCallback.search}`);
     });
@@ -464,7 +415,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   it('a second provider signs users in at /auth/oidc/partner/login, with e-mail and groups from its UserInfo endpoint', async () => {
     person(partner, 'ivan', ['mft-audit']);
-    const browser = new Browser();
+    const browser = new CookieJar();
     const logins = await newEvents('auth.login', async () => {
       assert.equal((await signIn(browser, 'ivan', '/auth/oidc/partner/login')).landed, '/auth/me');
     });
@@ -473,7 +424,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
   });
 
   it('a person who cancels at the provider sees a 401 page saying the provider did not sign them in', async () => {
-    const browser = new Browser();
+    const browser = new CookieJar();
     const callback = await signInAtProvider(browser, `${gw.baseUrl}/auth/oidc/login`, 'nobody', { cancel: true });
     const failures = await newEvents('auth.login_failed', async () => {
       assert.match(await assertRefused(browser, callback), /did not sign you in \(access_denied\)/);
@@ -484,7 +435,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
   it('while a provider is unreachable its button shows a 503 page saying to try again later; once it is back, sign-in works without a restart', async () => {
     const failures = await newEvents('auth.login_failed', async () => {
       for (let i = 0; i < 2; i++) {
-        const res = await new Browser().request(`${gw.baseUrl}/auth/oidc/offline/login`);
+        const res = await new CookieJar().fetch(`${gw.baseUrl}/auth/oidc/offline/login`);
         assert.equal(res.status, 503);
         assert.match(await res.text(), /Try again in a few minutes/);
       }
@@ -500,13 +451,13 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
     offline.serve({ clientId: 'mft-offline', clientSecret: secret, redirectUris: [`${gw.baseUrl}/auth/oidc/offline/callback`] }, true);
     person(offline, 'judy', ['mft-audit']);
-    const browser = new Browser();
+    const browser = new CookieJar();
     assert.equal((await signIn(browser, 'judy', '/auth/oidc/offline/login')).landed, '/auth/me');
     assert.deepEqual((await me(browser)).body.roles, ['auditor']);
   });
 
   it('an unknown provider in the address answers 404', async () => {
-    const res = await new Browser().request(`${gw.baseUrl}/auth/oidc/nope/login`);
+    const res = await new CookieJar().fetch(`${gw.baseUrl}/auth/oidc/nope/login`);
     assert.equal(res.status, 404);
     assert.match(await res.text(), /not configured/);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Database, DatabaseLockedError } from './database.js';
+import { migrations as allMigrations } from './migrations/index.js';
 import { RateLimiter } from './rate-limiter.js';
 import { openTestDatabase } from '@mft/testing';
 
@@ -18,7 +19,7 @@ describe(`${Database.name} (embedded PGlite)`, () => {
       const rows = await second.query<{ username: string }>(`SELECT username FROM users`);
       assert.deepEqual(rows.map((r) => r.username), ['kept']);
       const migrations = await second.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations`);
-      assert.equal(migrations[0]!.n, 1);
+      assert.equal(migrations[0]!.n, allMigrations.length);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

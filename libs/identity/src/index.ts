@@ -5,4 +5,7 @@ export * from './sessions.repository.js';
 export * from './session.service.js';
 export * from './sso-users.service.js';
 export * from './token.service.js';
+export * from './password-hasher.js';
+export * from './local-admin.repository.js';
+export * from './local-admin.service.js';
 export * from './identity.module.js';

@@ -16,7 +16,9 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS
 export const Access = (scope: Scope, ...roles: Role[]): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_KEY, { kind: 'roles', roles, scope } satisfies AccessRule);
 
-/** Roles that create and manage links (external users only where an admin enables them). */
+/** Roles that create links. External users are off by default (an admin policy will enable them). */
+export const CREATOR_ROLES: Role[] = ['admin', 'manager', 'employee'];
+/** Roles that see and manage their own links. */
 export const LINK_ROLES: Role[] = ['admin', 'manager', 'employee', 'external'];
 export const AUDIT_ROLES: Role[] = ['admin', 'auditor'];
 export const EVERY_ROLE: Role[] = ['admin', 'manager', 'employee', 'auditor', 'external'];
