@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // @ts-expect-error oidc-provider ships no type declarations
 import Provider from 'oidc-provider';
-import { CookieJar, TestGateway } from '@mft/testing';
+import { CookieJar, onPostgres, TestGateway } from '@mft/testing';
 
 /** The part of oidc-provider's API these tests use. */
 const OidcProvider = Provider as new (issuer: string, configuration: Record<string, unknown>) => { callback(): RequestListener };
@@ -454,6 +454,22 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     const browser = new CookieJar();
     assert.equal((await signIn(browser, 'judy', '/auth/oidc/offline/login')).landed, '/auth/me');
     assert.deepEqual((await me(browser)).body.roles, ['auditor']);
+  });
+
+  it('a sign-in started on one replica finishes on another (the round trip is kept in the database)', { skip: onPostgres() ? false : 'needs PostgreSQL (DATABASE_URL)' }, async () => {
+    // Replicas behind one load balancer share the public URL, hence the redirect URI.
+    const replica = await TestGateway.start({ share: gw, env: { PUBLIC_URL: gw.baseUrl } });
+    try {
+      person(corp, 'kim', ['mft-audit']);
+      const jar = new CookieJar();
+      const callback = await signInAtProvider(jar, `${gw.baseUrl}/auth/oidc/login`, 'kim');
+      const res = await jar.fetch(callback.replace(gw.baseUrl, replica.baseUrl));
+      assert.equal(res.status, 303, await res.text());
+      assert.equal(res.headers.get('location'), '/auth/me');
+      assert.deepEqual(await me(jar), { status: 200, body: { user: 'kim', email: 'kim@example.test', roles: ['auditor'] } });
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('an unknown provider in the address answers 404', async () => {

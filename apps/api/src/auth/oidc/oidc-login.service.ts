@@ -102,7 +102,7 @@ export class OidcLoginService {
       return await this.db.transaction(async () => {
         const user = await this.users.signIn(identity, ctx);
         const sessionId = await this.sessions.start(user, method, 'full', ctx);
-        await this.audit.record({ ...ctx, actor: userActor(user) }, { type: 'auth.login', details: { method, username: user.username, roles: user.roles } });
+        await this.audit.record({ ...ctx, actor: userActor(user) }, { type: 'auth.login', details: { method, username: user.username, subject: identity.subject, roles: user.roles } });
         return { sessionId, returnTo: flow.returnTo ?? '/auth/me' };
       });
     } catch (err) {
