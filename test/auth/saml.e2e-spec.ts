@@ -134,21 +134,21 @@ interface AuditEventBody {
   details: Record<string, unknown>;
 }
 
+const SAML_ENV = {
+  SAML_IDP_SSO_URL: IDP_SSO_URL,
+  SAML_IDP_CERT: IDP.cert,
+  SAML_IDP_ISSUER: IDP_ISSUER,
+  SAML_ROLES_ATTRIBUTE: 'memberOf',
+  ROLE_MAP: 'mft-admins=admin,mft-auditors=auditor',
+};
+
 describe('SAML sign-in', () => {
   let gw: TestGateway;
   let token: string;
   let failuresSeen = 0;
 
   before(async () => {
-    gw = await TestGateway.start({
-      env: {
-        SAML_IDP_SSO_URL: IDP_SSO_URL,
-        SAML_IDP_CERT: IDP.cert,
-        SAML_IDP_ISSUER: IDP_ISSUER,
-        SAML_ROLES_ATTRIBUTE: 'memberOf',
-        ROLE_MAP: 'mft-admins=admin,mft-auditors=auditor',
-      },
-    });
+    gw = await TestGateway.start({ env: SAML_ENV });
     token = await gw.token();
   });
   after(async () => gw?.stop());
@@ -472,19 +472,24 @@ describe('SAML sign-in', () => {
     assert.match(await res.text(), /saml_provider_unknown/);
   });
 
-  it('finishes on a second replica a sign-in started on the first (request ids in the database)', { skip: !onPostgres() && 'needs PostgreSQL (DATABASE_URL)' }, async () => {
-    const replica = await TestGateway.start({ share: gw, env: { PUBLIC_URL: gw.baseUrl } });
+  it('finishes on a second replica a sign-in started on the first (request ids in the database)', async () => {
+    // Replicas share a PostgreSQL server; in the embedded-database run this pair gets its own.
+    const primary = onPostgres() ? gw : await TestGateway.start({ database: 'postgres', env: SAML_ENV });
+    const replica = await TestGateway.start({ share: primary, env: { PUBLIC_URL: primary.baseUrl } });
     try {
       const jar = new CookieJar();
-      const request = await startLogin(jar);
+      const request = await startLogin(jar, undefined, primary.baseUrl);
       const r = buildResponse({ request, nameId: 'frank@corp.example' });
       const signed = sign(r.xml, r.assertionId);
       const res = await postAcs(jar, signed, undefined, replica.baseUrl);
       assert.equal(res.status, 303, await res.text());
-      assert.equal((await postAcs(new CookieJar(), signed)).status, 401, 'the first replica refuses the replay');
+      assert.equal((await postAcs(new CookieJar(), signed, undefined, primary.baseUrl)).status, 401, 'the first replica refuses the replay');
       failuresSeen = (await auditEvents('auth.login_failed')).length;
     } finally {
       await replica.stop();
+      if (primary !== gw) {
+        await primary.stop();
+      }
     }
   });
 });
