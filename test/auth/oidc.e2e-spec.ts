@@ -152,6 +152,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
   let gw: TestGateway;
   let adminToken: string;
   let configDir: string;
+  let gatewayEnv: Record<string, string>;
   const secret = randomBytes(24).toString('base64url');
 
   before(async () => {
@@ -180,19 +181,18 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
         '',
       ].join('\n'),
     );
+    gatewayEnv = {
+      CONFIG_FILE: configFile,
+      OIDC_ISSUER: corp.issuer,
+      OIDC_CLIENT_ID: 'mft-gateway',
+      OIDC_CLIENT_SECRET: secret,
+      OIDC_SCOPES: 'openid email profile groups',
+      OIDC_ROLES_CLAIM: 'groups',
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
+      ROLE_MAP: 'mft-admins=admin,mft-audit=auditor',
+    };
     // The providers still answer 503 here: discovery is lazy, so the gateway starts anyway.
-    gw = await TestGateway.start({
-      env: {
-        CONFIG_FILE: configFile,
-        OIDC_ISSUER: corp.issuer,
-        OIDC_CLIENT_ID: 'mft-gateway',
-        OIDC_CLIENT_SECRET: secret,
-        OIDC_SCOPES: 'openid email profile groups',
-        OIDC_ROLES_CLAIM: 'groups',
-        OIDC_ALLOW_INSECURE_HTTP: 'true',
-        ROLE_MAP: 'mft-admins=admin,mft-audit=auditor',
-      },
-    });
+    gw = await TestGateway.start({ env: gatewayEnv });
     corp.serve({ clientId: 'mft-gateway', clientSecret: secret, redirectUris: [`${gw.baseUrl}/auth/oidc/callback`] }, true);
     partner.serve({ clientId: 'mft-partner', clientSecret: secret, redirectUris: [`${gw.baseUrl}/auth/oidc/partner/callback`] }, false);
     adminToken = await gw.token();
@@ -456,19 +456,37 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     assert.deepEqual((await me(browser)).body.roles, ['auditor']);
   });
 
-  it('a sign-in started on one replica finishes on another (the round trip is kept in the database)', { skip: onPostgres() ? false : 'needs PostgreSQL (DATABASE_URL)' }, async () => {
+  it('a sign-in started on one replica finishes on another (the round trip is kept in the database)', async () => {
+    // Replicas share a PostgreSQL server; in the embedded-database run this pair gets its own, and
+    // its own provider, which must know the pair's redirect URI.
+    let primary = gw;
+    let idp = corp;
+    if (!onPostgres()) {
+      idp = await TestIdp.listen();
+      primary = await TestGateway.start({ database: 'postgres', env: { ...gatewayEnv, OIDC_ISSUER: idp.issuer } });
+      idp.serve({ clientId: 'mft-gateway', clientSecret: secret, redirectUris: [`${primary.baseUrl}/auth/oidc/callback`] }, true);
+    }
     // Replicas behind one load balancer share the public URL, hence the redirect URI.
-    const replica = await TestGateway.start({ share: gw, env: { PUBLIC_URL: gw.baseUrl } });
+    const replica = await TestGateway.start({ share: primary, env: { PUBLIC_URL: primary.baseUrl } });
     try {
-      person(corp, 'kim', ['mft-audit']);
+      person(idp, 'kim', ['mft-audit']);
       const jar = new CookieJar();
-      const callback = await signInAtProvider(jar, `${gw.baseUrl}/auth/oidc/login`, 'kim');
-      const res = await jar.fetch(callback.replace(gw.baseUrl, replica.baseUrl));
+      const callback = await signInAtProvider(jar, `${primary.baseUrl}/auth/oidc/login`, 'kim');
+      const flowCookie = `mft_oidc=${jar.get('mft_oidc')}`;
+      const res = await jar.fetch(callback.replace(primary.baseUrl, replica.baseUrl));
       assert.equal(res.status, 303, await res.text());
       assert.equal(res.headers.get('location'), '/auth/me');
-      assert.deepEqual(await me(jar), { status: 200, body: { user: 'kim', email: 'kim@example.test', roles: ['auditor'] } });
+      const session = await fetch(`${primary.baseUrl}/api/v1/me`, { headers: { cookie: jar.header() } });
+      assert.deepEqual(await session.json(), { user: 'kim', email: 'kim@example.test', roles: ['auditor'] }, 'the session works on the first replica too');
+      const replay = await fetch(callback, { headers: { cookie: flowCookie }, redirect: 'manual' });
+      assert.equal(replay.status, 401, 'the first replica finds the round trip used up');
+      assert.match(await replay.text(), /already completed/);
     } finally {
       await replica.stop();
+      if (primary !== gw) {
+        await primary.stop();
+        await idp.close();
+      }
     }
   });
 
