@@ -8,6 +8,9 @@ import { AuthPagesController } from './auth-pages.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthPageErrorFilter } from './auth-page-error.filter.js';
 import { LocalAdminController } from './local-admin.controller.js';
+import { OidcIdpClient } from './oidc/oidc-idp.client.js';
+import { OidcLoginService } from './oidc/oidc-login.service.js';
+import { OidcController } from './oidc/oidc.controller.js';
 import { SamlLoginService } from './saml/saml-login.service.js';
 import { SamlProviders } from './saml/saml-providers.js';
 import { SamlController } from './saml/saml.controller.js';
@@ -15,8 +18,16 @@ import { SamlController } from './saml/saml.controller.js';
 /** Sign-in: the login page, SSO (OIDC, SAML), the local break-glass admin, sessions. */
 @Module({
   imports: [IdentityModule, AuditModule],
-  controllers: [AuthPagesController, LocalAdminController, SamlController],
-  providers: [AuthGuard, AuthPageErrorFilter, { provide: Views, useFactory: () => new Views(join(projectRoot(), 'apps', 'api', 'src', 'views')) }, SamlProviders, SamlLoginService],
+  controllers: [AuthPagesController, LocalAdminController, SamlController, OidcController],
+  providers: [
+    AuthGuard,
+    AuthPageErrorFilter,
+    { provide: Views, useFactory: () => new Views(join(projectRoot(), 'apps', 'api', 'src', 'views')) },
+    SamlProviders,
+    SamlLoginService,
+    OidcIdpClient,
+    OidcLoginService,
+  ],
   exports: [AuthGuard, IdentityModule],
 })
 export class AuthModule {}
