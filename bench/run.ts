@@ -108,6 +108,9 @@ interface Sample {
   readonly hostCores: number;
   /** Seconds to the first byte of the answer (single transfers), else NaN. */
   readonly firstByte: number;
+  /** Gateway only: major garbage collections meanwhile, and seconds of GC pauses (else NaN). */
+  readonly gcMajor: number;
+  readonly gcSeconds: number;
 }
 
 interface Figure {
@@ -120,6 +123,10 @@ interface Figure {
   readonly hostCores: number;
   /** Median time to the first byte, milliseconds (NaN when not measured). */
   readonly firstByteMs: number;
+  /** Gateway only: major GCs per GiB moved (median and worst sample), GC pause milliseconds per GiB (median). */
+  readonly gcMajorPerGiB: number;
+  readonly gcMajorPerGiBMax: number;
+  readonly gcMsPerGiB: number;
 }
 
 function figure(samples: Sample[]): Figure {
@@ -131,18 +138,25 @@ function figure(samples: Sample[]): Figure {
     cpuPerGiB: median(samples.map((s) => s.serverCpu / (s.bytes / GiB))),
     hostCores: median(samples.map((s) => s.hostCores)),
     firstByteMs: median(samples.map((s) => s.firstByte * 1000)),
+    gcMajorPerGiB: median(samples.map((s) => s.gcMajor / (s.bytes / GiB))),
+    gcMajorPerGiBMax: Math.max(...samples.map((s) => s.gcMajor / (s.bytes / GiB))),
+    gcMsPerGiB: median(samples.map((s) => (s.gcSeconds * 1000) / (s.bytes / GiB))),
   };
 }
 
 /** Runs `fn`, timing it as it reports, and charges the CPU that `pids` used meanwhile. */
-async function measure(pids: () => number[], fn: () => Promise<Timed>): Promise<Sample> {
+async function measure(pids: () => number[], fn: () => Promise<Timed>, gateway?: string): Promise<Sample> {
+  const gc0 = gateway ? await gcCounters(gateway) : null;
   const p = pids();
   const cpu0 = cpuSecondsOf(p);
   const host0 = hostCpu();
   const t = await fn();
   const host1 = hostCpu();
   const cpu1 = cpuSecondsOf(p);
+  const gc1 = gateway ? await gcCounters(gateway) : null;
   return {
+    gcMajor: gc0 && gc1 ? gc1.major - gc0.major : NaN,
+    gcSeconds: gc0 && gc1 ? gc1.seconds - gc0.seconds : NaN,
     bytes: t.bytes,
     seconds: t.seconds,
     mibps: t.bytes / MiB / t.seconds,
@@ -150,6 +164,35 @@ async function measure(pids: () => number[], fn: () => Promise<Timed>): Promise<
     hostCores: coresBusy(host0, host1, CORES),
     firstByte: t.firstByte ?? NaN,
   };
+}
+
+/** Garbage-collection counters of a gateway, read from its Prometheus metrics (`nodejs_gc_duration_seconds`). */
+interface GcCounters {
+  /** Major (mark-compact) collections so far. */
+  readonly major: number;
+  /** Seconds of GC pauses so far, every kind. */
+  readonly seconds: number;
+}
+
+async function gcCounters(baseUrl: string): Promise<GcCounters | null> {
+  try {
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    let major = 0;
+    let seconds = 0;
+    for (const line of text.split('\n')) {
+      const count = /^nodejs_gc_duration_seconds_count\{[^}]*kind="major"[^}]*\} (\S+)/.exec(line);
+      if (count) {
+        major += Number(count[1]);
+      }
+      const sum = /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)/.exec(line);
+      if (sum) {
+        seconds += Number(sum[1]);
+      }
+    }
+    return { major, seconds };
+  } catch {
+    return null;
+  }
 }
 
 /** Flushes dirty pages so that one upload's write-back does not slow down the next measurement. */
@@ -299,7 +342,10 @@ interface SizeResult {
   readonly notes: string[];
 }
 
-const UPLOAD_KEYS = ['up.gw.disk', 'up.node.disk', 'up.node.sink', 'up.gw.tmpfs', 'up.node.tmpfs'] as const;
+/** `items` starting at position `i` (mod length), so that no target always goes first. */
+function rotate<T>(items: readonly T[], i: number): T[] {
+  return items.map((_, j) => items[(i + j) % items.length]!);
+}
 
 async function benchSize(size: number, work: string, nginxBinary: string | null): Promise<SizeResult> {
   const name = sizeName(size);
@@ -335,35 +381,27 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     const copy = await describeCopy(g, first.linkId, first.grantUrl, size, sha256);
     syncDisks();
 
-    // Uploads: the gateway and the baselines take turns.
+    // Uploads: the gateway and the baselines take turns, in a rotating order.
     progress('  uploads');
+    const rawUpload = async (url: string, written: string | null): Promise<Timed> => {
+      const { transfer, body } = await uploadRaw(url, file, size);
+      assertHash(body, sha256);
+      if (written) {
+        unlinkSync(written);
+      }
+      return { bytes: size, seconds: transfer.seconds };
+    };
+    await rawUpload(`${up.url}/sink`, null); // warm-up
+    const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+      { key: 'up.gw.disk', pids: () => [g.pid], run: async () => (await uploadToGateway(g, file, size)).timed, gateway: g.gw.baseUrl },
+      { key: 'up.node.disk', pids: () => [up.pid], run: () => rawUpload(`${up.url}/disk/upload.bin`, join(work, 'upload.bin')) },
+      { key: 'up.node.sink', pids: () => [up.pid], run: () => rawUpload(`${up.url}/sink`, null) },
+    ];
     for (let i = 0; i < runs; i++) {
-      add('up.gw.disk', await measure(() => [g.pid], async () => (await uploadToGateway(g, file, size)).timed));
-      syncDisks();
-      add(
-        'up.node.disk',
-        await measure(
-          () => [up.pid],
-          async () => {
-            const { transfer, body } = await uploadRaw(`${up.url}/disk/upload-${size}.bin`, file, size);
-            assertHash(body, sha256);
-            return { bytes: size, seconds: transfer.seconds };
-          },
-        ),
-      );
-      unlinkSync(join(work, `upload-${size}.bin`));
-      syncDisks();
-      add(
-        'up.node.sink',
-        await measure(
-          () => [up.pid],
-          async () => {
-            const { transfer, body } = await uploadRaw(`${up.url}/sink`, file, size);
-            assertHash(body, sha256);
-            return { bytes: size, seconds: transfer.seconds };
-          },
-        ),
-      );
+      for (const u of rotate(uploads, i)) {
+        add(u.key, await measure(u.pids, u.run, u.gateway));
+        syncDisks();
+      }
     }
     rss.upload = statusBytes(g.pid, 'VmHWM') ?? NaN;
     rss.nodeUpPeak = statusBytes(up.pid, 'VmHWM') ?? NaN;
@@ -378,8 +416,8 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       nginx = await startNginx(nginxBinary, filesDir);
       local.push(() => nginx!.stop());
     }
-    const targets: Array<{ key: string; url: string; pids: () => number[] }> = [
-      { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid] },
+    const targets: Array<{ key: string; url: string; pids: () => number[]; gateway?: string }> = [
+      { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid], gateway: g.gw.baseUrl },
       { key: 'node', url: `${dl.url}/${copy.key}`, pids: () => [dl.pid] },
       ...(nginx ? [{ key: 'nginx', url: `${nginx.url}/${copy.key}`, pids: () => nginx!.pids() }] : []),
     ];
@@ -391,11 +429,11 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       await download(t.url, size); // warm-up: page cache, connections, JIT
     }
     for (let i = 0; i < runs; i++) {
-      for (const t of targets) {
+      for (const t of rotate(targets, i)) {
         add(`dl1.${t.key}`, await measure(t.pids, async () => {
           const [tr] = await download(t.url, size);
           return { bytes: tr!.bytes, seconds: tr!.seconds, firstByte: tr!.firstByte };
-        }));
+        }, t.gateway));
       }
     }
     rss.download = statusBytes(g.pid, 'VmHWM') ?? NaN;
@@ -406,8 +444,8 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       resetPeak(g.pid);
     }
     for (let i = 0; i < settings.runs; i++) {
-      for (const t of targets) {
-        add(`dl${settings.parallel}.${t.key}`, await measure(t.pids, () => parallelDownload(t.url, size, settings.parallel, repeat)));
+      for (const t of rotate(targets, i)) {
+        add(`dl${settings.parallel}.${t.key}`, await measure(t.pids, () => parallelDownload(t.url, size, settings.parallel, repeat), t.gateway));
       }
     }
     rss.parallel = statusBytes(g.pid, 'VmHWM') ?? NaN;
@@ -432,20 +470,14 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       const upShm = await startChildServer('bare-upload', [upShmDir]);
       local.push(() => upShm.stop());
       await uploadToGateway(gt, file, size); // warm-up
+      const shmUploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+        { key: 'up.gw.tmpfs', pids: () => [gt.pid], run: async () => (await uploadToGateway(gt, file, size)).timed, gateway: gt.gw.baseUrl },
+        { key: 'up.node.tmpfs', pids: () => [upShm.pid], run: () => rawUpload(`${upShm.url}/disk/upload.bin`, join(upShmDir, 'upload.bin')) },
+      ];
       for (let i = 0; i < runs; i++) {
-        add('up.gw.tmpfs', await measure(() => [gt.pid], async () => (await uploadToGateway(gt, file, size)).timed));
-        add(
-          'up.node.tmpfs',
-          await measure(
-            () => [upShm.pid],
-            async () => {
-              const { transfer, body } = await uploadRaw(`${upShm.url}/disk/upload.bin`, file, size);
-              assertHash(body, sha256);
-              return { bytes: size, seconds: transfer.seconds };
-            },
-          ),
-        );
-        unlinkSync(join(upShmDir, 'upload.bin'));
+        for (const u of rotate(shmUploads, i)) {
+          add(u.key, await measure(u.pids, u.run, u.gateway));
+        }
       }
       rssTmpfs = statusBytes(gt.pid, 'VmHWM');
     } else if (settings.tmpfs) {
@@ -495,19 +527,23 @@ async function benchPglite(size: number, work: string): Promise<PgliteResult> {
   const g = await startGateway('pglite', 'pglite', null);
   try {
     const idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
-    const up = await measure(() => [g.pid], async () => {
-      const r = await uploadToGateway(g, file, size);
-      await describeCopy(g, r.linkId, r.grantUrl, size, sha256);
-      return r.timed;
-    });
+    const up = await measure(
+      () => [g.pid],
+      async () => (await uploadToGateway(g, file, size)).timed,
+      g.gw.baseUrl,
+    );
     const first = await uploadToGateway(g, file, size);
     const copy = await describeCopy(g, first.linkId, first.grantUrl, size, sha256);
     await download(copy.downloadUrl, size);
-    const dl = await measure(() => [g.pid], async () => {
-      const [t] = await download(copy.downloadUrl, size);
-      return { bytes: t!.bytes, seconds: t!.seconds };
-    });
-    const par = await measure(() => [g.pid], () => parallelDownload(copy.downloadUrl, size, settings.parallel, 1));
+    const dl = await measure(
+      () => [g.pid],
+      async () => {
+        const [t] = await download(copy.downloadUrl, size);
+        return { bytes: t!.bytes, seconds: t!.seconds };
+      },
+      g.gw.baseUrl,
+    );
+    const par = await measure(() => [g.pid], () => parallelDownload(copy.downloadUrl, size, settings.parallel, 1), g.gw.baseUrl);
     const peak = statusBytes(g.pid, 'VmHWM') ?? NaN;
     return { size, idle, peak, figures: { 'up.gw.disk': figure([up]), 'dl1.gw': figure([dl]), [`dl${settings.parallel}.gw`]: figure([par]) } };
   } finally {
@@ -565,6 +601,29 @@ function report(results: SizeResult[], pglite: PgliteResult | null, header: stri
     );
   }
 
+  out.push('');
+  out.push('Gateway garbage collection (from its /metrics): major GCs per GiB, median (worst run) · GC pause ms per GiB');
+  out.push(sizesRow(''));
+  for (const [label, key] of [
+    ['  1 download', 'dl1.gw'],
+    [`  ${P} parallel downloads`, `dl${P}.gw`],
+    ['  upload → disk', 'up.gw.disk'],
+    ['  upload → tmpfs', 'up.gw.tmpfs'],
+  ] as const) {
+    if (!results.some((r) => r.figures[key])) {
+      continue;
+    }
+    out.push(
+      pad(label, 44) +
+        results
+          .map((r) => {
+            const f = r.figures[key];
+            return lpad(f && Number.isFinite(f.gcMajorPerGiB) ? `${f.gcMajorPerGiB.toFixed(1)} (${f.gcMajorPerGiBMax.toFixed(1)}) · ${f.gcMsPerGiB.toFixed(0)}` : 'n/a', col);
+          })
+          .join(''),
+    );
+  }
+  out.push('');
   out.push(
     pad('1 download, time to first byte (ms)', 44) +
       results
