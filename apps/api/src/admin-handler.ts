@@ -1,21 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { InvalidInputError } from '@mft/core';
-import { TokenService } from '@mft/identity';
+import { LocalAdminRepository, LocalAdminService, TokenService } from '@mft/identity';
 import type { AdminHandler } from '@mft/web';
+import { runAdminCommand } from './admin-commands.js';
 
 /** CLI commands that a running gateway carries out for the CLI when it holds the embedded database. */
 export const adminHandler =
   (app: NestExpressApplication): AdminHandler =>
-  async (req) => {
-    switch (req.cmd) {
-      case 'token.create': {
-        const { user, name, expiresAt } = req.args as { user: string; name?: string; expiresAt?: string | null };
-        return app.get(TokenService).create(
-          { username: user, name, expiresAt: expiresAt ? new Date(expiresAt) : null },
-          { actor: 'cli', ip: null, userAgent: 'mft-cli (admin socket)' },
-        );
-      }
-      default:
-        throw new InvalidInputError('unknown_command', `unknown command ${JSON.stringify(req.cmd)}`);
-    }
-  };
+  (req) =>
+    runAdminCommand(
+      { tokens: app.get(TokenService, { strict: false }), local: app.get(LocalAdminService, { strict: false }), localUsers: app.get(LocalAdminRepository, { strict: false }) },
+      req.cmd,
+      req.args,
+    );

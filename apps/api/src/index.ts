@@ -1,2 +1,3 @@
 export * from './api.module.js';
 export * from './admin-handler.js';
+export * from './admin-commands.js';

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
+import { runAdminCommand, type AdminServices } from '@mft/api';
 import { AuditRepository, AuditService } from '@mft/audit';
 import { AppConfigService, ConfigError, loadConfig } from '@mft/config';
 import { SystemClock } from '@mft/core';
-import { Database, DatabaseLockedError } from '@mft/db';
-import { IdentityRepository, TokenService, type CreatedToken } from '@mft/identity';
+import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
 import { adminSocketPath } from '@mft/web';
 
 function fail(message: string): never {
@@ -23,7 +25,7 @@ function config(): AppConfigService {
 }
 
 /** Sends one command to the running gateway that holds the embedded database. */
-function viaAdminSocket(dataDir: string, cmd: string, args: Record<string, unknown>): Promise<unknown> {
+function viaAdminSocket(dataDir: string, cmd: string, args: unknown): Promise<unknown> {
   const path = adminSocketPath(dataDir);
   if (!existsSync(path)) {
     fail(`the embedded database is in use by a running gateway, but its admin socket ${path} is missing`);
@@ -50,34 +52,47 @@ function viaAdminSocket(dataDir: string, cmd: string, args: Record<string, unkno
   });
 }
 
-async function createToken(opts: { user: string; name: string; expiresInDays?: number; json?: boolean }): Promise<void> {
+/** Runs a command in this process, or through the running gateway when it holds the embedded database. */
+async function run(cmd: string, args: unknown): Promise<unknown> {
   const cfg = config();
-  const expiresAt = opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000) : null;
-  const ctx = { actor: 'cli', ip: null, userAgent: 'mft-cli' };
-  let created: CreatedToken;
   let db: Database | null = null;
   try {
     db = await Database.open({ url: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2 });
     const clock = new SystemClock();
     const audit = new AuditService(db, new AuditRepository(db), clock);
-    created = await new TokenService(db, new IdentityRepository(db), audit, clock).create({ username: opts.user, name: opts.name, expiresAt }, ctx);
+    const localUsers = new LocalAdminRepository(db);
+    const services: AdminServices = {
+      tokens: new TokenService(db, new IdentityRepository(db), audit, clock),
+      local: new LocalAdminService(db, localUsers, new PasswordHasher(), new RateLimiter(db), audit, cfg),
+      localUsers,
+    };
+    return await runAdminCommand(services, cmd, args);
   } catch (err) {
     if (err instanceof DatabaseLockedError) {
-      created = (await viaAdminSocket(cfg.dataDir, 'token.create', { user: opts.user, name: opts.name, expiresAt: expiresAt?.toISOString() ?? null }).catch(
-        (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
-      )) as CreatedToken;
-    } else {
-      fail(err instanceof Error ? err.message : String(err));
+      return viaAdminSocket(cfg.dataDir, cmd, args).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
     }
+    fail(err instanceof Error ? err.message : String(err));
   } finally {
     await db?.close();
   }
-  if (opts.json) {
-    process.stdout.write(JSON.stringify(created) + '\n');
-    return;
+}
+
+async function readSecret(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let data = '';
+    for await (const chunk of process.stdin) {
+      data += String(chunk);
+    }
+    return data.replace(/\r?\n$/, '');
   }
-  process.stderr.write(`Token "${created.name}" for ${created.username} (${created.expiresAt ? `expires ${created.expiresAt}` : 'no expiry'}). It is shown once; store it now.\n`);
-  process.stdout.write(`${created.token}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  process.stderr.write(prompt);
+  const muted = rl as unknown as { _writeToOutput: (s: string) => void };
+  muted._writeToOutput = () => undefined;
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
 }
 
 const positiveNumber = (v: string): number => {
@@ -98,8 +113,44 @@ token
   .description('Create an API token for a user and print it (once). Creates the local bootstrap admin "admin" if it does not exist.')
   .requiredOption('--user <name>', 'the user the token acts as')
   .option('--name <name>', 'a label for the token', 'cli')
+  .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')}); default: all`)
   .option('--expires-in-days <days>', 'expire the token after this many days (default: never)', positiveNumber)
   .option('--json', 'print the token and its details as JSON')
-  .action(createToken);
+  .action(async (opts: { user: string; name: string; scopes?: string; expiresInDays?: number; json?: boolean }) => {
+    const expiresAt = opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000).toISOString() : null;
+    const scopes = opts.scopes ? opts.scopes.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const created = (await run('token.create', { user: opts.user, name: opts.name, expiresAt, scopes })) as CreatedToken;
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(created) + '\n');
+      return;
+    }
+    process.stderr.write(
+      `Token "${created.name}" for ${created.username}, scopes ${created.scopes.join(',')} (${created.expiresAt ? `expires ${created.expiresAt}` : 'no expiry'}). It is shown once; store it now.\n`,
+    );
+    process.stdout.write(`${created.token}\n`);
+  });
+
+const admin = program.command('admin').description('The local break-glass administrator');
+admin
+  .command('set-password')
+  .description('Set the password of a local user (read from standard input, or asked for on a terminal). At least 12 characters.')
+  .requiredOption('--user <name>', 'the local user, usually "admin"')
+  .action(async (opts: { user: string }) => {
+    const password = await readSecret(`New password for ${opts.user}: `);
+    await run('admin.set-password', { user: opts.user, password });
+    process.stderr.write(`Password set for ${opts.user}. Two-factor sign-in is set up at the first sign-in.\n`);
+  });
+
+const user = program.command('user').description('Local users (for API access; people normally sign in with SSO)');
+user
+  .command('add')
+  .description('Create a local user with roles')
+  .requiredOption('--user <name>', 'user name')
+  .requiredOption('--roles <list>', 'comma-separated roles: admin, manager, employee, auditor, external')
+  .option('--email <email>', 'email address')
+  .action(async (opts: { user: string; roles: string; email?: string }) => {
+    const result = await run('user.add', { user: opts.user, roles: opts.roles.split(',').map((r) => r.trim()), email: opts.email ?? null });
+    process.stdout.write(JSON.stringify(result) + '\n');
+  });
 
 await program.parseAsync(process.argv);

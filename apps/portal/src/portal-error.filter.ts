@@ -1,7 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { STATUS_TITLE, toErrorResponse } from '@mft/web';
-import { Views } from './views.js';
+import { beginErrorResponse, STATUS_TITLE } from '@mft/web';
+import { Views } from '@mft/web';
 
 /** Whether the client asked for JSON rather than a page. */
 export function wantsJson(req: Request): boolean {
@@ -27,16 +27,12 @@ export class PortalErrorFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
-    const { status, body, headers } = toErrorResponse(err, this.#logger);
-    if (res.headersSent) {
-      res.destroy();
+    const body = beginErrorResponse(res, err, this.#logger);
+    if (!body) {
       return;
     }
-    for (const [k, v] of Object.entries(headers)) {
-      res.setHeader(k, v);
-    }
+    const status = res.statusCode;
     res.setHeader('Cache-Control', 'no-store');
-    res.status(status);
     if (req.method === 'HEAD') {
       res.end();
     } else if (wantsJson(req)) {

@@ -9,11 +9,10 @@ import { AppConfigService } from '@mft/config';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '@mft/core';
 import { RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
 import { StorageService } from '@mft/storage';
-import { accessContext } from '@mft/web';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter, wantsJson } from './portal-error.filter.js';
 import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
-import { formatBytes, formatDate, Views } from './views.js';
+import { accessContext, formatBytes, formatDate, Views } from '@mft/web';
 
 const HEARTBEAT_MS = 30_000;
 

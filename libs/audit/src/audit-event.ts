@@ -1,7 +1,15 @@
 /** Every kind of audited event. Stable strings: auditors filter and alert on them. */
 export const AUDIT_EVENT_TYPES = [
   'token.created',
+  'token.revoked',
   'user.created',
+  'user.roles_changed',
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.locked_out',
+  'auth.totp_enrolled',
+  'auth.recovery_code_used',
   'link.created',
   'link.revoked',
   'link.expired',

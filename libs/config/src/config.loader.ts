@@ -65,6 +65,21 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function envValue(key: string, raw: string): unknown {
+  if (key === 'auth.roleMap') {
+    return Object.fromEntries(
+      raw
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => {
+          const at = pair.lastIndexOf('=');
+          return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+        }),
+    );
+  }
+  if (key === 'auth.localAdmin.enabled') {
+    return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  }
   if (key === 'http.trustedProxies') {
     return raw
       .split(',')
@@ -98,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
       sources.set(key, { kind: 'env', name });
     }
   }
+  applyProviderEnv(merged, env, sources);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -120,6 +136,47 @@ function collectPaths(obj: Record<string, unknown>, prefix: string, visit: (path
       collectPaths(v as Record<string, unknown>, path, visit);
     } else {
       visit(path);
+    }
+  }
+}
+
+/**
+ * One OIDC and one SAML identity provider can be configured from the environment (OIDC_ISSUER,
+ * OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ROLES_CLAIM; SAML_IDP_SSO_URL, SAML_IDP_CERT,
+ * SAML_ROLES_ATTRIBUTE); more in the YAML configuration.
+ */
+function applyProviderEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEnv, sources: Map<string, Source>): void {
+  const auth = (merged.auth ??= {}) as Record<string, unknown>;
+  if (env.OIDC_ISSUER || env.OIDC_CLIENT_ID) {
+    const list = ((auth.oidc as unknown[]) ?? []).filter((p) => (p as { id?: string }).id !== 'oidc');
+    list.unshift({
+      id: 'oidc',
+      name: env.OIDC_NAME ?? 'Single sign-on',
+      issuer: env.OIDC_ISSUER,
+      clientId: env.OIDC_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET,
+      ...(env.OIDC_ROLES_CLAIM ? { rolesClaim: env.OIDC_ROLES_CLAIM } : {}),
+      ...(env.OIDC_SCOPES ? { scopes: env.OIDC_SCOPES } : {}),
+      ...(env.OIDC_ALLOW_INSECURE_HTTP ? { allowInsecureHttp: env.OIDC_ALLOW_INSECURE_HTTP === 'true' } : {}),
+    });
+    auth.oidc = list;
+    for (const [name, key] of [['OIDC_ISSUER', 'issuer'], ['OIDC_CLIENT_ID', 'clientId'], ['OIDC_CLIENT_SECRET', 'clientSecret'], ['OIDC_ROLES_CLAIM', 'rolesClaim']]) {
+      sources.set(`auth.oidc.0.${key}`, { kind: 'env', name: name! });
+    }
+  }
+  if (env.SAML_IDP_SSO_URL || env.SAML_IDP_CERT) {
+    const list = ((auth.saml as unknown[]) ?? []).filter((p) => (p as { id?: string }).id !== 'saml');
+    list.unshift({
+      id: 'saml',
+      name: env.SAML_NAME ?? 'Single sign-on (SAML)',
+      entryPoint: env.SAML_IDP_SSO_URL,
+      idpCert: env.SAML_IDP_CERT,
+      ...(env.SAML_IDP_ISSUER ? { idpIssuer: env.SAML_IDP_ISSUER } : {}),
+      ...(env.SAML_ROLES_ATTRIBUTE ? { rolesAttribute: env.SAML_ROLES_ATTRIBUTE } : {}),
+    });
+    auth.saml = list;
+    for (const [name, key] of [['SAML_IDP_SSO_URL', 'entryPoint'], ['SAML_IDP_CERT', 'idpCert'], ['SAML_ROLES_ATTRIBUTE', 'rolesAttribute']]) {
+      sources.set(`auth.saml.0.${key}`, { kind: 'env', name: name! });
     }
   }
 }

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65535);
-const seconds = z.coerce.number().int().min(1);
+const port = z.coerce
+  .number({ error: 'must be a whole number from 1 to 65535' })
+  .int('must be a whole number from 1 to 65535')
+  .min(1, 'must be a whole number from 1 to 65535')
+  .max(65535, 'must be a whole number from 1 to 65535');
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1 second');
 const window = z.object({ max: z.coerce.number().int().min(1), windowSeconds: seconds });
 
 /** The whole configuration, validated once at boot. */
@@ -50,8 +54,69 @@ export const configSchema = z
         unlockPerLink: window,
         unlockPerIp: window,
         tokenLookupPerIp: window,
+        loginPerIp: window.default({ max: 30, windowSeconds: 900 }),
       })
       .strict(),
+    auth: z
+      .object({
+        sessionIdleMinutes: z.coerce.number().min(1).default(30),
+        sessionAbsoluteHours: z.coerce.number().min(0.01).default(12),
+        /** IdP group → role, e.g. { "mft-admins": "admin" }. From ROLE_MAP as "group=role,group=role". */
+        roleMap: z.record(z.string().min(1), z.enum(['admin', 'manager', 'employee', 'auditor', 'external'])).default({}),
+        /** Roles of an SSO user none of whose groups is mapped. */
+        defaultRoles: z.array(z.enum(['admin', 'manager', 'employee', 'auditor', 'external'])).default(['employee']),
+        localAdmin: z
+          .object({
+            enabled: z.coerce.boolean().default(true),
+            maxFailures: z.coerce.number().int().min(1).default(5),
+            lockoutSeconds: z.coerce.number().int().min(1).default(60),
+            maxLockoutSeconds: z.coerce.number().int().min(1).default(3600),
+          })
+          .strict()
+          .default({ enabled: true, maxFailures: 5, lockoutSeconds: 60, maxLockoutSeconds: 3600 }),
+        oidc: z
+          .array(
+            z
+              .object({
+                id: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be lower-case letters, digits and dashes'),
+                name: z.string().min(1).default('Single sign-on'),
+                issuer: z.url(),
+                clientId: z.string().min(1),
+                clientSecret: z.string().min(1),
+                scopes: z.string().default('openid email profile'),
+                rolesClaim: z.string().min(1).default('groups'),
+                allowInsecureHttp: z.coerce.boolean().default(false),
+              })
+              .strict(),
+          )
+          .default([]),
+        saml: z
+          .array(
+            z
+              .object({
+                id: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be lower-case letters, digits and dashes'),
+                name: z.string().min(1).default('Single sign-on (SAML)'),
+                entryPoint: z.url(),
+                idpCert: z.string().min(1),
+                idpIssuer: z.string().min(1).optional(),
+                rolesAttribute: z.string().min(1).default('groups'),
+                emailAttribute: z.string().min(1).default('email'),
+                clockSkewSeconds: z.coerce.number().int().min(0).max(600).default(60),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({
+        sessionIdleMinutes: 30,
+        sessionAbsoluteHours: 12,
+        roleMap: {},
+        defaultRoles: ['employee'],
+        localAdmin: { enabled: true, maxFailures: 5, lockoutSeconds: 60, maxLockoutSeconds: 3600 },
+        oidc: [],
+        saml: [],
+      }),
   })
   .strict()
   .refine((c) => c.links.defaultExpiryDays <= c.links.maxExpiryDays, {
@@ -76,5 +141,9 @@ export const ENV_KEYS: Record<string, string> = {
   MAX_TOTAL_BYTES: 'links.maxTotalBytes',
   CLAIM_GRACE_SECONDS: 'links.claimGraceSeconds',
   JOBS_INTERVAL_SECONDS: 'jobs.intervalSeconds',
+  ROLE_MAP: 'auth.roleMap',
+  LOCAL_ADMIN_ENABLED: 'auth.localAdmin.enabled',
+  SESSION_IDLE_MINUTES: 'auth.sessionIdleMinutes',
+  SESSION_ABSOLUTE_HOURS: 'auth.sessionAbsoluteHours',
   STALE_UPLOAD_SECONDS: 'jobs.staleUploadSeconds',
 };

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './secret.js';
 export * from './semaphore.js';
+export * from './secret-box.js';

@@ -64,7 +64,8 @@ export class Database implements Queryable {
       process.once('exit', () => rmSync(held, { force: true }));
       ds = new DataSource({
         type: 'postgres',
-        driver: new PGliteDriver({ dataDir: join(options.dataDir, 'db') }).driver,
+        // A small buffer pool: the embedded engine's memory is the process's memory.
+        driver: new PGliteDriver({ dataDir: join(options.dataDir, 'db'), postgresqlconf: ['shared_buffers=32MB'] }).driver,
         migrations,
         migrationsTableName: 'schema_migrations',
         uuidExtension: 'pgcrypto',

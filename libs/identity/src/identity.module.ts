@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
 import { IdentityRepository } from './identity.repository.js';
+import { LocalAdminRepository } from './local-admin.repository.js';
+import { LocalAdminService } from './local-admin.service.js';
+import { PasswordHasher } from './password-hasher.js';
+import { SessionService } from './session.service.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SsoUsersService } from './sso-users.service.js';
 import { TokenService } from './token.service.js';
 
-@Module({ imports: [AuditModule], providers: [IdentityRepository, TokenService], exports: [TokenService] })
+@Module({
+  imports: [AuditModule],
+  providers: [IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService],
+  exports: [TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository],
+})
 export class IdentityModule {}

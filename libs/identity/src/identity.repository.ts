@@ -21,8 +21,11 @@ const toUser = (r: UserRow): User => ({
 export interface ApiTokenRecord {
   readonly id: string;
   readonly name: string;
+  readonly scopes: readonly string[];
   readonly createdAt: string;
   readonly expiresAt: string | null;
+  readonly lastUsedAt?: string | null;
+  readonly revokedAt?: string | null;
 }
 
 @Injectable()
@@ -37,6 +40,31 @@ export class IdentityRepository {
     return row ? toUser(row) : null;
   }
 
+  async findUserBySubject(idp: string, subject: string): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(
+      'SELECT id, username, email, display_name, roles FROM users WHERE idp = $1 AND subject = $2 AND disabled_at IS NULL',
+      [idp, subject],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async insertSsoUser(user: User, idp: string, subject: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO users (id, username, email, display_name, roles, source, idp, subject, last_login_at)
+       VALUES ($1, $2, $3, $4, $5::text[], 'sso', $6, $7, now())`,
+      [user.id, user.username, user.email, user.displayName, user.roles, idp, subject],
+    );
+  }
+
+  async updateSsoProfile(userId: string, email: string | null, displayName: string | null, roles: readonly Role[]): Promise<void> {
+    await this.db.query(`UPDATE users SET email = $2, display_name = $3, roles = $4::text[], last_login_at = now() WHERE id = $1`, [
+      userId,
+      email,
+      displayName,
+      roles,
+    ]);
+  }
+
   /** Inserts the user unless one with that name exists; returns whether it was created. */
   async insertUser(user: User, source: string): Promise<boolean> {
     const rows = await this.db.query(
@@ -47,38 +75,64 @@ export class IdentityRepository {
     return rows.length > 0;
   }
 
-  async insertToken(t: { id: string; userId: string; name: string; tokenHash: string; expiresAt: Date | null }): Promise<ApiTokenRecord> {
+  async insertToken(t: { id: string; userId: string; name: string; tokenHash: string; scopes: readonly string[]; expiresAt: Date | null }): Promise<ApiTokenRecord> {
     const [row] = await this.db.query<{ created_at: Date }>(
-      `INSERT INTO api_tokens (id, user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
-      [t.id, t.userId, t.name, t.tokenHash, t.expiresAt],
+      `INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5::text[], $6) RETURNING created_at`,
+      [t.id, t.userId, t.name, t.tokenHash, t.scopes, t.expiresAt],
     );
     return {
       id: t.id,
       name: t.name,
+      scopes: t.scopes,
       createdAt: new Date(row!.created_at).toISOString(),
       expiresAt: t.expiresAt?.toISOString() ?? null,
     };
   }
 
+  async listTokens(userId: string): Promise<ApiTokenRecord[]> {
+    const rows = await this.db.query<{ id: string; name: string; scopes: string[]; created_at: Date; expires_at: Date | null; last_used_at: Date | null; revoked_at: Date | null }>(
+      `SELECT id, name, scopes, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`,
+      [userId],
+    );
+    const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      scopes: r.scopes,
+      createdAt: iso(r.created_at)!,
+      expiresAt: iso(r.expires_at),
+      lastUsedAt: iso(r.last_used_at),
+      revokedAt: iso(r.revoked_at),
+    }));
+  }
+
+  async revokeToken(userId: string, tokenId: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`, [
+      tokenId,
+      userId,
+    ]);
+    return rows.length > 0;
+  }
+
   /** The user behind a live token (not revoked, not expired), recording its use at most once a minute. */
-  async userByTokenHash(tokenHash: string): Promise<User | null> {
-    const [row] = await this.db.query<UserRow & { token_id: string }>(
+  async userByTokenHash(tokenHash: string): Promise<{ user: User; scopes: string[] } | null> {
+    const [row] = await this.db.query<UserRow & { token_id: string; scopes: string[] }>(
       `UPDATE api_tokens t SET last_used_at = now()
        FROM users u
        WHERE t.token_hash = $1 AND u.id = t.user_id AND u.disabled_at IS NULL AND t.revoked_at IS NULL
          AND (t.expires_at IS NULL OR t.expires_at > now())
          AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
-       RETURNING u.id, u.username, u.email, u.display_name, u.roles, t.id AS token_id`,
+       RETURNING u.id, u.username, u.email, u.display_name, u.roles, t.id AS token_id, t.scopes`,
       [tokenHash],
     );
     if (row) {
-      return toUser(row);
+      return { user: toUser(row), scopes: row.scopes };
     }
-    const [fresh] = await this.db.query<UserRow>(
-      `SELECT u.id, u.username, u.email, u.display_name, u.roles FROM api_tokens t JOIN users u ON u.id = t.user_id
+    const [fresh] = await this.db.query<UserRow & { scopes: string[] }>(
+      `SELECT u.id, u.username, u.email, u.display_name, u.roles, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = $1 AND u.disabled_at IS NULL AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
       [tokenHash],
     );
-    return fresh ? toUser(fresh) : null;
+    return fresh ? { user: toUser(fresh), scopes: fresh.scopes } : null;
   }
 }

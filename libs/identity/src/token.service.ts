@@ -4,6 +4,7 @@ import { AuditService, type AccessContext } from '@mft/audit';
 import { Clock, hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
 import { Database } from '@mft/db';
 import { IdentityRepository, type ApiTokenRecord } from './identity.repository.js';
+import { SCOPES, type Scope } from './scopes.js';
 import type { User } from './user.js';
 
 /** The local bootstrap admin that `token create --user admin` creates when it is missing. */
@@ -13,6 +14,8 @@ export interface CreateTokenCommand {
   readonly username: string;
   readonly name?: string;
   readonly expiresAt?: Date | null;
+  /** Defaults to every scope; the token can never do more than its user's roles allow. */
+  readonly scopes?: readonly Scope[];
 }
 
 export interface CreatedToken extends ApiTokenRecord {
@@ -54,18 +57,33 @@ export class TokenService {
         userId: user.id,
         name: cmd.name ?? 'cli',
         tokenHash: hashToken(token).toString('hex'),
+        scopes: cmd.scopes && cmd.scopes.length > 0 ? [...new Set(cmd.scopes)] : [...SCOPES],
         expiresAt: cmd.expiresAt ?? null,
       });
       await this.audit.record(ctx, {
         type: 'token.created',
-        details: { tokenId: record.id, username: user.username, name: record.name, expiresAt: record.expiresAt },
+        details: { tokenId: record.id, username: user.username, name: record.name, scopes: record.scopes, expiresAt: record.expiresAt },
       });
       return { ...record, token, username: user.username };
     });
   }
 
-  /** The user a bearer token belongs to, or null for an unknown, revoked or expired token. */
-  async authenticate(token: string): Promise<User | null> {
+  list(user: User): Promise<ApiTokenRecord[]> {
+    return this.repo.listTokens(user.id);
+  }
+
+  /** Revokes one of the user's own tokens; another user's token id answers 404. */
+  async revoke(user: User, tokenId: string, ctx: AccessContext): Promise<void> {
+    await this.db.transaction(async () => {
+      if (!(await this.repo.revokeToken(user.id, tokenId))) {
+        throw new NotFoundError('token_not_found', 'You have no live API token with this id.');
+      }
+      await this.audit.record(ctx, { type: 'token.revoked', details: { tokenId, username: user.username } });
+    });
+  }
+
+  /** The user and scopes of a bearer token, or null for an unknown, revoked or expired token. */
+  async authenticate(token: string): Promise<{ user: User; scopes: string[] } | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) {
       return null;
     }

@@ -9,7 +9,7 @@ import type { CreateSendLinkCommand } from './create-send-link.command.js';
 import type { LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { LinksRepository } from './links.repository.js';
-import { PasswordHasher } from './password-hasher.js';
+import { PasswordHasher } from '@mft/identity';
 
 /** The answer to a created link: one URL per recipient grant. Tokens appear here once and never again. */
 export interface CreatedLink {

@@ -4,7 +4,7 @@ import { StorageModule } from '@mft/storage';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinkService } from './link.service.js';
 import { LinksRepository } from './links.repository.js';
-import { PasswordHasher } from './password-hasher.js';
+import { PasswordHasher } from '@mft/identity';
 import { RecipientAccessService } from './recipient-access.service.js';
 import { SendUploadService } from './send-upload.service.js';
 

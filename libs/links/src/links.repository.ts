@@ -92,18 +92,10 @@ const toGrant = (r: GrantRow): Grant => ({
 
 const LINK_COLUMNS = `l.*, u.username AS owner_name`;
 
-export interface NewLink {
-  readonly id: string;
-  readonly kind: LinkKind;
-  readonly ownerId: string;
-  readonly storageConnection: string;
-  readonly oneTime: boolean;
-  readonly maxDownloads: number | null;
-  readonly expiresAt: Date | null;
-  readonly passwordHash: string | null;
-  readonly requireEmailVerification: boolean;
-  readonly message: string | null;
-}
+export type NewLink = Pick<
+  Link,
+  'id' | 'kind' | 'ownerId' | 'storageConnection' | 'oneTime' | 'maxDownloads' | 'expiresAt' | 'passwordHash' | 'requireEmailVerification' | 'message'
+>;
 
 /** What a claim attempt found: the claim it holds now, and the one it displaced (a stale claim). */
 export interface ClaimResult {

@@ -6,7 +6,7 @@ import { Clock, ConflictError, GoneError, hashToken, NotFoundError, RateLimitedE
 import { Database, RateLimiter } from '@mft/db';
 import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
 import { LinksRepository } from './links.repository.js';
-import { PasswordHasher } from './password-hasher.js';
+import { PasswordHasher } from '@mft/identity';
 
 /** One recipient request: the grant token from the URL, the browser session, who and where. */
 export interface RecipientRequest {

@@ -1,2 +1,4 @@
 export * from './gateway-process.js';
 export * from './http-client.js';
+export * from './test-database.js';
+export * from './browser.js';

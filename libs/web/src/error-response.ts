@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, type Logger } from '@nestjs/common';
+import type { Response } from 'express';
 import { isDomainError } from '@mft/core';
 import { HTTP_STATUS } from './error-status.js';
 
@@ -55,4 +56,21 @@ function httpCode(status: number): string {
     default:
       return `http_${status}`;
   }
+}
+
+/**
+ * Maps `err` and sets its status and headers on `res`; returns the body to send, or null when the
+ * response had already started (the connection is then cut, so the client sees a failed transfer).
+ */
+export function beginErrorResponse(res: Response, err: unknown, logger: Logger): ErrorResponse['body'] | null {
+  const { status, body, headers } = toErrorResponse(err, logger);
+  if (res.headersSent) {
+    res.destroy();
+    return null;
+  }
+  for (const [k, v] of Object.entries(headers)) {
+    res.setHeader(k, v);
+  }
+  res.status(status);
+  return body;
 }

@@ -5,7 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Registry } from 'prom-client';
 import { AppConfigService, ConfigError, ConfigModule, loadConfig, projectRoot } from '@mft/config';
@@ -97,7 +98,11 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/api/docs') ? next() : secureHeaders(req, res, next)));
   app.use(cookieParser());
   app.useBodyParser('json', { limit: '1mb' });
-  app.useBodyParser('urlencoded', { limit: '64kb', extended: false });
+  // Forms are small, except SAML responses (signed XML listing many groups) on the ACS routes.
+  const samlAcs = /^\/auth\/saml\/(?:[a-z0-9-]+\/)?acs$/;
+  const isForm = (req: IncomingMessage): boolean => (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  app.useBodyParser('urlencoded', { limit: '64kb', extended: false, type: (req: IncomingMessage) => isForm(req) && !samlAcs.test((req.url ?? '').split('?')[0]!) });
+  app.use(samlAcs, urlencoded({ limit: '1mb', extended: false }));
   app.useGlobalPipes(
     new StandardSchemaValidationPipe({
       exceptionFactory: (issues) =>

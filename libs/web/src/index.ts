@@ -6,3 +6,4 @@ export * from './metrics.js';
 export * from './admin-socket.js';
 export * from './health.controller.js';
 export * from './gateway.js';
+export * from './views.js';

@@ -6,8 +6,8 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, AuditService, type AuditEvent, type VerifyResult } from '@mft/audit';
-import { Roles } from '../auth/access.decorators.js';
-import { BearerAuthGuard } from '../auth/bearer-auth.guard.js';
+import { Access, AUDIT_ROLES } from '../auth/access.decorators.js';
+import { AuthGuard } from '../auth/auth.guard.js';
 
 const eventsQuery = z
   .object({
@@ -36,13 +36,13 @@ function csvCell(value: unknown): string {
 
 @ApiTags('audit')
 @ApiBearerAuth()
-@UseGuards(BearerAuthGuard)
+@UseGuards(AuthGuard)
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get('events')
-  @Roles('admin', 'auditor')
+  @Access('audit:read', ...AUDIT_ROLES)
   @ApiProduces('application/json', 'application/x-ndjson', 'text/csv')
   @ApiQuery({ name: 'format', enum: ['json', 'jsonl', 'csv'], required: false })
   @ApiQuery({ name: 'from', required: false, description: 'ISO 8601, inclusive' })
@@ -105,7 +105,7 @@ export class AuditController {
   }
 
   @Get('verify')
-  @Roles('admin', 'auditor')
+  @Access('audit:read', ...AUDIT_ROLES)
   @ApiOkResponse({ description: '{ ok, checked, firstBad? }: whether every event still matches the hash chain' })
   verify(): Promise<VerifyResult> {
     return this.audit.verify();

@@ -1,18 +1,24 @@
 import { SetMetadata } from '@nestjs/common';
-import type { Role } from '@mft/identity';
+import type { Role, Scope } from '@mft/identity';
 
 export const ACCESS_KEY = 'mft:access';
 
-/** Who may call a route. Every /api/v1 route declares one; a route without it is refused. */
-export type AccessRule = { kind: 'public' } | { kind: 'roles'; roles: readonly Role[] };
+/**
+ * Who may call a route. Every route of the API declares one; a route without it is refused (and
+ * the route-table test fails). `roles`: any of them; `scope`: what an API token must carry.
+ */
+export type AccessRule = { kind: 'public' } | { kind: 'roles'; roles: readonly Role[]; scope: Scope };
 
-/** The route needs no credentials (health checks). */
+/** The route needs no credentials (health checks, sign-in pages). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, { kind: 'public' } satisfies AccessRule);
 
-/** The route needs a bearer token of a user holding one of these roles. */
-export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator =>
-  SetMetadata(ACCESS_KEY, { kind: 'roles', roles } satisfies AccessRule);
+/** The route needs a signed-in user holding one of `roles`; an API token must also carry `scope`. */
+export const Access = (scope: Scope, ...roles: Role[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_KEY, { kind: 'roles', roles, scope } satisfies AccessRule);
 
-/** Any signed-in user. */
-export const AnyUser = (): MethodDecorator & ClassDecorator =>
-  Roles('admin', 'manager', 'employee', 'auditor', 'external');
+/** Roles that create links. External users are off by default (an admin policy will enable them). */
+export const CREATOR_ROLES: Role[] = ['admin', 'manager', 'employee'];
+/** Roles that see and manage their own links. */
+export const LINK_ROLES: Role[] = ['admin', 'manager', 'employee', 'external'];
+export const AUDIT_ROLES: Role[] = ['admin', 'auditor'];
+export const EVERY_ROLE: Role[] = ['admin', 'manager', 'employee', 'auditor', 'external'];

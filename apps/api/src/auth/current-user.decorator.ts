@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { User } from '@mft/identity';
-import type { AuthenticatedRequest } from './bearer-auth.guard.js';
+import type { AuthenticatedRequest } from './auth.guard.js';
 
 /** The user the bearer guard authenticated. */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): User => {

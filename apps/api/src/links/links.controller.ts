@@ -7,8 +7,8 @@ import { InvalidInputError, NotImplementedError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
 import { LinkService, SendUploadService, type CreatedLink, type LinkView } from '@mft/links';
 import { accessContext } from '@mft/web';
-import { Roles } from '../auth/access.decorators.js';
-import { BearerAuthGuard, type AuthenticatedRequest } from '../auth/bearer-auth.guard.js';
+import { Access, CREATOR_ROLES, LINK_ROLES } from '../auth/access.decorators.js';
+import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto } from './links.dto.js';
 import { receiveMultipart } from './multipart-upload.js';
@@ -22,7 +22,7 @@ const listQuery = z.object({
 @ApiTags('links')
 @ApiBearerAuth()
 @ApiResponse({ status: 401, type: ErrorDto, description: 'Missing or invalid API token' })
-@UseGuards(BearerAuthGuard)
+@UseGuards(AuthGuard)
 @Controller('api/v1/links')
 export class LinksController {
   constructor(
@@ -32,7 +32,7 @@ export class LinksController {
   ) {}
 
   @Post()
-  @Roles('admin', 'manager', 'employee', 'external')
+  @Access('links:write', ...CREATOR_ROLES)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: CreateSendLinkFormDto })
   @ApiCreatedResponse({ type: CreatedLinkDto })
@@ -63,14 +63,14 @@ export class LinksController {
   }
 
   @Get()
-  @Roles('admin', 'manager', 'employee', 'external')
+  @Access('links:read', ...LINK_ROLES)
   @ApiOkResponse({ type: [LinkDto] })
   list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: User): Promise<LinkView[]> {
     return this.links.list(user, q.limit, q.before ? new Date(q.before) : null);
   }
 
   @Get(':id')
-  @Roles('admin', 'manager', 'employee', 'external')
+  @Access('links:read', ...LINK_ROLES)
   @ApiOkResponse({ type: LinkDto })
   @ApiResponse({ status: 404, type: ErrorDto })
   get(@Param('id', { schema: uuid }) id: string, @CurrentUser() user: User): Promise<LinkView> {
@@ -79,7 +79,7 @@ export class LinksController {
 
   @Delete(':id')
   @HttpCode(204)
-  @Roles('admin', 'manager', 'employee', 'external')
+  @Access('links:write', ...LINK_ROLES)
   @ApiResponse({ status: 204, description: 'Revoked: every grant ends at once; a send link is then purged' })
   async revoke(@Req() req: AuthenticatedRequest, @Param('id', { schema: uuid }) id: string, @CurrentUser() user: User): Promise<void> {
     await this.links.revoke(id, user, accessContext(req, userActor(user)));
@@ -87,7 +87,7 @@ export class LinksController {
 
   @Delete(':id/grants/:grantId')
   @HttpCode(204)
-  @Roles('admin', 'manager', 'employee', 'external')
+  @Access('links:write', ...LINK_ROLES)
   @ApiResponse({ status: 204, description: 'One recipient grant revoked' })
   async revokeGrant(
     @Req() req: AuthenticatedRequest,

@@ -55,6 +55,9 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
         .catch((err: unknown) => {
           fail(err);
           stream.resume();
+          // Answer at once: the rest of the body is not read (the connection is closed after the answer).
+          req.unpipe(bb);
+          settle();
         });
     });
     bb.on('filesLimit', () => fail(new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`)));

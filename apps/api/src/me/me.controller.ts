@@ -1,17 +1,17 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { User } from '@mft/identity';
-import { AnyUser } from '../auth/access.decorators.js';
-import { BearerAuthGuard } from '../auth/bearer-auth.guard.js';
+import { Access, EVERY_ROLE } from '../auth/access.decorators.js';
+import { AuthGuard } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 
 @ApiTags('me')
 @ApiBearerAuth()
-@UseGuards(BearerAuthGuard)
+@UseGuards(AuthGuard)
 @Controller('api/v1/me')
 export class MeController {
   @Get()
-  @AnyUser()
+  @Access('links:read', ...EVERY_ROLE)
   @ApiOkResponse({ description: '{ user, email, roles }' })
   me(@CurrentUser() user: User): { user: string; email: string | null; roles: readonly string[] } {
     return { user: user.username, email: user.email, roles: user.roles };

@@ -1,33 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { projectRoot } from '@mft/config';
-
-/** The portal's own source folder (views and static files), in the source tree or beside the build. */
-export const PORTAL_DIR = join(projectRoot(), 'apps', 'portal', 'src');
 
 /**
  * Renders the portal's templates. Only the template files are ever compiled; request data is
  * passed as context and HTML-escaped by `{{ }}`, so `{{constructor}}` in a file name stays text.
  */
-@Injectable()
 export class Views {
   readonly #hbs = Handlebars.create();
   readonly #layout: Handlebars.TemplateDelegate;
   readonly #pages = new Map<string, Handlebars.TemplateDelegate>();
 
-  constructor() {
-    const compile = (name: string): Handlebars.TemplateDelegate =>
-      this.#hbs.compile(readFileSync(join(PORTAL_DIR, 'views', `${name}.hbs`), 'utf8'), { strict: false, knownHelpersOnly: false });
-    this.#layout = compile('layout');
-    for (const page of ['landing', 'error']) {
-      this.#pages.set(page, compile(page));
+  /** Compiles every `*.hbs` file of `dir` once; `layout.hbs` wraps the others. */
+  constructor(dir: string) {
+    const compile = (file: string): Handlebars.TemplateDelegate =>
+      this.#hbs.compile(readFileSync(join(dir, file), 'utf8'), { strict: false, knownHelpersOnly: false });
+    this.#layout = compile('layout.hbs');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs') && f !== 'layout.hbs')) {
+      this.#pages.set(file.slice(0, -4), compile(file));
     }
   }
 
-  render(page: 'landing' | 'error', context: Record<string, unknown>): string {
-    const template = this.#pages.get(page)!;
+  render(page: string, context: Record<string, unknown>): string {
+    const template = this.#pages.get(page);
+    if (!template) {
+      throw new Error(`no view ${page}`);
+    }
     const body = template(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
     return this.#layout({ ...context, body, brand: context.brand ?? 'Secure file transfer' });
   }

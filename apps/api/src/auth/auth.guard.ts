@@ -1,0 +1,78 @@
+import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ForbiddenError, UnauthenticatedError } from '@mft/core';
+import { hasRole, scopeAllows, SESSION_COOKIE, SessionService, TokenService, type User } from '@mft/identity';
+import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
+
+export interface AuthenticatedRequest extends Request {
+  user?: User;
+  /** How the request authenticated. */
+  via?: 'token' | 'session';
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Authenticates a request by `Authorization: Bearer <token>` or by the browser session cookie, and
+ * enforces the route's declared rule. Cookie-authenticated state changes must carry the session's
+ * CSRF token (`X-CSRF-Token` header or `_csrf` form field).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  readonly #logger = new Logger('Auth');
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    if (!rule) {
+      this.#logger.error({ msg: 'route has no access rule; refusing', handler: context.getHandler().name });
+      throw new ForbiddenError('route_without_access_rule', 'This route is not available.');
+    }
+    if (rule.kind === 'public') {
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = req.get('authorization');
+    let user: User;
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const found = match ? await this.tokens.authenticate(match[1]!) : null;
+      if (!found) {
+        throw new UnauthenticatedError('invalid_token', 'The API token is not valid: it is unknown, revoked or expired.');
+      }
+      if (!scopeAllows(found.scopes, rule.scope)) {
+        throw new ForbiddenError('token_scope_missing', `This API token lacks the scope "${rule.scope}".`);
+      }
+      user = found.user;
+      req.via = 'token';
+    } else {
+      const raw = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+      const session = await this.sessions.resolve(raw);
+      if (!session || session.stage !== 'full') {
+        throw new UnauthenticatedError(
+          'authentication_required',
+          'Sign in at /auth/login, or send an API token in the Authorization header: "Authorization: Bearer <token>".',
+        );
+      }
+      if (!SAFE_METHODS.has(req.method)) {
+        const sent = req.get('x-csrf-token') ?? (req.body as Record<string, unknown> | undefined)?._csrf;
+        if (!this.sessions.csrfValid(raw!, sent)) {
+          throw new ForbiddenError('csrf_invalid', 'This request lacks a valid CSRF token (X-CSRF-Token header). Reload the page and try again.');
+        }
+      }
+      user = session.user;
+      req.via = 'session';
+    }
+    req.user = user;
+    if (!hasRole(user, ...rule.roles)) {
+      throw new ForbiddenError('role_forbidden', `This needs one of the roles: ${rule.roles.join(', ')}.`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,145 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { AppConfigService } from '@mft/config';
+import { ForbiddenError, isDomainError } from '@mft/core';
+import { LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
+import { accessContext, Views } from '@mft/web';
+import { Public } from './access.decorators.js';
+import { AuthGuard } from './auth.guard.js';
+import { AuthPageErrorFilter } from './auth-page-error.filter.js';
+import { loginCsrfToken, loginCsrfValid } from './login-csrf.js';
+import { sessionCookieOf, setSessionCookie } from './session-cookie.js';
+
+const loginForm = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024), _csrf: z.string().optional() });
+const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().optional() });
+
+/**
+ * Sign-in of the local break-glass administrator: password, then TOTP (enrolled at the first
+ * sign-in, with recovery codes). Each step starts a new session, so the session id rotates.
+ */
+@ApiExcludeController()
+@UseGuards(AuthGuard)
+@UseFilters(AuthPageErrorFilter)
+@Controller('auth/local')
+export class LocalAdminController {
+  constructor(
+    private readonly local: LocalAdminService,
+    private readonly sessions: SessionService,
+    private readonly views: Views,
+    private readonly config: AppConfigService,
+  ) {}
+
+  private get secure(): boolean {
+    return this.config.publicUrl.startsWith('https:');
+  }
+
+  @Post('login')
+  @Public()
+  async login(@Body({ schema: loginForm }) body: z.infer<typeof loginForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!loginCsrfValid(req, this.config.secretKey, body._csrf)) {
+      throw new ForbiddenError('csrf_invalid', 'This sign-in form has expired. Reload the page and try again.');
+    }
+    const ctx = accessContext(req, `user:${body.username.slice(0, 100)}`);
+    try {
+      const { user, next } = await this.local.checkPassword(body.username, body.password, ctx);
+      await this.startStage(req, res, user, next);
+      res.redirect(303, next === 'totp' ? '/auth/local/totp' : '/auth/local/enroll');
+    } catch (err) {
+      if (isDomainError(err) && (err.kind === 'unauthenticated' || err.kind === 'rate_limited')) {
+        this.renderLogin(req, res, err.kind === 'rate_limited' ? 429 : 401, err.message, err.details.retryAfterSeconds);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  @Get('enroll')
+  @Public()
+  async enrollPage(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const { raw, user } = await this.pending(req, 'totp_enroll');
+    const enrollment = await this.local.beginEnrollment(user.id);
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(this.views.render('enroll', { title: 'Set up two-factor sign-in', ...enrollment, csrf: this.sessions.csrfFor(raw) }));
+  }
+
+  @Post('enroll')
+  @HttpCode(200)
+  @Public()
+  async enroll(@Body({ schema: codeForm }) body: z.infer<typeof codeForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { raw, user } = await this.pending(req, 'totp_enroll', body._csrf);
+    const ctx = accessContext(req, `user:${user.username}`);
+    const codes = await this.local.confirmEnrollment(user.id, body.code.trim(), ctx);
+    await this.sessions.end(raw, ctx);
+    await this.startStage(req, res, user, 'full');
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(this.views.render('recovery-codes', { title: 'Recovery codes', codes }));
+  }
+
+  @Get('totp')
+  @Public()
+  async totpPage(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const { raw } = await this.pending(req, 'totp');
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(this.views.render('totp', { title: 'Authenticator code', csrf: this.sessions.csrfFor(raw) }));
+  }
+
+  @Post('totp')
+  @Public()
+  async totp(@Body({ schema: codeForm }) body: z.infer<typeof codeForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { raw, user } = await this.pending(req, 'totp', body._csrf);
+    const ctx = accessContext(req, `user:${user.username}`);
+    try {
+      await this.local.checkSecondFactor(user.id, body.code, ctx);
+    } catch (err) {
+      if (isDomainError(err) && (err.kind === 'unauthenticated' || err.kind === 'rate_limited')) {
+        res.status(err.kind === 'rate_limited' ? 429 : 401).type('html');
+        if (typeof err.details.retryAfterSeconds === 'number') {
+          res.setHeader('Retry-After', String(err.details.retryAfterSeconds));
+        }
+        res.send(this.views.render('totp', { title: 'Authenticator code', csrf: this.sessions.csrfFor(raw), error: err.message }));
+        return;
+      }
+      throw err;
+    }
+    await this.sessions.end(raw, ctx);
+    await this.startStage(req, res, user, 'full');
+    res.redirect(303, '/auth/me');
+  }
+
+  /** The half-signed-in session of this browser at `stage`; CSRF-checked when `csrf` is given. */
+  private async pending(req: Request, stage: SessionStage, csrf?: string): Promise<{ raw: string; user: User }> {
+    this.local.assertEnabled();
+    const raw = sessionCookieOf(req);
+    const session = await this.sessions.resolve(raw);
+    if (!raw || !session || session.stage !== stage) {
+      throw new ForbiddenError('login_step_out_of_order', 'This sign-in step has expired. Start again at /auth/login.');
+    }
+    if (req.method === 'POST' && !this.sessions.csrfValid(raw, csrf)) {
+      throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
+    }
+    return { raw, user: session.user };
+  }
+
+  private async startStage(req: Request, res: Response, user: User, stage: SessionStage): Promise<void> {
+    const raw = await this.sessions.start(user, 'local', stage, accessContext(req, `user:${user.username}`));
+    setSessionCookie(res, raw, this.secure);
+  }
+
+  private renderLogin(req: Request, res: Response, status: number, error: string, retryAfter: unknown): void {
+    if (typeof retryAfter === 'number') {
+      res.setHeader('Retry-After', String(retryAfter));
+    }
+    res.status(status).setHeader('Cache-Control', 'no-store');
+    res.type('html').send(
+      this.views.render('login', {
+        title: 'Sign in',
+        providers: [],
+        localEnabled: true,
+        csrf: loginCsrfToken(req, res, this.config.secretKey, this.secure),
+        error,
+      }),
+    );
+  }
+}

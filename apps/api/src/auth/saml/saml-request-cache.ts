@@ -1,0 +1,46 @@
+import type { CacheItem, CacheProvider } from '@node-saml/passport-saml';
+import type { SessionsRepository } from '@mft/identity';
+
+/** The shared cache could not be read or written: the sign-in cannot be checked, so it fails closed. */
+export class SamlCacheError extends Error {
+  override name = 'SamlCacheError';
+}
+
+/**
+ * node-saml's `CacheProvider` over the `saml_cache` table: the ids of the AuthnRequests this
+ * gateway issued, so that any replica can check a response's `InResponseTo`, and a request id
+ * stops being accepted once a response to it has been processed. Keys are namespaced per provider,
+ * so a request made for one identity provider cannot be answered by another.
+ */
+export class SamlRequestCache implements CacheProvider {
+  readonly #prefix: string;
+
+  constructor(
+    private readonly repo: SessionsRepository,
+    providerId: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.#prefix = `saml:request:${providerId}:`;
+  }
+
+  async saveAsync(key: string, value: string): Promise<CacheItem | null> {
+    const saved = await this.guard(() => this.repo.cacheSave(this.#prefix + key, value, this.ttlSeconds));
+    return saved ? { value, createdAt: Date.now() } : null;
+  }
+
+  getAsync(key: string): Promise<string | null> {
+    return this.guard(() => this.repo.cacheGet(this.#prefix + key));
+  }
+
+  async removeAsync(key: string | null): Promise<string | null> {
+    return key ? this.guard(() => this.repo.cacheTake(this.#prefix + key)) : null;
+  }
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new SamlCacheError(`SAML request cache unavailable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfigService } from '@mft/config';
+import { accessContext } from '@mft/web';
+import { Public } from '../access.decorators.js';
+import { AuthGuard } from '../auth.guard.js';
+import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
+import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
+import { SamlLoginService, type SamlAcsForm } from './saml-login.service.js';
+
+/**
+ * SAML 2.0 sign-in as a service provider. The first configured IdP answers at /auth/saml/{metadata,
+ * login,acs}; every IdP also at /auth/saml/<id>/{metadata,login,acs}. The IdP posts its response
+ * to the ACS from its own site, so the ACS needs no CSRF token: the signed, single-use response
+ * answering a request this gateway issued is the proof.
+ */
+@ApiExcludeController()
+@UseGuards(AuthGuard)
+@UseFilters(AuthPageErrorFilter)
+@Controller('auth/saml')
+export class SamlController {
+  constructor(
+    private readonly saml: SamlLoginService,
+    private readonly config: AppConfigService,
+  ) {}
+
+  @Get('metadata')
+  @Public()
+  metadata(@Res() res: Response): void {
+    this.sendMetadata(undefined, res);
+  }
+
+  @Get(':provider/metadata')
+  @Public()
+  providerMetadata(@Param('provider') provider: string, @Res() res: Response): void {
+    this.sendMetadata(provider, res);
+  }
+
+  @Get('login')
+  @Public()
+  async login(@Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
+    await this.startLogin(undefined, returnTo, res);
+  }
+
+  @Get(':provider/login')
+  @Public()
+  async providerLogin(@Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
+    await this.startLogin(provider, returnTo, res);
+  }
+
+  @Post('acs')
+  @Public()
+  async acs(@Body() form: SamlAcsForm, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.finishLogin(undefined, form, req, res);
+  }
+
+  @Post(':provider/acs')
+  @Public()
+  async providerAcs(@Param('provider') provider: string, @Body() form: SamlAcsForm, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.finishLogin(provider, form, req, res);
+  }
+
+  private sendMetadata(provider: string | undefined, res: Response): void {
+    const xml = this.saml.metadata(provider);
+    res.type('application/samlmetadata+xml').send(xml);
+  }
+
+  private async startLogin(provider: string | undefined, returnTo: unknown, res: Response): Promise<void> {
+    const url = await this.saml.authorizeUrl(provider, returnTo === undefined ? null : safeReturnTo(returnTo));
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, url);
+  }
+
+  private async finishLogin(provider: string | undefined, form: SamlAcsForm | undefined, req: Request, res: Response): Promise<void> {
+    const body = form ?? {};
+    const done = await this.saml.complete(provider, body, accessContext(req, 'anonymous'));
+    setSessionCookie(res, done.sessionId, this.config.publicUrl.startsWith('https:'));
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, safeReturnTo(body.RelayState));
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { SCOPES, TokenService, userActor, type ApiTokenRecord, type CreatedToken, type User } from '@mft/identity';
+import { accessContext } from '@mft/web';
+import { Access, EVERY_ROLE } from '../auth/access.decorators.js';
+import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+
+const createToken = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(z.enum(SCOPES)).min(1, 'name at least one scope').max(SCOPES.length),
+    expiresInDays: z.number().int().min(1).max(3650).nullable().default(90),
+  })
+  .strict();
+
+/** Personal API tokens: created with scopes and an expiry, shown once, stored hashed. */
+@ApiTags('tokens')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('api/v1/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Post()
+  @Access('admin', ...EVERY_ROLE)
+  @ApiCreatedResponse({ description: '{ id, name, scopes, expiresAt, token } — the token is shown only here' })
+  create(@Body({ schema: createToken }) body: z.infer<typeof createToken>, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<CreatedToken> {
+    return this.tokens.create(
+      {
+        username: user.username,
+        name: body.name,
+        scopes: body.scopes,
+        expiresAt: body.expiresInDays === null ? null : new Date(Date.now() + body.expiresInDays * 86_400_000),
+      },
+      accessContext(req, userActor(user)),
+    );
+  }
+
+  @Get()
+  @Access('links:read', ...EVERY_ROLE)
+  @ApiOkResponse({ description: 'Your tokens (never their secrets), with last use' })
+  list(@CurrentUser() user: User): Promise<ApiTokenRecord[]> {
+    return this.tokens.list(user);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Access('admin', ...EVERY_ROLE)
+  async revoke(@Param('id', { schema: z.uuid() }) id: string, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<void> {
+    await this.tokens.revoke(user, id, accessContext(req, userActor(user)));
+  }
+}

@@ -1,0 +1,59 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/.work/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      curly: ['error', 'all'],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'typeorm', message: 'TypeORM stays inside libs/db; use Database and a *.repository.ts.' }],
+          patterns: [{ group: ['../../libs/*', '../../../libs/*', '../../apps/*'], message: 'Import libraries through their @mft/* alias.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/**/*.ts'],
+    ignores: ['libs/web/**', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'typeorm', message: 'TypeORM stays inside libs/db; use Database and a *.repository.ts.' }],
+          patterns: [
+            { group: ['@mft/api', '@mft/portal'], message: 'Libraries never import apps.' },
+            { group: ['../../libs/*', '../../../libs/*'], message: 'Import libraries through their @mft/* alias.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/db/**/*.ts', '**/*.repository.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // node:test's describe/it return promises that the runner itself awaits.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidInputError } from '@mft/core';
+import { parseCreateSendLink } from './create-send-link.command.js';
+
+describe(parseCreateSendLink.name, () => {
+  it('reads form strings into typed options', () => {
+    const cmd = parseCreateSendLink({ oneTime: 'true', maxDownloads: '3', recipients: 'a@x.com, b@y.org;c@z.net', expiresAt: '2030-01-01T00:00:00Z' });
+    assert.equal(cmd.oneTime, true);
+    assert.equal(cmd.maxDownloads, 3);
+    assert.deepEqual(cmd.recipients, ['a@x.com', 'b@y.org', 'c@z.net']);
+    assert.equal(cmd.expiresAt?.toISOString(), '2030-01-01T00:00:00.000Z');
+  });
+  it('names every bad field', () => {
+    assert.throws(
+      () => parseCreateSendLink({ maxDownloads: '0', recipients: 'not-an-email', expiresAt: 'tomorrow', colour: 'red' }),
+      (err: Error) => {
+        assert.ok(err instanceof InvalidInputError);
+        for (const field of ['maxDownloads', 'recipients', 'expiresAt', 'colour']) {
+          assert.match(err.message, new RegExp(field));
+        }
+        return true;
+      },
+    );
+  });
+});

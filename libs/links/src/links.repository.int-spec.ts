@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Database } from '@mft/db';
+import { openTestDatabase } from '@mft/testing';
+import { LinksRepository } from './links.repository.js';
+
+describe(`${LinksRepository.name} against a real database`, () => {
+  let db: Database;
+  let close: () => Promise<void>;
+  let sut: LinksRepository;
+  let ownerId: string;
+
+  before(async () => {
+    ({ db, close } = await openTestDatabase());
+    sut = new LinksRepository(db);
+    ownerId = randomUUID();
+    await db.query(`INSERT INTO users (id, username, roles) VALUES ($1, $2, '{employee}')`, [ownerId, `u-${ownerId}`]);
+  });
+  after(async () => close());
+
+  async function newGrant(opts: { files?: number[]; expiresAt?: Date } = {}): Promise<{ linkId: string; grantId: string; fileIds: string[] }> {
+    const linkId = randomUUID();
+    await sut.insertLink({
+      id: linkId,
+      kind: 'send',
+      ownerId,
+      storageConnection: 'default',
+      oneTime: true,
+      maxDownloads: 1,
+      expiresAt: opts.expiresAt ?? new Date(Date.now() + 86_400_000),
+      passwordHash: null,
+      requireEmailVerification: false,
+      message: null,
+    });
+    const fileIds: string[] = [];
+    for (const [position, size] of (opts.files ?? [100]).entries()) {
+      const id = randomUUID();
+      fileIds.push(id);
+      await sut.insertFile({ id, linkId, position, name: `f${position}`, size, sha256: '0'.repeat(64), contentType: 'application/octet-stream', storageKey: `k/${id}` });
+    }
+    const grantId = randomUUID();
+    await sut.insertGrant({ id: grantId, linkId, tokenHash: randomUUID(), recipient: null });
+    return { linkId, grantId, fileIds };
+  }
+
+  it('50 concurrent claims of one grant by different sessions: exactly one wins', async () => {
+    const { grantId } = await newGrant();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => sut.claim(grantId, `session-${i}`, randomUUID(), 900)));
+    const winners = results.filter((r) => r !== null);
+    assert.equal(winners.length, 1);
+    assert.equal(winners[0]!.fresh, true);
+  });
+
+  it('the claiming session keeps its claim on later requests; others are refused', async () => {
+    const { grantId } = await newGrant();
+    const first = await sut.claim(grantId, 'me', randomUUID(), 900);
+    const again = await sut.claim(grantId, 'me', randomUUID(), 900);
+    assert.equal(again?.claimId, first?.claimId);
+    assert.equal(again?.fresh, false);
+    assert.equal(await sut.claim(grantId, 'someone-else', randomUUID(), 900), null);
+  });
+
+  it('a claim idle past the grace period is taken over, naming the displaced claim', async () => {
+    const { grantId } = await newGrant();
+    const first = await sut.claim(grantId, 'slow', randomUUID(), 900);
+    await db.query(`UPDATE grants SET claim_seen_at = now() - interval '1 hour' WHERE id = $1`, [grantId]);
+    const taken = await sut.claim(grantId, 'new', randomUUID(), 60);
+    assert.ok(taken);
+    assert.equal(taken.displacedClaimId, first!.claimId);
+  });
+
+  it('no claim on an expired link', async () => {
+    const { grantId } = await newGrant({ expiresAt: new Date(Date.now() - 1000) });
+    assert.equal(await sut.claim(grantId, 's', randomUUID(), 900), null);
+  });
+
+  it('counts a file delivered only when its ranges cover every byte, in any order', async () => {
+    const { linkId, grantId, fileIds } = await newGrant({ files: [100, 0] });
+    const cycle = randomUUID();
+    await sut.addDelivered(cycle, grantId, fileIds[0]!, 50, 100);
+    assert.equal(await sut.undeliveredFiles(cycle, linkId), 2);
+    await sut.addDelivered(cycle, grantId, fileIds[1]!, 0, 0);
+    await sut.addDelivered(cycle, grantId, fileIds[0]!, 0, 40);
+    assert.equal(await sut.undeliveredFiles(cycle, linkId), 1, 'bytes 40-49 are still missing');
+    await sut.addDelivered(cycle, grantId, fileIds[0]!, 30, 60);
+    assert.equal(await sut.undeliveredFiles(cycle, linkId), 0);
+  });
+
+  it('a completed download consumes the grant once, only for the holder of the claim', async () => {
+    const { grantId } = await newGrant();
+    const claim = await sut.claim(grantId, 'me', randomUUID(), 900);
+    assert.equal(await sut.completeDownload(grantId, randomUUID(), 1), null, 'a stale claim id changes nothing');
+    const done = await Promise.all([sut.completeDownload(grantId, claim!.claimId, 1), sut.completeDownload(grantId, claim!.claimId, 1)]);
+    assert.equal(done.filter((g) => g !== null).length, 1);
+    assert.equal(done.find((g) => g)?.status, 'consumed');
+  });
+});

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { generate } from 'otplib';
+import { projectRoot } from '@mft/config';
+import { CookieJar, formField, TestGateway } from '@mft/testing';
+
+const PASSWORD = 'correct horse battery staple';
+
+function setPassword(gw: TestGateway, user: string, password: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['dist/apps/cli/src/main.js', 'admin', 'set-password', '--user', user], { cwd: projectRoot(), env: gw.processEnv() });
+    let err = '';
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(err))));
+    p.stdin.end(password + '\n');
+  });
+}
+
+describe('the local break-glass administrator', () => {
+  let gw: TestGateway;
+  let secret: string;
+  let recovery: string[];
+
+  before(async () => {
+    gw = await TestGateway.start({ env: { CONFIG_FILE: '' } });
+    await setPassword(gw, 'admin', PASSWORD);
+  });
+  after(async () => gw?.stop());
+
+  async function passwordStep(jar: CookieJar, password = PASSWORD): Promise<Response> {
+    const page = await jar.fetch(`${gw.baseUrl}/auth/login`);
+    const csrf = formField(await page.text(), '_csrf');
+    return jar.postForm(`${gw.baseUrl}/auth/local/login`, { username: 'admin', password, _csrf: csrf });
+  }
+
+  async function totpStep(jar: CookieJar, code: string): Promise<Response> {
+    const page = await jar.fetch(`${gw.baseUrl}/auth/local/totp`);
+    assert.equal(page.status, 200);
+    return jar.postForm(`${gw.baseUrl}/auth/local/totp`, { code, _csrf: formField(await page.text(), '_csrf') });
+  }
+
+  it('enrols TOTP at the first sign-in, shows recovery codes once, and then the session works', async () => {
+    const jar = new CookieJar();
+    const step1 = await passwordStep(jar);
+    assert.equal(step1.status, 303);
+    assert.equal(step1.headers.get('location'), '/auth/local/enroll');
+    const halfSession = jar.get('mft_session');
+    assert.equal((await jar.fetch(`${gw.baseUrl}/api/v1/me`)).status, 401, 'a password alone is not a sign-in');
+
+    const enroll = await jar.fetch(`${gw.baseUrl}/auth/local/enroll`);
+    const html = await enroll.text();
+    secret = /id="totp-secret">([A-Z2-7]+)</.exec(html)![1]!;
+    const code = await generate({ secret });
+    const done = await jar.postForm(`${gw.baseUrl}/auth/local/enroll`, { code, _csrf: formField(html, '_csrf') });
+    assert.equal(done.status, 200);
+    recovery = [...(await done.text()).matchAll(/<li><code>([A-Za-z0-9]{10})<\/code><\/li>/g)].map((m) => m[1]!);
+    assert.equal(recovery.length, 10);
+    assert.notEqual(jar.get('mft_session'), halfSession, 'the session id rotates at sign-in');
+
+    const me = await jar.fetch(`${gw.baseUrl}/api/v1/me`);
+    assert.deepEqual(await me.json(), { user: 'admin', email: null, roles: ['admin'] });
+  });
+
+  it('refuses a TOTP code that was already used, and accepts the next one', async () => {
+    const now = Date.now() / 1000;
+    const next = await generate({ secret, epoch: now + 30 });
+    const jar = new CookieJar();
+    assert.equal((await passwordStep(jar)).status, 303);
+    assert.equal((await totpStep(jar, next)).status, 303);
+    assert.equal((await jar.fetch(`${gw.baseUrl}/api/v1/me`)).status, 200);
+
+    const again = new CookieJar();
+    assert.equal((await passwordStep(again)).status, 303);
+    const reused = await totpStep(again, next);
+    assert.equal(reused.status, 401, 'the same code twice');
+    const older = await totpStep(again, await generate({ secret, epoch: now }));
+    assert.equal(older.status, 401, 'an older code after a newer one');
+    assert.equal((await again.fetch(`${gw.baseUrl}/api/v1/me`)).status, 401);
+  });
+
+  it('a recovery code signs in once', async () => {
+    const jar = new CookieJar();
+    await passwordStep(jar);
+    assert.equal((await totpStep(jar, recovery[0]!)).status, 303);
+    assert.equal((await jar.fetch(`${gw.baseUrl}/api/v1/me`)).status, 200);
+    const again = new CookieJar();
+    await passwordStep(again);
+    assert.equal((await totpStep(again, recovery[0]!)).status, 401);
+  });
+
+  it('a cookie-authenticated change without the CSRF token is refused with 403', async () => {
+    const jar = new CookieJar();
+    await passwordStep(jar);
+    await totpStep(jar, recovery[1]!);
+    const res = await jar.fetch(`${gw.baseUrl}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', scopes: ['links:read'] }),
+    });
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { code: string }).code, 'csrf_invalid');
+    const login = await new CookieJar().postForm(`${gw.baseUrl}/auth/local/login`, { username: 'admin', password: PASSWORD });
+    assert.equal(login.status, 403, 'the sign-in form itself needs its CSRF token');
+  });
+
+  it('signing out revokes the session', async () => {
+    const jar = new CookieJar();
+    await passwordStep(jar);
+    await totpStep(jar, recovery[2]!);
+    const cookie = jar.header();
+    const me = await jar.fetch(`${gw.baseUrl}/auth/me`);
+    const out = await jar.postForm(`${gw.baseUrl}/auth/logout`, { _csrf: formField(await me.text(), '_csrf') });
+    assert.equal(out.status, 303);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie } })).status, 401);
+  });
+
+  it('locks the account after repeated failures, even for the right password, and audits it', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await passwordStep(new CookieJar(), 'wrong password ' + i);
+      assert.ok(res.status === 401 || res.status === 429, `attempt ${i}: ${res.status}`);
+    }
+    const locked = await passwordStep(new CookieJar());
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    const token = await gw.token();
+    const events = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=auth.locked_out&format=jsonl`, { headers: { authorization: `Bearer ${token}` } })).text();
+    assert.match(events, /auth\.locked_out/);
+  });
+});

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSendLink, TestGateway } from '@mft/testing';
+
+type Role = 'admin' | 'manager' | 'employee' | 'auditor' | 'external';
+const ROLES: Role[] = ['admin', 'manager', 'employee', 'auditor', 'external'];
+const EVERYONE = ROLES;
+
+/**
+ * Who may call each /api/v1 route. A route the OpenAPI document lists that is not in this table
+ * fails the test: every new route must be given its rule here, on purpose.
+ */
+const TABLE: Record<string, readonly Role[]> = {
+  'GET /api/v1/me': EVERYONE,
+  'POST /api/v1/links': ['admin', 'manager', 'employee'],
+  'GET /api/v1/links': ['admin', 'manager', 'employee', 'external'],
+  'GET /api/v1/links/{id}': ['admin', 'manager', 'employee', 'external'],
+  'DELETE /api/v1/links/{id}': ['admin', 'manager', 'employee', 'external'],
+  'DELETE /api/v1/links/{id}/grants/{grantId}': ['admin', 'manager', 'employee', 'external'],
+  'GET /api/v1/audit/events': ['admin', 'auditor'],
+  'GET /api/v1/audit/verify': ['admin', 'auditor'],
+  'POST /api/v1/tokens': EVERYONE,
+  'GET /api/v1/tokens': EVERYONE,
+  'DELETE /api/v1/tokens/{id}': EVERYONE,
+};
+
+const ZERO = '00000000-0000-4000-8000-000000000000';
+
+describe('who may call which API route', () => {
+  let gw: TestGateway;
+  const tokens = {} as Record<Role, string>;
+
+  before(async () => {
+    gw = await TestGateway.start();
+    tokens.admin = await gw.token('admin');
+    for (const role of ROLES.filter((r) => r !== 'admin')) {
+      await gw.cli('user', 'add', '--user', `u-${role}`, '--roles', role);
+      tokens[role] = await gw.token(`u-${role}`);
+    }
+  });
+  after(async () => gw?.stop());
+
+  it('every documented /api/v1 route has a rule in the table, and no rule is stale', async () => {
+    const doc = (await (await fetch(`${gw.baseUrl}/api/docs`, { headers: { accept: 'application/json' } })).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/v1/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    assert.deepEqual(routes, Object.keys(TABLE).sort());
+  });
+
+  for (const [route, allowed] of Object.entries(TABLE)) {
+    it(`${route}: allowed for ${allowed.join(', ')}; 403 for the others; 401 without credentials`, async () => {
+      const [method, template] = route.split(' ') as [string, string];
+      const url = gw.baseUrl + template.replace(/\{[^}]+\}/g, ZERO);
+      const anonymous = await fetch(url, { method });
+      assert.equal(anonymous.status, 401, `${route} without credentials`);
+      for (const role of ROLES) {
+        const res = await fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${tokens[role]}`, 'content-type': 'application/json' },
+          body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
+        });
+        await res.arrayBuffer();
+        if (allowed.includes(role)) {
+          assert.ok(res.status !== 401 && res.status !== 403, `${role} on ${route} got ${res.status}`);
+        } else {
+          assert.equal(res.status, 403, `${role} on ${route}`);
+        }
+      }
+    });
+  }
+
+  it('a user cannot read or revoke another user\'s link (404, so that ids are not confirmed); an admin can', async () => {
+    const created = await createSendLink(gw.baseUrl, tokens.employee, [{ name: 'mine.txt', content: 'private' }]);
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    const other = { authorization: `Bearer ${tokens.manager}` };
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { headers: other })).status, 404);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { method: 'DELETE', headers: other })).status, 404);
+    const list = (await (await fetch(`${gw.baseUrl}/api/v1/links`, { headers: other })).json()) as unknown[];
+    assert.equal(list.length, 0);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { headers: { authorization: `Bearer ${tokens.admin}` } })).status, 200);
+    const page = await fetch(created.body.grants[0]!.url, { headers: { accept: 'application/json' } });
+    assert.equal(page.status, 200, 'the link still works after the failed revocation');
+  });
+
+  it('an auditor cannot create links', async () => {
+    const res = await createSendLink(gw.baseUrl, tokens.auditor, [{ name: 'x.txt', content: 'x' }]);
+    assert.equal(res.status, 403);
+  });
+
+  it('a token without the scope a route needs is refused, whatever the role', async () => {
+    const readOnly = (await gw.cli('token', 'create', '--user', 'admin', '--scopes', 'links:read')).trim();
+    const res = await createSendLink(gw.baseUrl, readOnly, [{ name: 'x.txt', content: 'x' }]);
+    assert.equal(res.status, 403);
+    assert.equal(res.body.code, 'token_scope_missing');
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/links`, { headers: { authorization: `Bearer ${readOnly}` } })).status, 200);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${readOnly}` } })).status, 403);
+  });
+
+  it('tokens are created with scopes and expiry through the API, shown once, listed without secret, and revocable', async () => {
+    const auth = { authorization: `Bearer ${tokens.employee}`, 'content-type': 'application/json' };
+    const created = await fetch(`${gw.baseUrl}/api/v1/tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'ci', scopes: ['links:read'], expiresInDays: 7 }) });
+    assert.equal(created.status, 201);
+    const body = (await created.json()) as { id: string; token: string; scopes: string[]; expiresAt: string };
+    assert.match(body.token, /^mft_/);
+    assert.deepEqual(body.scopes, ['links:read']);
+    assert.ok(new Date(body.expiresAt).getTime() > Date.now());
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${body.token}` } })).status, 200);
+    const list = await (await fetch(`${gw.baseUrl}/api/v1/tokens`, { headers: auth })).text();
+    assert.ok(!list.includes(body.token), 'the secret is never listed');
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/tokens/${body.id}`, { method: 'DELETE', headers: auth })).status, 204);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${body.token}` } })).status, 401);
+    const bad = await fetch(`${gw.baseUrl}/api/v1/tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'x', scopes: ['root'] }) });
+    assert.equal(bad.status, 400);
+  });
+});

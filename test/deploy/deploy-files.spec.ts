@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import { configSchema, ENV_KEYS, projectRoot } from '@mft/config';
+
+const root = projectRoot();
+const read = (p: string): string => readFileSync(join(root, p), 'utf8');
+
+// Docker does not run here: the deployment files are checked statically against the code.
+describe('deployment files', () => {
+  it('the container image runs the one-process entry point that the build produces', () => {
+    const dockerfile = read('deploy/Dockerfile');
+    assert.match(dockerfile, /CMD \["node", "dist\/apps\/main\.js"\]/);
+    assert.ok(existsSync(join(root, 'dist/apps/main.js')));
+    assert.match(dockerfile, /USER node/);
+    assert.match(dockerfile, /npm ci/);
+    for (const dir of ['apps/portal/src/views', 'apps/portal/src/static', 'config']) {
+      assert.ok(dockerfile.includes(`COPY ${dir}`), `${dir} is in the image`);
+      assert.ok(existsSync(join(root, dir)));
+    }
+  });
+
+  it('compose and Kubernetes parse and use only configuration the gateway knows', () => {
+    const compose = parseDocument(read('deploy/compose.yaml'));
+    assert.equal(compose.errors.length, 0);
+    const known = new Set([...Object.keys(ENV_KEYS), 'NODE_ENV', 'CONFIG_FILE']);
+    const env = (compose.toJS() as { services: { gateway: { environment: Record<string, string> } } }).services.gateway.environment;
+    for (const key of Object.keys(env)) {
+      assert.ok(known.has(key), `compose sets ${key}, which the gateway reads`);
+    }
+    const docs = parseAllDocuments(read('deploy/kubernetes/gateway.yaml'));
+    const kinds = docs.map((d) => (d.toJS() as { kind: string }).kind);
+    assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'Service', 'PersistentVolumeClaim']);
+    const configMap = docs[0]!.toJS() as { data: Record<string, string> };
+    for (const key of Object.keys(configMap.data)) {
+      assert.ok(known.has(key), `the ConfigMap sets ${key}, which the gateway reads`);
+    }
+    const deployment = docs[1]!.toJS() as {
+      spec: { template: { spec: { containers: Array<{ readinessProbe: { httpGet: { path: string } }; livenessProbe: { httpGet: { path: string } } }> } } };
+    };
+    const c = deployment.spec.template.spec.containers[0]!;
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+  });
+
+  it('the default configuration file is valid', () => {
+    const parsed = configSchema.safeParse(parseDocument(read('config/default.yaml')).toJS());
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+  });
+
+  it('the reverse proxy streams bodies and leaves size limits to the gateway', () => {
+    const conf = read('deploy/nginx/mft.conf');
+    assert.match(conf, /proxy_request_buffering off;/);
+    assert.match(conf, /proxy_buffering off;/);
+    assert.match(conf, /client_max_body_size 0;/);
+    assert.match(conf, /X-Forwarded-For/);
+  });
+
+  it('the systemd unit starts the same entry point as a locked-down service', () => {
+    const unit = read('deploy/systemd/mft-gateway.service');
+    assert.match(unit, /ExecStart=\/usr\/bin\/node dist\/apps\/main\.js/);
+    assert.match(unit, /NoNewPrivileges=true/);
+  });
+});
