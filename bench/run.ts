@@ -13,6 +13,8 @@
  *   BENCH_JSON      also write every sample to this file
  *   BENCH_PROFILE   a directory: run the gateway under the V8 profiler and write one .cpuprofile per phase
  *   BENCH_GATEWAY_NODE_OPTIONS  NODE_OPTIONS for the gateway processes only (to try runtime flags)
+ *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
+ *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestGateway } from '@mft/testing';
-import { startChildServer, type ChildServer } from './children.js';
+import { startChildServer } from './children.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
 import { ensureNginx, nginxVersion, startNginx, type NginxInstance } from './nginx.js';
 import { summarize } from './profile-summary.js';
@@ -64,6 +66,18 @@ const settings = {
   json: process.env.BENCH_JSON ? resolve(process.env.BENCH_JSON) : null,
   profile: process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : null,
   gatewayNodeOptions: process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '',
+  gatewayEnv: Object.fromEntries(
+    (process.env.BENCH_GATEWAY_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 1) {
+          throw new Error(`BENCH_GATEWAY_ENV: ${JSON.stringify(pair)} is not NAME=value`);
+        }
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+  ) as Record<string, string>,
 };
 
 const RSS_TARGET = 150 * MiB;
@@ -200,6 +214,20 @@ function syncDisks(): void {
   spawnSync('sync', { stdio: 'ignore', timeout: 120_000 });
 }
 
+const payloads = new Map<number, { path: string; sha256: string }>();
+
+/** The random test file of `size` bytes in `work` (written once per run), and its SHA-256. */
+function payload(work: string, size: number): { path: string; sha256: string } {
+  let p = payloads.get(size);
+  if (!p) {
+    progress(`  writing ${sizeName(size)} of random bytes`);
+    const path = join(work, `payload-${size}.bin`);
+    p = { path, sha256: makeFile(path, size) };
+    payloads.set(size, p);
+  }
+  return p;
+}
+
 /** Writes `size` random bytes to `path`; returns their SHA-256. */
 function makeFile(path: string, size: number): string {
   const hash = createHash('sha256');
@@ -244,7 +272,7 @@ function once(fn: () => Promise<void>): () => Promise<void> {
 async function startGateway(label: string, database: 'postgres' | 'pglite', dataParent: string | null, profile = false): Promise<RunningGateway> {
   const savedDb = process.env.DATABASE_URL;
   const savedTmp = process.env.TMPDIR;
-  const env: Record<string, string> = { HOST: '127.0.0.1' };
+  const env: Record<string, string> = { ...settings.gatewayEnv, HOST: '127.0.0.1' };
   if (settings.gatewayNodeOptions) {
     env.NODE_OPTIONS = settings.gatewayNodeOptions;
   }
@@ -359,10 +387,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
 
   try {
     progress(`\n== ${name}: ${runs} runs per upload and single download, ${settings.runs} of ${settings.parallel} parallel clients × ${repeat} downloads`);
-    const file = join(work, `payload-${size}.bin`);
-    progress(`  writing ${name} of random bytes`);
-    const sha256 = makeFile(file, size);
-    local.push(() => rmSync(file, { force: true }));
+    const { path: file, sha256 } = payload(work, size);
 
     const g = await startGateway(name.replace(' ', ''), 'postgres', null, true);
     local.push(g.stop);
@@ -522,8 +547,7 @@ interface PgliteResult {
 
 async function benchPglite(size: number, work: string): Promise<PgliteResult> {
   progress(`\n== embedded PGlite database, ${sizeName(size)} (peak RSS for information)`);
-  const file = join(work, `payload-pglite-${size}.bin`);
-  const sha256 = makeFile(file, size);
+  const { path: file, sha256 } = payload(work, size);
   const g = await startGateway('pglite', 'pglite', null);
   try {
     const idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
@@ -548,7 +572,6 @@ async function benchPglite(size: number, work: string): Promise<PgliteResult> {
     return { size, idle, peak, figures: { 'up.gw.disk': figure([up]), 'dl1.gw': figure([dl]), [`dl${settings.parallel}.gw`]: figure([par]) } };
   } finally {
     await g.stop();
-    rmSync(file, { force: true });
   }
 }
 
@@ -777,7 +800,9 @@ async function main(): Promise<number> {
     `MFT gateway benchmark, ${started.toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
     `host: ${CORES} × ${cpuModel}; files in ${tmpdir()} (${tool('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`])}); load average ${loadStart} at start, ${loadAverage()} at end`,
     `node ${process.version}; nginx ${ng.path ? nginxVersion(ng.path) : 'n/a'} (sendfile on, worker_processes auto); ${tool('curl', ['--version']).split(' ').slice(0, 2).join(' ')} as the client, writing to /dev/null`,
-    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])}), LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}`,
+    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])}), LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
+      .map(([k, v]) => `, ${k}=${v}`)
+      .join('')}`,
     `runs: ${settings.runs} per figure (×${MIN_BYTES_PER_FIGURE / MiB} MiB ÷ size for files under ${MIN_BYTES_PER_FIGURE / MiB} MiB), medians`,
   ];
   if (results.length > 0) {
