@@ -383,14 +383,22 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
   const add = (key: string, s: Sample): void => void (samples[key] ??= []).push(s);
   const notes: string[] = [];
   const rss: Record<string, number> = {};
-  const local: Array<() => Promise<void> | void> = [];
+  const local: Array<() => Promise<void>> = [];
+  /** Registers a cleanup for the end of this size, and for an interrupted run. */
+  const track = (fn: () => Promise<void> | void): void => {
+    const f = once(async () => {
+      await fn();
+    });
+    local.push(f);
+    cleanups.push(f);
+  };
 
   try {
     progress(`\n== ${name}: ${runs} runs per upload and single download, ${settings.runs} of ${settings.parallel} parallel clients × ${repeat} downloads`);
     const { path: file, sha256 } = payload(work, size);
 
     const g = await startGateway(name.replace(' ', ''), 'postgres', null, true);
-    local.push(g.stop);
+    track(g.stop);
     rss.idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
     rss.start = statusBytes(g.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '1-start');
@@ -398,7 +406,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     const filesDir = join(g.gw.dataDir, 'files');
 
     const up = await startChildServer('bare-upload', [work]);
-    local.push(() => up.stop());
+    track(() => up.stop());
     rss.nodeUpIdle = statusBytes(up.pid, 'VmRSS') ?? NaN;
 
     // The copy every download reads, uploaded once before anything is measured.
@@ -434,12 +442,12 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
 
     // Downloads: the same bytes from the same file through the three servers.
     const dl = await startChildServer('bare-download', [filesDir]);
-    local.push(() => dl.stop());
+    track(() => dl.stop());
     rss.nodeDownIdle = statusBytes(dl.pid, 'VmRSS') ?? NaN;
     let nginx: NginxInstance | null = null;
     if (nginxBinary) {
       nginx = await startNginx(nginxBinary, filesDir);
-      local.push(() => nginx!.stop());
+      track(() => nginx!.stop());
     }
     const targets: Array<{ key: string; url: string; pids: () => number[]; gateway?: string }> = [
       { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid], gateway: g.gw.baseUrl },
@@ -487,13 +495,13 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     if (settings.tmpfs && existsSync(shm) && freeBytes(shm) > (runs + 2) * size * 2 + GiB) {
       progress('  uploads into tmpfs');
       const shmDir = mkdtempSync(join(shm, 'mft-bench-'));
-      local.push(() => rmSync(shmDir, { recursive: true, force: true }));
+      track(() => rmSync(shmDir, { recursive: true, force: true }));
       const gt = await startGateway(`${name.replace(' ', '')}-tmpfs`, 'postgres', shmDir);
-      local.push(gt.stop);
+      track(gt.stop);
       const upShmDir = join(shmDir, 'bare');
       mkdirSync(upShmDir);
       const upShm = await startChildServer('bare-upload', [upShmDir]);
-      local.push(() => upShm.stop());
+      track(() => upShm.stop());
       await uploadToGateway(gt, file, size); // warm-up
       const shmUploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
         { key: 'up.gw.tmpfs', pids: () => [gt.pid], run: async () => (await uploadToGateway(gt, file, size)).timed, gateway: gt.gw.baseUrl },
@@ -779,15 +787,20 @@ async function main(): Promise<number> {
   const results: SizeResult[] = [];
   let failed = false;
   for (const size of settings.sizes) {
+    if (interrupted) {
+      break;
+    }
     try {
       results.push(await benchSize(size, work, ng.path));
     } catch (err) {
       failed = true;
-      progress(`  ${sizeName(size)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!interrupted) {
+        progress(`  ${sizeName(size)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
     }
   }
   let pglite: PgliteResult | null = null;
-  if (settings.pglite && settings.sizes.length > 0) {
+  if (settings.pglite && settings.sizes.length > 0 && !interrupted) {
     try {
       pglite = await benchPglite(Math.max(...settings.sizes), work);
     } catch (err) {
@@ -825,7 +838,9 @@ async function cleanup(): Promise<void> {
   cleanups.length = 0;
 }
 
+let interrupted = false;
 process.once('SIGINT', () => {
+  interrupted = true;
   progress('interrupted: cleaning up');
   void cleanup().finally(() => process.exit(130));
 });
