@@ -14,7 +14,6 @@ import { PortalErrorFilter, wantsJson } from './portal-error.filter.js';
 import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
 import { accessContext, formatBytes, formatDate, Views } from '@mft/web';
 
-const HEARTBEAT_MS = 30_000;
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */
 function isPrefetch(req: Request): boolean {
@@ -246,7 +245,9 @@ export class RecipientController {
     source.on('data', (chunk: Buffer) => {
       read += chunk.length;
     });
-    const timer = setInterval(() => void this.access.heartbeat(ticket).catch(() => undefined), HEARTBEAT_MS);
+    // Well inside the grace period, so a live download never loses its claim to another session.
+    const every = Math.min(30_000, (this.config.links.claimGraceSeconds * 1000) / 3);
+    const timer = setInterval(() => void this.access.heartbeat(ticket).catch(() => undefined), every);
     try {
       await pipeline(source, res);
       return { complete: true, bytes: read };

@@ -77,9 +77,6 @@ function envValue(key: string, raw: string): unknown {
         }),
     );
   }
-  if (key === 'auth.localAdmin.enabled') {
-    return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
-  }
   if (key === 'http.trustedProxies') {
     return raw
       .split(',')
@@ -157,10 +154,10 @@ function applyProviderEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEn
       clientSecret: env.OIDC_CLIENT_SECRET,
       ...(env.OIDC_ROLES_CLAIM ? { rolesClaim: env.OIDC_ROLES_CLAIM } : {}),
       ...(env.OIDC_SCOPES ? { scopes: env.OIDC_SCOPES } : {}),
-      ...(env.OIDC_ALLOW_INSECURE_HTTP ? { allowInsecureHttp: env.OIDC_ALLOW_INSECURE_HTTP === 'true' } : {}),
+      ...(env.OIDC_ALLOW_INSECURE_HTTP ? { allowInsecureHttp: env.OIDC_ALLOW_INSECURE_HTTP } : {}),
     });
     auth.oidc = list;
-    for (const [name, key] of [['OIDC_ISSUER', 'issuer'], ['OIDC_CLIENT_ID', 'clientId'], ['OIDC_CLIENT_SECRET', 'clientSecret'], ['OIDC_ROLES_CLAIM', 'rolesClaim']]) {
+    for (const [name, key] of [['OIDC_ISSUER', 'issuer'], ['OIDC_CLIENT_ID', 'clientId'], ['OIDC_CLIENT_SECRET', 'clientSecret'], ['OIDC_ROLES_CLAIM', 'rolesClaim'], ['OIDC_SCOPES', 'scopes'], ['OIDC_ALLOW_INSECURE_HTTP', 'allowInsecureHttp']]) {
       sources.set(`auth.oidc.0.${key}`, { kind: 'env', name: name! });
     }
   }
@@ -175,7 +172,7 @@ function applyProviderEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEn
       ...(env.SAML_ROLES_ATTRIBUTE ? { rolesAttribute: env.SAML_ROLES_ATTRIBUTE } : {}),
     });
     auth.saml = list;
-    for (const [name, key] of [['SAML_IDP_SSO_URL', 'entryPoint'], ['SAML_IDP_CERT', 'idpCert'], ['SAML_ROLES_ATTRIBUTE', 'rolesAttribute']]) {
+    for (const [name, key] of [['SAML_IDP_SSO_URL', 'entryPoint'], ['SAML_IDP_CERT', 'idpCert'], ['SAML_ROLES_ATTRIBUTE', 'rolesAttribute'], ['SAML_IDP_ISSUER', 'idpIssuer']]) {
       sources.set(`auth.saml.0.${key}`, { kind: 'env', name: name! });
     }
   }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A boolean that also reads "true"/"false"/"1"/"0" from files and the environment (never "false" → true). */
+const flag = z.union([z.boolean(), z.stringbool()]);
+
 const port = z.coerce
   .number({ error: 'must be a whole number from 1 to 65535' })
   .int('must be a whole number from 1 to 65535')
@@ -67,7 +70,7 @@ export const configSchema = z
         defaultRoles: z.array(z.enum(['admin', 'manager', 'employee', 'auditor', 'external'])).default(['employee']),
         localAdmin: z
           .object({
-            enabled: z.coerce.boolean().default(true),
+            enabled: flag.default(true),
             maxFailures: z.coerce.number().int().min(1).default(5),
             lockoutSeconds: z.coerce.number().int().min(1).default(60),
             maxLockoutSeconds: z.coerce.number().int().min(1).default(3600),
@@ -85,7 +88,7 @@ export const configSchema = z
                 clientSecret: z.string().min(1),
                 scopes: z.string().default('openid email profile'),
                 rolesClaim: z.string().min(1).default('groups'),
-                allowInsecureHttp: z.coerce.boolean().default(false),
+                allowInsecureHttp: flag.default(false),
               })
               .strict(),
           )

@@ -28,6 +28,11 @@ export class RateLimiter {
     return { allowed: hits <= max, hits, retryAfterSeconds: Math.max(1, Number(row!.retry)) };
   }
 
+  /** Takes back one hit (an attempt that turned out legitimate). */
+  async giveBack(key: string): Promise<void> {
+    await this.db.query(`UPDATE rate_limits SET hits = GREATEST(hits - 1, 0) WHERE key = $1`, [key]);
+  }
+
   /** Forgets expired windows; called by the maintenance sweep. */
   async sweep(olderThanSeconds: number): Promise<void> {
     await this.db.query(`DELETE FROM rate_limits WHERE window_start < now() - make_interval(secs => $1::float8)`, [

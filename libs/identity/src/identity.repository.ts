@@ -40,12 +40,13 @@ export class IdentityRepository {
     return row ? toUser(row) : null;
   }
 
-  async findUserBySubject(idp: string, subject: string): Promise<User | null> {
-    const [row] = await this.db.query<UserRow>(
-      'SELECT id, username, email, display_name, roles FROM users WHERE idp = $1 AND subject = $2 AND disabled_at IS NULL',
+  /** The SSO user with this subject, disabled or not. */
+  async findUserBySubject(idp: string, subject: string): Promise<(User & { disabled: boolean }) | null> {
+    const [row] = await this.db.query<UserRow & { disabled: boolean }>(
+      'SELECT id, username, email, display_name, roles, disabled_at IS NOT NULL AS disabled FROM users WHERE idp = $1 AND subject = $2',
       [idp, subject],
     );
-    return row ? toUser(row) : null;
+    return row ? { ...toUser(row), disabled: row.disabled } : null;
   }
 
   async insertSsoUser(user: User, idp: string, subject: string): Promise<void> {

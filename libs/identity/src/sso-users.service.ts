@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
+import { ForbiddenError } from '@mft/core';
 import { Database } from '@mft/db';
 import { IdentityRepository } from './identity.repository.js';
 import { SessionService } from './session.service.js';
@@ -60,6 +61,9 @@ export class SsoUsersService {
         );
         return user;
       }
+      if (existing.disabled) {
+        throw new ForbiddenError('user_disabled', 'This account is disabled on the gateway. Ask an administrator.');
+      }
       const changed = existing.roles.length !== roles.length || existing.roles.some((r) => !roles.includes(r));
       await this.repo.updateSsoProfile(existing.id, identity.email, identity.displayName, roles);
       if (changed) {
@@ -69,7 +73,7 @@ export class SsoUsersService {
           { type: 'user.roles_changed', details: { username: existing.username, from: existing.roles, to: roles, idp: identity.idp } },
         );
       }
-      return { ...existing, email: identity.email, displayName: identity.displayName, roles };
+      return { id: existing.id, username: existing.username, email: identity.email, displayName: identity.displayName, roles };
     });
   }
 

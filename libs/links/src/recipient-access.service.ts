@@ -96,11 +96,14 @@ export class RecipientAccessService {
     if (link.passwordHash === null) {
       return true;
     }
+    if (await this.links.isUnlocked(sessionHash(req.session), grant.id)) {
+      return true;
+    }
     if (req.password) {
       await this.checkPassword(req, link, grant, req.password);
       return true;
     }
-    return this.links.isUnlocked(sessionHash(req.session), grant.id);
+    return false;
   }
 
   /** The landing page. A real view (not a prefetch) sets `openedAt`; nothing here consumes. */
@@ -137,9 +140,15 @@ export class RecipientAccessService {
   private async checkPassword(req: RecipientRequest, link: Link, grant: Grant, password: string): Promise<void> {
     const perLink = this.config.rateLimits.unlockPerLink;
     const perIp = this.config.rateLimits.unlockPerIp;
-    const byLink = await this.limiter.hit(`unlock:link:${link.id}`, perLink.max, perLink.windowSeconds);
-    const byIp = await this.limiter.hit(`unlock:ip:${req.ctx.ip ?? 'unknown'}`, perIp.max, perIp.windowSeconds);
+    const linkKey = `unlock:link:${link.id}`;
+    const ipKey = `unlock:ip:${req.ctx.ip ?? 'unknown'}`;
+    // Every attempt counts while it is checked (so parallel guesses cannot slip through); a right
+    // password gives its count back, so scripts that send the password on each request are not locked out.
+    const byLink = await this.limiter.hit(linkKey, perLink.max, perLink.windowSeconds);
+    const byIp = await this.limiter.hit(ipKey, perIp.max, perIp.windowSeconds);
     if (!byLink.allowed || !byIp.allowed) {
+      await this.limiter.giveBack(linkKey);
+      await this.limiter.giveBack(ipKey);
       await this.audit.record(req.ctx, { type: 'unlock.rate_limited', outcome: 'denied', linkId: link.id, grantId: grant.id });
       throw new RateLimitedError(
         'too_many_attempts',
@@ -148,6 +157,10 @@ export class RecipientAccessService {
       );
     }
     const ok = password.length <= 1024 && (await this.hasher.verify(link.passwordHash!, password));
+    if (ok) {
+      await this.limiter.giveBack(linkKey);
+      await this.limiter.giveBack(ipKey);
+    }
     await this.audit.record(req.ctx, {
       type: ok ? 'unlock.succeeded' : 'unlock.failed',
       outcome: ok ? 'success' : 'failure',

@@ -18,7 +18,6 @@ export interface IncomingFile {
   readonly stream: Readable;
 }
 
-const HEARTBEAT_MS = 10_000;
 
 /** Counts and hashes bytes as they pass, and stops the stream the moment a size limit is crossed. */
 class Meter extends Transform {
@@ -178,7 +177,7 @@ export class SendUpload {
   #startHeartbeat(): void {
     this.#heartbeat ??= setInterval(() => {
       void this.deps.links.touchPending(this.#writes.map((w) => w.id)).catch(() => undefined);
-    }, HEARTBEAT_MS);
+    }, Math.min(10_000, (this.deps.config.jobs.staleUploadSeconds * 1000) / 3));
     this.#heartbeat.unref();
   }
 

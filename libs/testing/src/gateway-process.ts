@@ -93,8 +93,18 @@ export class TestGateway {
     const gw = new TestGateway(dataDir, databaseUrl, { ...(options.share?.env ?? {}), ...(options.env ?? {}) }, options.entry ?? 'dist/apps/main.js');
     gw.#ownsData = !options.share;
     gw.#drop = drop;
-    await gw.launch();
+    try {
+      await gw.launch();
+    } catch (err) {
+      await gw.stop();
+      throw err;
+    }
     return gw;
+  }
+
+  /** The process id of the running gateway. */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
   }
 
   get baseUrl(): string {

@@ -135,7 +135,7 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     });
     SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
   }
-  app.enableShutdownHooks();
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;

@@ -56,7 +56,12 @@ export class LinksController {
       if (!req.complete) {
         // The rest of the body is not read: close the connection once the answer is sent.
         res.setHeader('Connection', 'close');
-        res.once('finish', () => req.socket.destroySoon?.());
+        res.once('finish', () => {
+          // Lingering close: stop writing, discard what the client still sends for a while, then cut.
+          req.socket.end();
+          req.resume();
+          setTimeout(() => req.socket.destroy(), 5000).unref();
+        });
       }
       throw err;
     }

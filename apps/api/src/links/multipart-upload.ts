@@ -55,9 +55,12 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
         .catch((err: unknown) => {
           fail(err);
           stream.resume();
-          // Answer at once: the rest of the body is not read (the connection is closed after the answer).
-          req.unpipe(bb);
-          settle();
+          if (err instanceof TooLargeError) {
+            // Answer at once rather than read gigabytes more; the connection is closed after the answer.
+            req.unpipe(bb);
+            settle();
+          }
+          // Other refusals read (and discard) the rest of the body, so the client always gets the answer.
         });
     });
     bb.on('filesLimit', () => fail(new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`)));
@@ -73,7 +76,10 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
     });
     req.on('close', () => {
       if (!ended && !req.complete) {
-        fail(new InvalidInputError('upload_aborted', 'The upload was interrupted before it finished.'));
+        const err = new InvalidInputError('upload_aborted', 'The upload was interrupted before it finished.');
+        fail(err);
+        // Ends the file stream being written with this error, so the upload unwinds and removes its bytes.
+        bb.destroy(err);
         settle();
       }
     });
