@@ -1,13 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { beginErrorResponse, STATUS_TITLE } from '@mft/web';
-import { Views } from '@mft/web';
-
-/** Whether the client asked for JSON rather than a page. */
-export function wantsJson(req: Request): boolean {
-  const accept = req.get('accept') ?? '';
-  return /application\/(json|[\w.+-]+\+json)/i.test(accept) && !/text\/html/i.test(accept);
-}
+import { beginErrorResponse, STATUS_TITLE, Views, wantsJson } from '@mft/web';
 
 const ADVICE: Record<number, string> = {
   401: 'Enter the password the sender gave you on the link page.',

@@ -10,9 +10,9 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '@mft/core';
 import { RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
 import { StorageService } from '@mft/storage';
 import { parseRange } from './byte-range.js';
-import { PortalErrorFilter, wantsJson } from './portal-error.filter.js';
+import { PortalErrorFilter } from './portal-error.filter.js';
 import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
-import { accessContext, formatBytes, formatDate, Views } from '@mft/web';
+import { accessContext, formatBytes, formatDate, Views, wantsJson } from '@mft/web';
 
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */
@@ -51,7 +51,7 @@ export class RecipientController {
   ) {}
 
   private request(req: Request, res: Response, token: string): RecipientRequest {
-    const session = recipientSession(req, res, this.config.publicUrl.startsWith('https:'));
+    const session = recipientSession(req, res, this.config.behindTls);
     const header = req.get('x-link-password');
     return { token, session, ctx: accessContext(req, 'recipient'), password: header ?? null };
   }
@@ -208,14 +208,12 @@ export class RecipientController {
     feeding.catch((err: unknown) => zip.destroy(err instanceof Error ? err : new Error(String(err))));
     const delivered = await this.stream(zip, res, ticket);
     await feeding.catch(() => undefined);
+    // An archive counts only when it was delivered whole; an interrupted one is recorded (and
+    // audited) as one interrupted transfer that delivered no file.
     const ranges: DeliveredRange[] = delivered.complete
       ? access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }))
-      : [];
-    if (ranges.length > 0) {
-      await this.access.recordDelivery(r, ticket, ranges);
-    } else {
-      await this.access.recordDelivery(r, ticket, access.files.slice(0, 1).map((f) => ({ fileId: f.id, start: 0, end: 0, complete: false })));
-    }
+      : [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
+    await this.access.recordDelivery(r, ticket, ranges);
   }
 
   private fileOf(access: GrantAccess, fileId: string): LinkFile {

@@ -32,6 +32,10 @@ export class AppConfigService {
   get publicUrl(): string {
     return (this.values.http.publicUrl ?? `http://localhost:${this.values.http.port}`).replace(/\/+$/, '');
   }
+  /** Whether clients reach the gateway over HTTPS: cookies are then `Secure`, and HSTS is sent. */
+  get behindTls(): boolean {
+    return this.publicUrl.startsWith('https:');
+  }
   /** The key behind CSRF tokens and cookie signatures. */
   get secretKey(): string {
     return this.#secretKey;

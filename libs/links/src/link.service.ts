@@ -174,12 +174,17 @@ export class LinkService {
   async list(viewer: User, limit: number, before: Date | null): Promise<LinkView[]> {
     const owner = hasRole(viewer, 'admin') ? null : viewer.id;
     const links = await this.links.listLinks(owner, limit, before);
+    const ids = links.map((l) => l.id);
+    const [files, grants] = [await this.links.filesOfLinks(ids), await this.links.grantsOfLinks(ids)];
     const now = this.clock.now();
-    const views: LinkView[] = [];
-    for (const link of links) {
-      views.push(toLinkView(link, await this.links.filesOf(link.id), await this.links.grantsOf(link.id), now));
-    }
-    return views;
+    return links.map((link) =>
+      toLinkView(
+        link,
+        files.filter((f) => f.linkId === link.id),
+        grants.filter((g) => g.linkId === link.id),
+        now,
+      ),
+    );
   }
 
   /** Ends every grant of the link at once. Revoking twice is not an error. */

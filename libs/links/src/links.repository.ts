@@ -156,6 +156,18 @@ export class LinksRepository {
     return rows.map(toFile);
   }
 
+  /** The files of several links, in one query. */
+  async filesOfLinks(linkIds: readonly string[]): Promise<LinkFile[]> {
+    const rows = await this.db.query<FileRow>(`SELECT * FROM link_files WHERE link_id = ANY($1::uuid[]) ORDER BY link_id, position`, [linkIds]);
+    return rows.map(toFile);
+  }
+
+  /** The grants of several links, in one query. */
+  async grantsOfLinks(linkIds: readonly string[]): Promise<Grant[]> {
+    const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE link_id = ANY($1::uuid[]) ORDER BY created_at, id`, [linkIds]);
+    return rows.map(toGrant);
+  }
+
   async grantsOf(linkId: string): Promise<Grant[]> {
     const rows = await this.db.query<GrantRow>(`SELECT * FROM grants WHERE link_id = $1 ORDER BY created_at, id`, [linkId]);
     return rows.map(toGrant);

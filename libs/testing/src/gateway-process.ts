@@ -21,7 +21,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   const name = `mft_t_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
+  // CREATE/DROP DATABASE take no bind parameters: the name is generated here and quoted as an identifier.
+  await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
   await client.end();
   const url = new URL(admin);
   url.pathname = `/${name}`;
@@ -30,7 +31,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     drop: async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
       await c.end();
     },
   };

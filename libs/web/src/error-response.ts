@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, type Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { isDomainError } from '@mft/core';
 import { HTTP_STATUS } from './error-status.js';
 
@@ -73,4 +73,10 @@ export function beginErrorResponse(res: Response, err: unknown, logger: Logger):
   }
   res.status(status);
   return body;
+}
+
+/** Whether the client asked for JSON rather than a page (browsers send text/html first). */
+export function wantsJson(req: Request): boolean {
+  const accept = req.get('accept') ?? '';
+  return /application\/(json|[\w.+-]+\+json)/i.test(accept) && !/text\/html/i.test(accept);
 }

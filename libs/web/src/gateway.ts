@@ -94,7 +94,7 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     next();
   });
   app.use(metrics.middleware);
-  const secureHeaders = helmetFor(config.publicUrl.startsWith('https:'));
+  const secureHeaders = helmetFor(config.behindTls);
   app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/api/docs') ? next() : secureHeaders(req, res, next)));
   app.use(cookieParser());
   app.useBodyParser('json', { limit: '1mb' });

@@ -1,6 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { beginErrorResponse, STATUS_TITLE, Views } from '@mft/web';
+import { beginErrorResponse, STATUS_TITLE, Views, wantsJson } from '@mft/web';
 
 /** Sign-in pages answer browsers with a human page (JSON when asked), never a stack trace. */
 @Catch()
@@ -16,8 +16,7 @@ export class AuthPageErrorFilter implements ExceptionFilter {
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
-    const accept = req.get('accept') ?? '';
-    if (accept.includes('application/json') && !accept.includes('text/html')) {
+    if (wantsJson(req)) {
       res.json(body);
       return;
     }

@@ -23,9 +23,6 @@ export class AuthPagesController {
     private readonly sessions: SessionService,
   ) {}
 
-  private get secure(): boolean {
-    return this.config.publicUrl.startsWith('https:');
-  }
 
   @Get('login')
   @Public()
@@ -41,7 +38,7 @@ export class AuthPagesController {
         title: 'Sign in',
         providers,
         localEnabled: auth.localAdmin.enabled,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.secure),
+        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
         error: typeof req.query.error === 'string' ? loginError(req.query.error) : null,
       }),
     );
@@ -76,7 +73,7 @@ export class AuthPagesController {
       }
       await this.sessions.end(raw, accessContext(req, `user:${session.user.username}`));
     }
-    clearSessionCookie(res, this.secure);
+    clearSessionCookie(res, this.config.behindTls);
     res.redirect(303, '/auth/login');
   }
 }

@@ -31,9 +31,6 @@ export class LocalAdminController {
     private readonly config: AppConfigService,
   ) {}
 
-  private get secure(): boolean {
-    return this.config.publicUrl.startsWith('https:');
-  }
 
   @Post('login')
   @Public()
@@ -124,7 +121,7 @@ export class LocalAdminController {
 
   private async startStage(req: Request, res: Response, user: User, stage: SessionStage): Promise<void> {
     const raw = await this.sessions.start(user, 'local', stage, accessContext(req, `user:${user.username}`));
-    setSessionCookie(res, raw, this.secure);
+    setSessionCookie(res, raw, this.config.behindTls);
   }
 
   private renderLogin(req: Request, res: Response, status: number, error: string, retryAfter: unknown): void {
@@ -137,7 +134,7 @@ export class LocalAdminController {
         title: 'Sign in',
         providers: [],
         localEnabled: true,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.secure),
+        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
         error,
       }),
     );

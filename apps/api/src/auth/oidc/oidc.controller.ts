@@ -54,14 +54,11 @@ export class OidcController {
     return this.finish(provider, req, res);
   }
 
-  private get secure(): boolean {
-    return this.config.publicUrl.startsWith('https:');
-  }
 
   private async start(providerId: string | undefined, req: Request, res: Response): Promise<void> {
     const started = await this.oidc.begin(providerId, safeReturnTo(req.query.returnTo), accessContext(req, ANONYMOUS));
     // SameSite=Lax: the provider sends the browser back with a top-level GET, which carries it.
-    res.cookie(FLOW_COOKIE, started.flowId, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: FLOW_COOKIE_PATH, maxAge: OIDC_FLOW_TTL_SECONDS * 1000 });
+    res.cookie(FLOW_COOKIE, started.flowId, { httpOnly: true, sameSite: 'lax', secure: this.config.behindTls, path: FLOW_COOKIE_PATH, maxAge: OIDC_FLOW_TTL_SECONDS * 1000 });
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(302, started.redirectUrl);
   }
@@ -69,10 +66,10 @@ export class OidcController {
   private async finish(providerId: string | undefined, req: Request, res: Response): Promise<void> {
     const flowId = (req.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE];
     // The round trip is used up whatever the outcome, so the cookie goes on error pages too.
-    res.clearCookie(FLOW_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: FLOW_COOKIE_PATH });
+    res.clearCookie(FLOW_COOKIE, { httpOnly: true, sameSite: 'lax', secure: this.config.behindTls, path: FLOW_COOKIE_PATH });
     const at = req.originalUrl.indexOf('?');
     const signedIn = await this.oidc.complete({ providerId, flowId, query: at < 0 ? '' : req.originalUrl.slice(at + 1) }, accessContext(req, ANONYMOUS));
-    setSessionCookie(res, signedIn.sessionId, this.secure);
+    setSessionCookie(res, signedIn.sessionId, this.config.behindTls);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, signedIn.returnTo);
   }

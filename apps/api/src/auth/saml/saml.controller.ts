@@ -75,7 +75,7 @@ export class SamlController {
   private async finishLogin(provider: string | undefined, form: SamlAcsForm | undefined, req: Request, res: Response): Promise<void> {
     const body = form ?? {};
     const done = await this.saml.complete(provider, body, accessContext(req, 'anonymous'));
-    setSessionCookie(res, done.sessionId, this.config.publicUrl.startsWith('https:'));
+    setSessionCookie(res, done.sessionId, this.config.behindTls);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, safeReturnTo(body.RelayState));
   }
