@@ -128,3 +128,27 @@ describe('the local break-glass administrator', () => {
     assert.match(events, /auth\.locked_out/);
   });
 });
+
+describe('local sign-in switched off (LOCAL_ADMIN_ENABLED=false)', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start({ env: { LOCAL_ADMIN_ENABLED: 'false' } });
+    await setPassword(gw, 'admin', PASSWORD);
+  });
+  after(async () => gw?.stop());
+
+  it('offers no local form and refuses the right password with 403', async () => {
+    const jar = new CookieJar();
+    const page = await jar.fetch(`${gw.baseUrl}/auth/login`);
+    const html = await page.text();
+    assert.doesNotMatch(html, /action="\/auth\/local\/login"/);
+    const res = await jar.fetch(`${gw.baseUrl}/auth/local/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ username: 'admin', password: PASSWORD }).toString(),
+    });
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { code: string }).code, 'local_login_disabled');
+    assert.equal((await jar.fetch(`${gw.baseUrl}/api/v1/me`)).status, 401);
+  });
+});

@@ -17,7 +17,7 @@ describe(PasswordHasher.name, () => {
     assert.equal(await sut.verify('not-a-hash', 'x'), false);
   });
 
-  it('never holds more hashes in flight than its cap', async () => {
+  it('gives parallel hashes of different passwords each their own salt', async () => {
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => sut.hash(`p${i}-long-enough`)));
     assert.equal(new Set(results).size, 6);
   });

@@ -35,6 +35,7 @@ export class LocalAdminController {
   @Post('login')
   @Public()
   async login(@Body({ schema: loginForm }) body: z.infer<typeof loginForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    this.local.assertEnabled();
     if (!loginCsrfValid(req, this.config.secretKey, body._csrf)) {
       throw new ForbiddenError('csrf_invalid', 'This sign-in form has expired. Reload the page and try again.');
     }
