@@ -187,8 +187,8 @@ describe('password-protected links: unlocking and rate limits', () => {
 
     const wrong = await postForm(url, ip, { _csrf: csrf, password: 'not it' }, cookie);
     assert.equal(wrong.status, 303);
-    assert.equal(wrong.headers.location, `${path}?error=password`);
-    const retry = await rawRequest(`${url}?error=password`, { headers: { cookie, 'x-forwarded-for': ip } });
+    assert.equal(wrong.headers.location, `${path}?error=link_password_incorrect`);
+    const retry = await rawRequest(`${url}?error=link_password_incorrect`, { headers: { cookie, 'x-forwarded-for': ip } });
     assert.match(retry.body.toString(), /password is not correct/);
     assert.doesNotMatch(retry.body.toString(), /secret-plan\.pdf/);
 

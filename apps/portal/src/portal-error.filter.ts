@@ -11,6 +11,19 @@ const ADVICE: Record<number, string> = {
   503: 'Try again in a moment.',
 };
 
+/** What to do next; for a link that is gone, whom to ask by name. */
+function adviceFor(status: number, body: Record<string, unknown>): string | undefined {
+  const sender = body.sender as { name?: string; email?: string | null } | undefined;
+  if (status === 410 && sender?.name) {
+    const who = sender.email ? `${sender.name} (${sender.email})` : sender.name;
+    return `If you still need the files, ask ${who}, who sent you this link, to send them again.`;
+  }
+  if (body.code === 'email_verification_locked') {
+    return sender?.name ? `Ask ${sender.name} to send you the link again.` : 'Ask the sender to send you the link again.';
+  }
+  return ADVICE[status];
+}
+
 /** The portal's one error mapper: a human page for browsers, JSON for scripts, the same status for both. */
 @Catch()
 export class PortalErrorFilter implements ExceptionFilter {
@@ -35,7 +48,7 @@ export class PortalErrorFilter implements ExceptionFilter {
         this.views.render('error', {
           title: STATUS_TITLE[status] ?? 'Something went wrong',
           message: body.message,
-          advice: ADVICE[status],
+          advice: adviceFor(status, body),
           status,
           code: body.code,
           correlationId: body.correlationId,

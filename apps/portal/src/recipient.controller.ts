@@ -7,7 +7,7 @@ import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '@mft/core';
-import { RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
+import { EmailVerificationService, RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
 import { StorageService } from '@mft/storage';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
@@ -20,6 +20,17 @@ function isPrefetch(req: Request): boolean {
   const purpose = `${req.get('sec-purpose') ?? ''} ${req.get('purpose') ?? ''} ${req.get('x-purpose') ?? ''} ${req.get('x-moz') ?? ''}`.toLowerCase();
   return /prefetch|prerender|preview/.test(purpose);
 }
+
+/** Mistakes on the recipient forms, shown on the page after the redirect (keyed by error code). */
+const FORM_ERRORS: Record<string, string> = {
+  link_password_incorrect: 'That password is not correct. Try again.',
+  password_missing: 'Enter the password of this link.',
+  email_invalid: 'Enter a valid email address, such as name@example.com.',
+  email_code_incorrect: 'That code is not right. Check the latest email and try again.',
+  email_code_expired: 'That code has expired. Ask for a new code.',
+  email_code_used: 'That code has already been used. Ask for a new code.',
+  email_code_not_requested: 'Ask for a code first: enter your email address.',
+};
 
 const etagOf = (file: LinkFile): string => `"sha256-${file.sha256}"`;
 
@@ -45,6 +56,7 @@ function zipNames(files: readonly LinkFile[]): string[] {
 export class RecipientController {
   constructor(
     private readonly access: RecipientAccessService,
+    private readonly verification: EmailVerificationService,
     private readonly storage: StorageService,
     private readonly views: Views,
     private readonly config: AppConfigService,
@@ -67,6 +79,7 @@ export class RecipientController {
       res.json({
         expiresAt: view.expiresAt,
         locked: view.locked,
+        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
         oneTime: view.link.oneTime,
         remainingDownloads: view.remainingDownloads,
         files: view.files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256 })),
@@ -87,7 +100,14 @@ export class RecipientController {
         oneTime: view.link.oneTime,
         remainingText: !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null,
         locked: view.locked.length > 0,
-        error: req.query.error === 'password' ? 'That password is not correct. Try again.' : null,
+        needsPassword: view.locked.includes('password'),
+        emailStep: view.emailStep,
+        askEmail: view.emailStep === 'ask' || (view.emailStep === 'code' && req.query.change === 'email'),
+        askCode: view.emailStep === 'code' && req.query.change !== 'email',
+        emailLocked: view.emailStep === 'locked',
+        codeSentTo: view.codeSentTo,
+        verifiedEmail: view.verifiedEmail,
+        error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
         csrf: csrfToken(this.config.secretKey, r.session),
         files: view.files.map((f) => ({ ...f, sizeText: formatBytes(f.size) })),
         single: view.files.length === 1,
@@ -98,28 +118,64 @@ export class RecipientController {
 
   @Post('unlock')
   async unlock(@Param('token') token: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.form(token, body, req, res, 204, async (r, fields) => {
+      if (typeof fields.password !== 'string' || fields.password.length === 0) {
+        throw new InvalidInputError('password_missing', 'Enter the password of this link.');
+      }
+      await this.access.unlock(r, fields.password);
+    });
+  }
+
+  /** Email verification, step one: answers 202 whether or not the address may open the link. */
+  @Post('email')
+  async requestEmailCode(@Param('token') token: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.form(token, body, req, res, 202, async (r, fields) => {
+      await this.verification.requestCode(r, fields.email);
+    });
+  }
+
+  /** Email verification, step two: 204 and a session that carries the verified email, or 401 / 429. */
+  @Post('email/code')
+  async verifyEmailCode(@Param('token') token: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.form(token, body, req, res, 204, async (r, fields) => {
+      await this.verification.verifyCode(r, fields.code);
+    });
+  }
+
+  /**
+   * The recipient forms, posted by a browser (form-encoded, CSRF-checked, answered with a redirect
+   * back to the page, which shows any mistake) or by a script (JSON, answered with `status`).
+   */
+  private async form(
+    token: string,
+    body: unknown,
+    req: Request,
+    res: Response,
+    status: number,
+    action: (r: RecipientRequest, fields: Record<string, unknown>) => Promise<void>,
+  ): Promise<void> {
     const r = this.request(req, res, token);
     const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-    const isForm = req.is('application/x-www-form-urlencoded') !== false && req.is('application/x-www-form-urlencoded') !== null;
+    const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
     if (isForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
-      throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and enter the password again.');
+      throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }
-    if (typeof fields.password !== 'string' || fields.password.length === 0) {
-      throw new InvalidInputError('password_missing', 'Enter the password of this link.');
-    }
+    const browser = isForm && !wantsJson(req);
     try {
-      await this.access.unlock(r, fields.password);
+      await action(r, fields);
     } catch (err) {
-      if (!wantsJson(req) && isForm && (err as { code?: string }).code === 'link_password_incorrect') {
-        res.redirect(303, `/l/${token}?error=password`);
+      const code = (err as { code?: string }).code;
+      if (browser && code && code in FORM_ERRORS) {
+        res.redirect(303, `/l/${token}?error=${code}`);
         return;
       }
       throw err;
     }
-    if (wantsJson(req)) {
-      res.status(204).end();
-    } else {
+    if (browser) {
       res.redirect(303, `/l/${token}`);
+    } else {
+      res.status(status).setHeader('Cache-Control', 'no-store');
+      res.end();
     }
   }
 
@@ -154,14 +210,14 @@ export class RecipientController {
     }
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : file.size - 1;
-    const ticket = await this.access.beginDownload(r, access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
+    const ticket = await this.access.beginDownload(access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
     const length = Math.max(0, end - start + 1);
     const driver = this.storage.driver(access.link.storageConnection);
     let source: Readable;
     try {
       source = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
     } catch (err) {
-      await this.access.recordDelivery(r, ticket, [{ fileId: file.id, start, end: start, complete: false }]);
+      await this.access.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
       throw err;
     }
     if (range.kind === 'partial') {
@@ -171,7 +227,7 @@ export class RecipientController {
     }
     res.setHeader('Content-Length', String(length));
     const delivered = await this.stream(source, res, ticket);
-    await this.access.recordDelivery(r, ticket, [
+    await this.access.recordDelivery(ticket, [
       { fileId: file.id, start, end: start + (delivered.complete ? length : Math.min(length, delivered.bytes)), complete: delivered.complete },
     ]);
   }
@@ -185,7 +241,7 @@ export class RecipientController {
       return;
     }
     const access = await this.access.authorize(r);
-    const ticket = await this.access.beginDownload(r, access, { fileId: null, range: null });
+    const ticket = await this.access.beginDownload(access, { fileId: null, range: null });
     const driver = this.storage.driver(access.link.storageConnection);
     const zip = new ZipArchive({ store: true, forceZip64: access.files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
     const names = zipNames(access.files);
@@ -213,7 +269,7 @@ export class RecipientController {
     const ranges: DeliveredRange[] = delivered.complete
       ? access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }))
       : [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
-    await this.access.recordDelivery(r, ticket, ranges);
+    await this.access.recordDelivery(ticket, ranges);
   }
 
   private fileOf(access: GrantAccess, fileId: string): LinkFile {

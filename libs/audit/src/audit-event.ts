@@ -29,6 +29,14 @@ export const AUDIT_EVENT_TYPES = [
   'download.refused',
   'upload.failed',
   'upload.abandoned',
+  'mail.sent',
+  'mail.deferred',
+  'mail.failed',
+  'email.code_requested',
+  'email.code_rate_limited',
+  'email.verified',
+  'email.verify_failed',
+  'email.locked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -46,6 +46,62 @@ export const configSchema = z
         passwordMinLength: z.coerce.number().int().min(1).max(1024).default(8),
       })
       .strict(),
+    mail: z
+      .object({
+        /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465; null = write .eml files to the outbox. */
+        smtpUrl: z
+          .string()
+          .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:password@mail.example.com:587')
+          .nullable()
+          .default(null),
+        from: z.string().min(3).max(320).default('Secure file transfer <no-reply@localhost>'),
+        /** Refuse to send unless the connection is encrypted (STARTTLS required on smtp://). */
+        requireTls: flag.default(false),
+        /** Check the SMTP server's certificate (turn off only for a lab server). */
+        tlsRejectUnauthorized: flag.default(true),
+        /** PEM file of the CA that signed the SMTP server's certificate, when it is not a public one. */
+        tlsCaFile: z.string().min(1).nullable().default(null),
+        /** Where messages are written when no SMTP server is configured (default <dataDir>/outbox). */
+        outboxDir: z.string().min(1).nullable().default(null),
+        maxAttempts: z.coerce.number().int().min(1).max(100).default(10),
+        retryBaseSeconds: z.coerce.number().min(0.1).default(30),
+        retryMaxSeconds: z.coerce.number().min(1).default(3600),
+        pollSeconds: z.coerce.number().min(0.1).default(5),
+        timeoutSeconds: seconds.default(60),
+      })
+      .strict()
+      .default({
+        smtpUrl: null,
+        from: 'Secure file transfer <no-reply@localhost>',
+        requireTls: false,
+        tlsRejectUnauthorized: true,
+        tlsCaFile: null,
+        outboxDir: null,
+        maxAttempts: 10,
+        retryBaseSeconds: 30,
+        retryMaxSeconds: 3600,
+        pollSeconds: 5,
+        timeoutSeconds: 60,
+      }),
+    emailVerification: z
+      .object({
+        codeTtlSeconds: seconds.default(600),
+        maxAttempts: z.coerce.number().int().min(1).max(20).default(5),
+        /** Codes one browser session may request for one link, per window. */
+        sendsPerSession: window.default({ max: 3, windowSeconds: 600 }),
+        /** Codes sent for one link from all sessions, per window. */
+        sendsPerGrant: window.default({ max: 20, windowSeconds: 3600 }),
+        /** Code requests from one IP across all links, per window. */
+        sendsPerIp: window.default({ max: 30, windowSeconds: 3600 }),
+      })
+      .strict()
+      .default({
+        codeTtlSeconds: 600,
+        maxAttempts: 5,
+        sendsPerSession: { max: 3, windowSeconds: 600 },
+        sendsPerGrant: { max: 20, windowSeconds: 3600 },
+        sendsPerIp: { max: 30, windowSeconds: 3600 },
+      }),
     jobs: z
       .object({
         intervalSeconds: z.coerce.number().min(0.1).default(30),
@@ -122,6 +178,10 @@ export const configSchema = z
       }),
   })
   .strict()
+  .refine((c) => c.mail.retryBaseSeconds <= c.mail.retryMaxSeconds, {
+    message: 'must not exceed mail.retryMaxSeconds',
+    path: ['mail', 'retryBaseSeconds'],
+  })
   .refine((c) => c.links.defaultExpiryDays <= c.links.maxExpiryDays, {
     message: 'must not exceed links.maxExpiryDays',
     path: ['links', 'defaultExpiryDays'],
@@ -149,4 +209,14 @@ export const ENV_KEYS: Record<string, string> = {
   SESSION_IDLE_MINUTES: 'auth.sessionIdleMinutes',
   SESSION_ABSOLUTE_HOURS: 'auth.sessionAbsoluteHours',
   STALE_UPLOAD_SECONDS: 'jobs.staleUploadSeconds',
+  SMTP_URL: 'mail.smtpUrl',
+  MAIL_FROM: 'mail.from',
+  SMTP_REQUIRE_TLS: 'mail.requireTls',
+  SMTP_TLS_REJECT_UNAUTHORIZED: 'mail.tlsRejectUnauthorized',
+  SMTP_TLS_CA_FILE: 'mail.tlsCaFile',
+  MAIL_OUTBOX_DIR: 'mail.outboxDir',
+  MAIL_MAX_ATTEMPTS: 'mail.maxAttempts',
+  MAIL_RETRY_BASE_SECONDS: 'mail.retryBaseSeconds',
+  MAIL_RETRY_MAX_SECONDS: 'mail.retryMaxSeconds',
+  MAIL_POLL_SECONDS: 'mail.pollSeconds',
 };

@@ -20,6 +20,12 @@ export class AppConfigService {
   get jobs(): AppConfig['jobs'] {
     return this.values.jobs;
   }
+  get mail(): AppConfig['mail'] {
+    return this.values.mail;
+  }
+  get emailVerification(): AppConfig['emailVerification'] {
+    return this.values.emailVerification;
+  }
   get rateLimits(): AppConfig['rateLimits'] {
     return this.values.rateLimits;
   }

@@ -34,6 +34,7 @@ export class DatabaseLockedError extends Error {
  */
 export class Database implements Queryable {
   readonly #tx = new AsyncLocalStorage<QueryRunner>();
+  readonly #afterCommit = new WeakMap<QueryRunner, Array<() => void>>();
   readonly #serial: Semaphore | null;
 
   private constructor(
@@ -111,6 +112,20 @@ export class Database implements Queryable {
     return this.#serial ? this.#serial.run(once) : once();
   }
 
+  /**
+   * Runs `fn` once the current transaction has committed (at once when there is none); never when it
+   * rolls back. For side effects outside the database, such as waking a worker.
+   */
+  afterCommit(fn: () => void): void {
+    const runner = this.#tx.getStore();
+    const pending = runner ? this.#afterCommit.get(runner) : undefined;
+    if (pending) {
+      pending.push(fn);
+    } else {
+      queueMicrotask(fn);
+    }
+  }
+
   /** Runs `fn` in one transaction; every `query` made inside it, on any repository, joins it. */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const outer = this.#tx.getStore();
@@ -121,9 +136,14 @@ export class Database implements Queryable {
       const runner = this.ds.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
+      const committed: Array<() => void> = [];
+      this.#afterCommit.set(runner, committed);
       try {
         const result = await this.#tx.run(runner, () => fn(this));
         await runner.commitTransaction();
+        for (const callback of committed) {
+          queueMicrotask(callback);
+        }
         return result;
       } catch (err) {
         if (runner.isTransactionActive) {
@@ -131,6 +151,7 @@ export class Database implements Queryable {
         }
         throw err;
       } finally {
+        this.#afterCommit.delete(runner);
         await runner.release();
       }
     };

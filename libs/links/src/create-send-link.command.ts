@@ -31,6 +31,10 @@ export const createSendLinkSchema = z
     password: z.string().max(1024, 'must be at most 1024 characters').optional(),
     requireEmailVerification: bool.optional(),
     message: z.string().max(4000).optional(),
+    /** Email each recipient their link (default on). */
+    notify: bool.optional(),
+    /** Email the sender on each completed download and when the link expires unused (default on). */
+    notifyOnDownload: bool.optional(),
   })
   .strict();
 

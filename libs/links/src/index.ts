@@ -7,3 +7,5 @@ export * from './send-upload.service.js';
 export * from './recipient-access.service.js';
 export * from './link-maintenance.service.js';
 export * from './links.module.js';
+export * from './email-verification.service.js';
+export * from './link-notices.js';

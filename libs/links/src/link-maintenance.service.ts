@@ -3,6 +3,7 @@ import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Database, RateLimiter } from '@mft/db';
 import { StorageNotFoundError, StorageService } from '@mft/storage';
+import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 
 const BATCH = 100;
@@ -33,6 +34,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
     private readonly config: AppConfigService,
+    private readonly notices: LinkNotices,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,6 +85,12 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
       const ids = await this.links.expireDue(BATCH);
       if (ids.length > 0) {
         await this.audit.record(SYSTEM_CONTEXT, ...ids.map((id) => ({ type: 'link.expired' as const, linkId: id })));
+      }
+      for (const id of ids) {
+        const [link, grants] = [await this.links.findLink(id), await this.links.grantsOf(id)];
+        if (link && grants.every((g) => g.downloads === 0)) {
+          await this.notices.expiredUnused({ link, grants, files: await this.links.filesOf(id) });
+        }
       }
       return ids.length;
     });

@@ -1,5 +1,5 @@
 import type { Grant, Link, LinkFile } from './link.js';
-import { downloadLimit, grantTrackingStatus } from './link.js';
+import { deliveryText, downloadLimit, grantTrackingStatus } from './link.js';
 
 /** A link as its sender (or an admin) sees it, with every grant's tracking. */
 export interface LinkView {
@@ -14,6 +14,8 @@ export interface LinkView {
   readonly passwordProtected: boolean;
   readonly requireEmailVerification: boolean;
   readonly message: string | null;
+  readonly emailRecipients: boolean;
+  readonly notifyOnDownload: boolean;
   readonly revokedAt: string | null;
   readonly endedAt: string | null;
   readonly endedReason: string | null;
@@ -23,6 +25,9 @@ export interface LinkView {
     id: string;
     recipient: string | null;
     status: string;
+    /** When the mail server accepted the email to this recipient. */
+    deliveredAt: string | null;
+    delivery: { status: string | null; error: string | null; text: string | null };
     openedAt: string | null;
     downloadedAt: string | null;
     downloads: number;
@@ -58,6 +63,8 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
     passwordProtected: link.passwordHash !== null,
     requireEmailVerification: link.requireEmailVerification,
     message: link.message,
+    emailRecipients: link.emailRecipients,
+    notifyOnDownload: link.notifyOnDownload,
     revokedAt: iso(link.revokedAt),
     endedAt: iso(link.endedAt),
     endedReason: link.endedReason,
@@ -67,6 +74,8 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
       id: g.id,
       recipient: g.recipient,
       status: grantTrackingStatus(link, g, now),
+      deliveredAt: iso(g.deliveredAt),
+      delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g) },
       openedAt: iso(g.openedAt),
       downloadedAt: iso(g.downloadedAt),
       downloads: g.downloads,

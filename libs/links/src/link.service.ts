@@ -8,6 +8,7 @@ import { hasRole, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
 import type { LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
+import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 import { PasswordHasher } from '@mft/identity';
 
@@ -37,6 +38,9 @@ export interface ResolvedOptions {
   readonly expiresAt: Date;
   readonly password: string | null;
   readonly message: string | null;
+  readonly requireEmailVerification: boolean;
+  readonly emailRecipients: boolean;
+  readonly notifyOnDownload: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -57,18 +61,13 @@ export class LinkService {
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfigService,
     private readonly clock: Clock,
+    private readonly notices: LinkNotices,
   ) {}
 
   /** Applies defaults and limits; throws, naming the rule, when a request asks for what is not allowed. */
   resolveOptions(cmd: CreateSendLinkCommand): ResolvedOptions {
     const now = this.clock.now();
     const rules = this.config.links;
-    if (cmd.requireEmailVerification) {
-      throw new PolicyError(
-        'email_verification_unavailable',
-        'Email-verified recipients need outgoing mail, which is not available on this gateway yet; create the link without requireEmailVerification.',
-      );
-    }
     if (cmd.oneTime && cmd.maxDownloads !== undefined && cmd.maxDownloads !== 1) {
       throw new InvalidInputError(
         'one_time_conflicts_with_max_downloads',
@@ -99,6 +98,9 @@ export class LinkService {
       expiresAt,
       password,
       message: cmd.message?.trim() ? cmd.message.trim() : null,
+      requireEmailVerification: cmd.requireEmailVerification ?? false,
+      emailRecipients: cmd.notify ?? true,
+      notifyOnDownload: cmd.notifyOnDownload ?? true,
     };
   }
 
@@ -118,6 +120,8 @@ export class LinkService {
       recipient,
       token: randomToken(32),
     }));
+    const base = this.config.publicUrl;
+    const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
     await this.db.transaction(async () => {
       await this.links.insertLink({
         id: linkId,
@@ -128,8 +132,10 @@ export class LinkService {
         maxDownloads: options.maxDownloads,
         expiresAt: options.expiresAt,
         passwordHash,
-        requireEmailVerification: false,
+        requireEmailVerification: options.requireEmailVerification,
         message: options.message,
+        emailRecipients: options.emailRecipients,
+        notifyOnDownload: options.notifyOnDownload,
       });
       let position = 0;
       for (const f of files) {
@@ -137,7 +143,18 @@ export class LinkService {
         await this.links.insertFile(file);
       }
       for (const g of grants) {
-        await this.links.insertGrant({ id: g.id, linkId, tokenHash: hashToken(g.token).toString('hex'), recipient: g.recipient });
+        await this.links.insertGrant({
+          id: g.id,
+          linkId,
+          tokenHash: hashToken(g.token).toString('hex'),
+          recipient: g.recipient,
+          deliveryStatus: emailed(g.recipient) ? 'queued' : null,
+        });
+      }
+      for (const g of grants) {
+        if (emailed(g.recipient)) {
+          await this.notices.invite({ linkId, grantId: g.id, recipient: g.recipient, url: `${base}/l/${g.token}`, owner, options, files });
+        }
       }
       await this.links.deletePending(files.map((f) => f.id));
       await this.audit.record(ctx, {
@@ -152,10 +169,12 @@ export class LinkService {
           maxDownloads: options.maxDownloads,
           expiresAt: options.expiresAt.toISOString(),
           passwordProtected: passwordHash !== null,
+          requireEmailVerification: options.requireEmailVerification,
+          emailRecipients: options.emailRecipients,
+          notifyOnDownload: options.notifyOnDownload,
         },
       });
     });
-    const base = this.config.publicUrl;
     return {
       id: linkId,
       kind: 'send',

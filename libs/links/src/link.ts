@@ -10,6 +10,9 @@ export interface Link {
   readonly kind: LinkKind;
   readonly ownerId: string;
   readonly ownerName: string;
+  /** How recipients see the sender: the display name from the IdP, else the user name. */
+  readonly ownerDisplayName: string;
+  readonly ownerEmail: string | null;
   readonly storageConnection: string;
   readonly oneTime: boolean;
   readonly maxDownloads: number | null;
@@ -17,6 +20,10 @@ export interface Link {
   readonly passwordHash: string | null;
   readonly requireEmailVerification: boolean;
   readonly message: string | null;
+  /** Whether each recipient was emailed their link when it was created. */
+  readonly emailRecipients: boolean;
+  /** Whether the sender is emailed on each completed download and when the link expires unused. */
+  readonly notifyOnDownload: boolean;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
   readonly endedAt: Date | null;
@@ -49,7 +56,15 @@ export interface Grant {
   readonly downloadedAt: Date | null;
   readonly endedAt: Date | null;
   readonly createdAt: Date;
+  /** The recipient's email: null when none was sent, `queued` until the SMTP server accepts it. */
+  readonly deliveryStatus: DeliveryStatus | null;
+  /** When the SMTP server accepted the email to the recipient. */
+  readonly deliveredAt: Date | null;
+  /** Why the email has not been delivered (yet), when it failed. */
+  readonly deliveryError: string | null;
 }
+
+export type DeliveryStatus = 'queued' | 'sent' | 'outbox' | 'failed';
 
 /** The number of completed downloads a grant allows; null = unlimited. One-time is a limit of one. */
 export function downloadLimit(link: Pick<Link, 'oneTime' | 'maxDownloads'>): number | null {
@@ -65,20 +80,37 @@ export function isExpired(link: Pick<Link, 'expiresAt'>, now: Date): boolean {
  * grants end access at once, whatever the background jobs have or have not done yet.
  */
 export function assertGrantUsable(link: Link, grant: Grant, now: Date): void {
+  const contact = senderContact(link);
   if (link.revokedAt !== null || grant.status === 'revoked') {
-    throw new GoneError('link_revoked', 'This link has been withdrawn by its sender.', { reason: 'revoked' });
+    throw new GoneError('link_revoked', `${contact.name} has withdrawn this link, so its files can no longer be downloaded.`, {
+      reason: 'revoked',
+      sender: contact,
+    });
   }
   if (isExpired(link, now) || grant.status === 'expired' || link.endedReason === 'expired') {
-    throw new GoneError('link_expired', 'This link has expired.', { reason: 'expired' });
+    const when = link.expiresAt ? ` on ${link.expiresAt.toUTCString()}` : '';
+    throw new GoneError('link_expired', `This link expired${when}, so its files can no longer be downloaded.`, {
+      reason: 'expired',
+      expiredAt: link.expiresAt?.toISOString() ?? null,
+      sender: contact,
+    });
   }
   if (grant.status === 'consumed') {
-    throw new GoneError('grant_consumed', 'This link has already been used the number of times it allows.', {
+    const times = grant.downloads === 1 ? 'once' : `${grant.downloads} times`;
+    const when = grant.downloadedAt ? `, first on ${grant.downloadedAt.toUTCString()}` : '';
+    throw new GoneError('grant_consumed', `This link has already been used: its files were downloaded ${times}${when}, which is all it allows.`, {
       reason: 'consumed',
+      sender: contact,
     });
   }
   if (link.purgedAt !== null || link.endedAt !== null) {
-    throw new GoneError('link_ended', 'This link is no longer available.', { reason: link.endedReason ?? 'ended' });
+    throw new GoneError('link_ended', 'This link is no longer available.', { reason: link.endedReason ?? 'ended', sender: contact });
   }
+}
+
+/** Whom a recipient should ask when a link no longer works. */
+export function senderContact(link: Pick<Link, 'ownerDisplayName' | 'ownerEmail'>): { name: string; email: string | null } {
+  return { name: link.ownerDisplayName, email: link.ownerEmail };
 }
 
 /** The status a sender sees for one grant. */
@@ -98,5 +130,27 @@ export function grantTrackingStatus(link: Link, grant: Grant, now: Date): string
   if (grant.downloads > 0) {
     return 'downloaded';
   }
-  return grant.openedAt ? 'opened' : 'sent';
+  if (grant.openedAt) {
+    return 'opened';
+  }
+  if (grant.deliveryStatus === 'queued') {
+    return 'queued';
+  }
+  return grant.deliveryStatus === 'failed' ? 'delivery_failed' : 'sent';
+}
+
+/** A sentence for the sender about the email to one recipient. */
+export function deliveryText(grant: Pick<Grant, 'deliveryStatus' | 'deliveredAt' | 'deliveryError'>): string | null {
+  switch (grant.deliveryStatus) {
+    case null:
+      return null;
+    case 'queued':
+      return grant.deliveryError ? `Not delivered yet; retrying (last attempt: ${grant.deliveryError}).` : 'Not delivered yet.';
+    case 'sent':
+      return `Accepted by the mail server at ${grant.deliveredAt?.toISOString() ?? 'an unknown time'}.`;
+    case 'outbox':
+      return 'Written to the outbox folder: no mail server is configured, so it was not sent.';
+    case 'failed':
+      return `Not delivered: ${grant.deliveryError ?? 'the mail server refused it'}. Send the link to the recipient another way.`;
+  }
 }

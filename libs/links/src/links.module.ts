@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
+import { MailModule } from '@mft/mail';
 import { StorageModule } from '@mft/storage';
+import { EmailVerificationService } from './email-verification.service.js';
+import { LinkNotices } from './link-notices.js';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinkService } from './link.service.js';
 import { LinksRepository } from './links.repository.js';
@@ -9,8 +12,8 @@ import { RecipientAccessService } from './recipient-access.service.js';
 import { SendUploadService } from './send-upload.service.js';
 
 @Module({
-  imports: [AuditModule, StorageModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService],
-  exports: [LinkService, SendUploadService, RecipientAccessService, LinkMaintenanceService, StorageModule],
+  imports: [AuditModule, StorageModule, MailModule],
+  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService, LinkNotices, EmailVerificationService],
+  exports: [LinkService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule],
 })
 export class LinksModule {}

@@ -32,6 +32,8 @@ describe(`${LinksRepository.name} against a real database`, () => {
       passwordHash: null,
       requireEmailVerification: false,
       message: null,
+      emailRecipients: false,
+      notifyOnDownload: false,
     });
     const fileIds: string[] = [];
     for (const [position, size] of (opts.files ?? [100]).entries()) {

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mft/db';
-import type { Grant, GrantStatus, Link, LinkEndReason, LinkFile, LinkKind } from './link.js';
+import type { DeliveryStatus, Grant, GrantStatus, Link, LinkEndReason, LinkFile, LinkKind } from './link.js';
 
 interface LinkRow {
   id: string;
   kind: LinkKind;
   owner_id: string;
   owner_name: string;
+  owner_display_name: string | null;
+  owner_email: string | null;
   storage_connection: string;
   one_time: boolean;
   max_downloads: number | null;
@@ -14,6 +16,8 @@ interface LinkRow {
   password_hash: string | null;
   require_email_verification: boolean;
   message: string | null;
+  email_recipients: boolean;
+  notify_on_download: boolean;
   created_at: Date;
   revoked_at: Date | null;
   ended_at: Date | null;
@@ -43,15 +47,60 @@ interface GrantRow {
   downloaded_at: Date | null;
   ended_at: Date | null;
   created_at: Date;
+  delivery_status: DeliveryStatus | null;
+  delivered_at: Date | null;
+  delivery_error: string | null;
+}
+
+interface ChallengeRow {
+  grant_id: string;
+  session_hash: string;
+  email: string;
+  allowed: boolean;
+  code_hash: string;
+  issued_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+  failures: number;
+  locked_at: Date | null;
+}
+
+/** The emailed code one browser session was given for one grant (stored as an HMAC, never in clear). */
+export interface EmailChallenge {
+  readonly grantId: string;
+  readonly sessionHash: string;
+  readonly email: string;
+  readonly allowed: boolean;
+  readonly codeHash: string;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
+  readonly failures: number;
+  readonly lockedAt: Date | null;
 }
 
 const d = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+const toChallenge = (r: ChallengeRow): EmailChallenge => ({
+  grantId: r.grant_id,
+  sessionHash: r.session_hash,
+  email: r.email,
+  allowed: r.allowed,
+  codeHash: r.code_hash,
+  issuedAt: d(r.issued_at)!,
+  expiresAt: d(r.expires_at)!,
+  usedAt: d(r.used_at),
+  failures: Number(r.failures),
+  lockedAt: d(r.locked_at),
+});
 
 const toLink = (r: LinkRow): Link => ({
   id: r.id,
   kind: r.kind,
   ownerId: r.owner_id,
   ownerName: r.owner_name,
+  ownerDisplayName: r.owner_display_name?.trim() || r.owner_name,
+  ownerEmail: r.owner_email,
   storageConnection: r.storage_connection,
   oneTime: r.one_time,
   maxDownloads: r.max_downloads === null ? null : Number(r.max_downloads),
@@ -59,6 +108,8 @@ const toLink = (r: LinkRow): Link => ({
   passwordHash: r.password_hash,
   requireEmailVerification: r.require_email_verification,
   message: r.message,
+  emailRecipients: r.email_recipients,
+  notifyOnDownload: r.notify_on_download,
   createdAt: d(r.created_at)!,
   revokedAt: d(r.revoked_at),
   endedAt: d(r.ended_at),
@@ -88,13 +139,27 @@ const toGrant = (r: GrantRow): Grant => ({
   downloadedAt: d(r.downloaded_at),
   endedAt: d(r.ended_at),
   createdAt: d(r.created_at)!,
+  deliveryStatus: r.delivery_status,
+  deliveredAt: d(r.delivered_at),
+  deliveryError: r.delivery_error,
 });
 
-const LINK_COLUMNS = `l.*, u.username AS owner_name`;
+const LINK_COLUMNS = `l.*, u.username AS owner_name, u.display_name AS owner_display_name, u.email AS owner_email`;
 
 export type NewLink = Pick<
   Link,
-  'id' | 'kind' | 'ownerId' | 'storageConnection' | 'oneTime' | 'maxDownloads' | 'expiresAt' | 'passwordHash' | 'requireEmailVerification' | 'message'
+  | 'id'
+  | 'kind'
+  | 'ownerId'
+  | 'storageConnection'
+  | 'oneTime'
+  | 'maxDownloads'
+  | 'expiresAt'
+  | 'passwordHash'
+  | 'requireEmailVerification'
+  | 'message'
+  | 'emailRecipients'
+  | 'notifyOnDownload'
 >;
 
 /** What a claim attempt found: the claim it holds now, and the one it displaced (a stale claim). */
@@ -111,9 +176,23 @@ export class LinksRepository {
 
   async insertLink(l: NewLink): Promise<void> {
     await this.db.query(
-      `INSERT INTO links (id, kind, owner_id, storage_connection, one_time, max_downloads, expires_at, password_hash, require_email_verification, message)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [l.id, l.kind, l.ownerId, l.storageConnection, l.oneTime, l.maxDownloads, l.expiresAt, l.passwordHash, l.requireEmailVerification, l.message],
+      `INSERT INTO links (id, kind, owner_id, storage_connection, one_time, max_downloads, expires_at, password_hash,
+         require_email_verification, message, email_recipients, notify_on_download)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        l.id,
+        l.kind,
+        l.ownerId,
+        l.storageConnection,
+        l.oneTime,
+        l.maxDownloads,
+        l.expiresAt,
+        l.passwordHash,
+        l.requireEmailVerification,
+        l.message,
+        l.emailRecipients,
+        l.notifyOnDownload,
+      ],
     );
   }
 
@@ -124,13 +203,24 @@ export class LinksRepository {
     );
   }
 
-  async insertGrant(g: { id: string; linkId: string; tokenHash: string; recipient: string | null }): Promise<void> {
-    await this.db.query(`INSERT INTO grants (id, link_id, token_hash, recipient) VALUES ($1, $2, $3, $4)`, [
+  async insertGrant(g: { id: string; linkId: string; tokenHash: string; recipient: string | null; deliveryStatus?: DeliveryStatus | null }): Promise<void> {
+    await this.db.query(`INSERT INTO grants (id, link_id, token_hash, recipient, delivery_status) VALUES ($1, $2, $3, $4, $5)`, [
       g.id,
       g.linkId,
       g.tokenHash,
       g.recipient,
+      g.deliveryStatus ?? null,
     ]);
+  }
+
+  /** Records what became of the email to a grant's recipient. */
+  async setDelivery(grantId: string, status: DeliveryStatus, error: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE grants SET delivery_status = $2, delivery_error = $3,
+         delivered_at = CASE WHEN $2 = 'sent' THEN COALESCE(delivered_at, now()) ELSE delivered_at END
+       WHERE id = $1`,
+      [grantId, status, error],
+    );
   }
 
   async findLink(id: string): Promise<Link | null> {
@@ -392,12 +482,61 @@ export class LinksRepository {
 
   // Recipient sessions ----------------------------------------------------------------------
 
-  async isUnlocked(sessionHash: string, grantId: string): Promise<boolean> {
-    const rows = await this.db.query(`SELECT 1 FROM recipient_sessions WHERE id_hash = $1 AND $2::uuid = ANY(unlocked_grants)`, [
-      sessionHash,
-      grantId,
-    ]);
-    return rows.length > 0;
+  /** What a browser session has proved for one grant: its password, and which email it owns. */
+  async sessionState(sessionHash: string, grantId: string): Promise<{ unlocked: boolean; verifiedEmail: string | null }> {
+    const [row] = await this.db.query<{ unlocked: boolean; email: string | null }>(
+      `SELECT $2::uuid = ANY(unlocked_grants) AS unlocked, verified ->> ($2::text) AS email FROM recipient_sessions WHERE id_hash = $1`,
+      [sessionHash, grantId],
+    );
+    return { unlocked: row?.unlocked ?? false, verifiedEmail: row?.email ?? null };
+  }
+
+  async markVerified(sessionHash: string, grantId: string, email: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO recipient_sessions AS s (id_hash, verified) VALUES ($1, jsonb_build_object($2::text, $3::text))
+       ON CONFLICT (id_hash) DO UPDATE SET seen_at = now(), verified = s.verified || jsonb_build_object($2::text, $3::text)`,
+      [sessionHash, grantId, email],
+    );
+  }
+
+  // Email challenges ------------------------------------------------------------------------
+
+  /** The challenge of one session for one grant, locked for the rest of the transaction. */
+  async lockChallenge(grantId: string, sessionHash: string): Promise<EmailChallenge | null> {
+    const [row] = await this.db.query<ChallengeRow>(
+      `SELECT * FROM email_challenges WHERE grant_id = $1 AND session_hash = $2 FOR UPDATE`,
+      [grantId, sessionHash],
+    );
+    return row ? toChallenge(row) : null;
+  }
+
+  async challengeOf(grantId: string, sessionHash: string): Promise<EmailChallenge | null> {
+    const [row] = await this.db.query<ChallengeRow>(`SELECT * FROM email_challenges WHERE grant_id = $1 AND session_hash = $2`, [grantId, sessionHash]);
+    return row ? toChallenge(row) : null;
+  }
+
+  /** Issues a new code for the session, replacing any earlier one; failed attempts and a lock are kept. */
+  async issueChallenge(c: { grantId: string; sessionHash: string; email: string; allowed: boolean; codeHash: string; issuedAt: Date; expiresAt: Date }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO email_challenges AS c (grant_id, session_hash, email, allowed, code_hash, issued_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (grant_id, session_hash) DO UPDATE SET email = EXCLUDED.email, allowed = EXCLUDED.allowed,
+         code_hash = EXCLUDED.code_hash, issued_at = EXCLUDED.issued_at, expires_at = EXCLUDED.expires_at, used_at = NULL`,
+      [c.grantId, c.sessionHash, c.email, c.allowed, c.codeHash, c.issuedAt, c.expiresAt],
+    );
+  }
+
+  async recordChallengeFailure(grantId: string, sessionHash: string, lockAt: Date | null): Promise<number> {
+    const [row] = await this.db.query<{ failures: number }>(
+      `UPDATE email_challenges SET failures = failures + 1, locked_at = COALESCE(locked_at, $3)
+       WHERE grant_id = $1 AND session_hash = $2 RETURNING failures`,
+      [grantId, sessionHash, lockAt],
+    );
+    return Number(row?.failures ?? 0);
+  }
+
+  async useChallenge(grantId: string, sessionHash: string, at: Date): Promise<void> {
+    await this.db.query(`UPDATE email_challenges SET used_at = $3 WHERE grant_id = $1 AND session_hash = $2`, [grantId, sessionHash, at]);
   }
 
   async markUnlocked(sessionHash: string, grantId: string): Promise<void> {

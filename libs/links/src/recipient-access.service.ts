@@ -5,6 +5,7 @@ import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, GoneError, hashToken, NotFoundError, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
+import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 import { PasswordHasher } from '@mft/identity';
 
@@ -23,6 +24,19 @@ export interface GrantAccess {
   readonly link: Link;
   readonly grant: Grant;
   readonly files: readonly LinkFile[];
+  /** The request with its audit context (naming the verified email, once there is one). */
+  readonly req: RecipientRequest;
+}
+
+export type Lock = 'password' | 'email';
+
+/** A live grant, what the browser session has proved for it, and the request's audit context. */
+export interface ResolvedGrant {
+  readonly link: Link;
+  readonly grant: Grant;
+  readonly req: RecipientRequest;
+  readonly unlocked: boolean;
+  readonly verifiedEmail: string | null;
 }
 
 /** What the landing page shows; `locked` lists what must still be provided before files are listed. */
@@ -30,7 +44,12 @@ export interface LandingView {
   readonly link: Link;
   readonly grant: Grant;
   readonly expiresAt: string | null;
-  readonly locked: ReadonlyArray<'password'>;
+  readonly locked: readonly Lock[];
+  readonly verifiedEmail: string | null;
+  /** Where the session is in email verification: asked for an address, sent a code, or locked out. */
+  readonly emailStep: 'ask' | 'code' | 'locked' | null;
+  /** The address the session asked a code for (shown back whether or not a code was really sent). */
+  readonly codeSentTo: string | null;
   readonly files: readonly LinkFile[];
   readonly remainingDownloads: number | null;
 }
@@ -70,6 +89,7 @@ export class RecipientAccessService {
     private readonly limiter: RateLimiter,
     private readonly config: AppConfigService,
     private readonly clock: Clock,
+    private readonly notices: LinkNotices,
   ) {}
 
   /** Finds the grant of a token. Unknown tokens count against the caller's IP, so guessing is throttled. */
@@ -86,55 +106,68 @@ export class RecipientAccessService {
     return found;
   }
 
-  private async usable(req: RecipientRequest): Promise<{ link: Link; grant: Grant }> {
-    const found = await this.find(req);
-    assertGrantUsable(found.link, found.grant, this.clock.now());
-    return found;
+  /**
+   * The live grant of a request, what its browser session has proved, and the audit context: once
+   * the session has verified an email for this grant, every event it causes names that email.
+   */
+  async resolve(req: RecipientRequest): Promise<ResolvedGrant> {
+    const { link, grant } = await this.find(req);
+    assertGrantUsable(link, grant, this.clock.now());
+    const state = await this.links.sessionState(sessionHash(req.session), grant.id);
+    const ctx = state.verifiedEmail ? { ...req.ctx, actor: `recipient:${state.verifiedEmail}` } : req.ctx;
+    return { link, grant, req: { ...req, ctx }, unlocked: state.unlocked, verifiedEmail: state.verifiedEmail };
   }
 
-  private async isUnlocked(req: RecipientRequest, link: Link, grant: Grant): Promise<boolean> {
-    if (link.passwordHash === null) {
-      return true;
+  /** What the session must still provide: the password, a verified email, or both. */
+  private async locks(r: ResolvedGrant): Promise<Lock[]> {
+    const locks: Lock[] = [];
+    if (r.link.passwordHash !== null && !r.unlocked) {
+      if (r.req.password) {
+        await this.checkPassword(r.req, r.link, r.grant, r.req.password);
+      } else {
+        locks.push('password');
+      }
     }
-    if (await this.links.isUnlocked(sessionHash(req.session), grant.id)) {
-      return true;
+    if (r.link.requireEmailVerification && r.verifiedEmail === null) {
+      locks.push('email');
     }
-    if (req.password) {
-      await this.checkPassword(req, link, grant, req.password);
-      return true;
-    }
-    return false;
+    return locks;
   }
 
   /** The landing page. A real view (not a prefetch) sets `openedAt`; nothing here consumes. */
   async landing(req: RecipientRequest, opts: { prefetch: boolean }): Promise<LandingView> {
-    const { link, grant } = await this.usable(req);
-    const unlocked = await this.isUnlocked(req, link, grant);
+    const r = await this.resolve(req);
+    const { link, grant } = r;
+    const locked = await this.locks(r);
     if (!opts.prefetch) {
       await this.db.transaction(async () => {
         const first = await this.links.markOpened(grant.id);
-        await this.audit.record(req.ctx, { type: 'page.opened', linkId: link.id, grantId: grant.id, details: { first } });
+        await this.audit.record(r.req.ctx, { type: 'page.opened', linkId: link.id, grantId: grant.id, details: { first } });
       });
     }
     const limit = downloadLimit(link);
+    const challenge = locked.includes('email') ? await this.links.challengeOf(grant.id, sessionHash(req.session)) : null;
     return {
       link,
       grant,
       expiresAt: link.expiresAt?.toISOString() ?? null,
-      locked: unlocked ? [] : ['password'],
-      files: unlocked ? await this.links.filesOf(link.id) : [],
+      locked,
+      verifiedEmail: r.verifiedEmail,
+      emailStep: !locked.includes('email') ? null : challenge?.lockedAt ? 'locked' : challenge && !challenge.usedAt ? 'code' : 'ask',
+      codeSentTo: challenge && !challenge.usedAt && !challenge.lockedAt ? challenge.email : null,
+      files: locked.length === 0 ? await this.links.filesOf(link.id) : [],
       remainingDownloads: limit === null ? null : Math.max(0, limit - grant.downloads),
     };
   }
 
   /** Unlocks the grant for this browser session with the link password. */
   async unlock(req: RecipientRequest, password: string): Promise<void> {
-    const { link, grant } = await this.usable(req);
-    if (link.passwordHash === null) {
+    const r = await this.resolve(req);
+    if (r.link.passwordHash === null) {
       return;
     }
-    await this.checkPassword(req, link, grant, password);
-    await this.links.markUnlocked(sessionHash(req.session), grant.id);
+    await this.checkPassword(r.req, r.link, r.grant, password);
+    await this.links.markUnlocked(sessionHash(req.session), r.grant.id);
   }
 
   private async checkPassword(req: RecipientRequest, link: Link, grant: Grant, password: string): Promise<void> {
@@ -176,21 +209,25 @@ export class RecipientAccessService {
 
   /** A live, unlocked grant with its files; throws 401/404/410 otherwise. Never claims or consumes. */
   async authorize(req: RecipientRequest): Promise<GrantAccess> {
-    const { link, grant } = await this.usable(req);
-    if (!(await this.isUnlocked(req, link, grant))) {
-      throw new UnauthenticatedError('link_password_required', 'This link is protected by a password. Enter it on the link page first.', {
-        locked: ['password'],
+    const r = await this.resolve(req);
+    const locked = await this.locks(r);
+    if (locked.includes('password')) {
+      throw new UnauthenticatedError('link_password_required', 'This link is protected by a password. Enter it on the link page first.', { locked });
+    }
+    if (locked.includes('email')) {
+      throw new UnauthenticatedError('email_verification_required', 'This link needs you to confirm your email address. Do that on the link page first.', {
+        locked,
       });
     }
-    return { link, grant, files: await this.links.filesOf(link.id) };
+    return { link: r.link, grant: r.grant, files: await this.links.filesOf(r.link.id), req: r.req };
   }
 
   /**
    * Starts delivering bytes. A limited grant is claimed for this session in one conditional
    * statement; another session gets 409 while the claim is live and 410 once the grant is used up.
    */
-  async beginDownload(req: RecipientRequest, access: GrantAccess, what: { fileId: string | null; range: string | null }): Promise<DownloadTicket> {
-    const { link, grant } = access;
+  async beginDownload(access: GrantAccess, what: { fileId: string | null; range: string | null }): Promise<DownloadTicket> {
+    const { link, grant, req } = access;
     const limit = downloadLimit(link);
     const session = sessionHash(req.session);
     const events: AuditEventInput[] = [];
@@ -265,8 +302,8 @@ export class RecipientAccessService {
    * completed download is counted (and a limited grant may become consumed), in the same transaction
    * as its audit events.
    */
-  async recordDelivery(req: RecipientRequest, ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<{ consumed: boolean }> {
-    const { link, grant } = ticket.access;
+  async recordDelivery(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<{ consumed: boolean }> {
+    const { link, grant, req } = ticket.access;
     return this.db.transaction(async () => {
       const current = await this.links.lockGrant(grant.id);
       const events: AuditEventInput[] = [];
@@ -294,6 +331,15 @@ export class RecipientAccessService {
           await this.links.clearDeliveries(ticket.cycleId);
           if (after) {
             events.push({ type: 'download.completed', linkId: link.id, grantId: grant.id, details: { allFiles: true, downloads: after.downloads } });
+            await this.notices.downloaded({
+              link,
+              grant,
+              who: req.ctx.actor.startsWith('recipient:') ? req.ctx.actor.slice('recipient:'.length) : null,
+              ip: req.ctx.ip,
+              downloads: after.downloads,
+              files: ticket.access.files,
+              at: this.clock.now(),
+            });
             if (after.status === 'consumed') {
               consumed = true;
               events.push({ type: 'grant.consumed', linkId: link.id, grantId: grant.id, details: { downloads: after.downloads } });

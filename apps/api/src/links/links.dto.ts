@@ -16,10 +16,14 @@ export class CreateSendLinkFormDto {
   expiresAt?: string;
   @ApiPropertyOptional({ description: 'Link password (hashed with argon2id).' })
   password?: string;
-  @ApiPropertyOptional({ type: 'boolean' })
+  @ApiPropertyOptional({ type: 'boolean', description: 'Recipients must confirm their email address with a code sent to it before they see the files.' })
   requireEmailVerification?: boolean;
-  @ApiPropertyOptional({ description: 'A message shown to recipients.' })
+  @ApiPropertyOptional({ description: 'A message shown to recipients, on the page and in their email.' })
   message?: string;
+  @ApiPropertyOptional({ type: 'boolean', default: true, description: 'Email each recipient their own link.' })
+  notify?: boolean;
+  @ApiPropertyOptional({ type: 'boolean', default: true, description: 'Email the sender on each completed download and when the link expires unused.' })
+  notifyOnDownload?: boolean;
 }
 
 export class GrantUrlDto {
@@ -43,11 +47,22 @@ export class LinkFileDto {
   @ApiProperty() contentType!: string;
 }
 
+export class DeliveryDto {
+  @ApiProperty({ type: String, nullable: true, enum: ['queued', 'sent', 'outbox', 'failed'], description: 'null: no email was sent to this recipient.' })
+  status!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The last failure, while retrying or once failed.' }) error!: string | null;
+  @ApiProperty({ type: String, nullable: true }) text!: string | null;
+}
+
 export class GrantTrackingDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) recipient!: string | null;
-  @ApiProperty({ enum: ['sent', 'opened', 'downloading', 'downloaded', 'consumed', 'revoked', 'expired'] }) status!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) openedAt!: string | null;
+  @ApiProperty({ enum: ['queued', 'delivery_failed', 'sent', 'opened', 'downloading', 'downloaded', 'consumed', 'revoked', 'expired'] }) status!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the mail server accepted the email to the recipient.' })
+  deliveredAt!: string | null;
+  @ApiProperty({ type: () => DeliveryDto }) delivery!: DeliveryDto;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'First view of the page (not prefetches or HEAD).' })
+  openedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) downloadedAt!: string | null;
   @ApiProperty() downloads!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
@@ -65,6 +80,8 @@ export class LinkDto {
   @ApiProperty() passwordProtected!: boolean;
   @ApiProperty() requireEmailVerification!: boolean;
   @ApiProperty({ type: String, nullable: true }) message!: string | null;
+  @ApiProperty() emailRecipients!: boolean;
+  @ApiProperty() notifyOnDownload!: boolean;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) endedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) endedReason!: string | null;

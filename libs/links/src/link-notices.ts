@@ -1,0 +1,138 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { formatBytes } from '@mft/core';
+import { MailQueue, MailWorker } from '@mft/mail';
+import type { User } from '@mft/identity';
+import type { Grant, Link, LinkFile } from './link.js';
+import { LinksRepository } from './links.repository.js';
+
+const BRAND = 'Secure file transfer';
+
+const fileList = (files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>) => files.map((f) => ({ name: f.name, sizeText: formatBytes(f.size) }));
+const when = (d: Date | null): string | null => d?.toUTCString() ?? null;
+
+/**
+ * The emails about links: each recipient's invitation, verification codes, and the sender's
+ * notices. Each is queued in the caller's transaction, so it goes out if and only if the change
+ * it reports commits. Delivery of invitations is tracked on the grant.
+ */
+@Injectable()
+export class LinkNotices implements OnModuleInit {
+  constructor(
+    private readonly mail: MailQueue,
+    private readonly worker: MailWorker,
+    private readonly links: LinksRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.worker.observe('recipient-invitation', {
+      delivered: async (m, receipt) => {
+        if (m.grantId) {
+          await this.links.setDelivery(m.grantId, receipt.channel === 'smtp' ? 'sent' : 'outbox', null);
+        }
+      },
+      failed: async (m, reason, final) => {
+        if (m.grantId) {
+          await this.links.setDelivery(m.grantId, final ? 'failed' : 'queued', reason);
+        }
+      },
+    });
+  }
+
+  async invite(a: {
+    linkId: string;
+    grantId: string;
+    recipient: string;
+    url: string;
+    owner: User;
+    options: { expiresAt: Date | null; oneTime: boolean; maxDownloads: number | null; password: string | null; requireEmailVerification: boolean; message: string | null };
+    files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>;
+  }): Promise<void> {
+    const { options, files } = a;
+    await this.mail.enqueue({
+      template: 'recipient-invitation',
+      to: a.recipient,
+      linkId: a.linkId,
+      grantId: a.grantId,
+      data: {
+        brand: BRAND,
+        senderName: a.owner.displayName?.trim() || a.owner.username,
+        senderEmail: a.owner.email,
+        recipient: a.recipient,
+        url: a.url,
+        message: options.message,
+        expiresAtText: when(options.expiresAt),
+        oneTime: options.oneTime,
+        maxDownloads: options.oneTime ? null : options.maxDownloads,
+        needsPassword: options.password !== null,
+        needsEmailCode: options.requireEmailVerification,
+        files: fileList(files),
+        fileCount: files.length,
+        single: files.length === 1,
+        totalText: formatBytes(files.reduce((n, f) => n + f.size, 0)),
+      },
+    });
+  }
+
+  /** The code that proves a recipient owns `email`; `suppressed` when the address is not allowed (nothing is sent). */
+  async verificationCode(a: { link: Link; grant: Grant; email: string; code: string; minutes: number; suppressed: boolean }): Promise<void> {
+    await this.mail.enqueue({
+      template: 'verification-code',
+      to: a.email,
+      linkId: a.link.id,
+      grantId: null,
+      suppressed: a.suppressed,
+      data: { brand: BRAND, code: a.code, minutes: a.minutes, senderName: a.link.ownerDisplayName },
+    });
+  }
+
+  /** Tells the sender that a recipient completed a download. `who` is the verified email, when there is one. */
+  async downloaded(a: { link: Link; grant: Grant; who: string | null; ip: string | null; downloads: number; files: readonly LinkFile[]; at: Date }): Promise<void> {
+    const { link, grant } = a;
+    if (!link.notifyOnDownload || !link.ownerEmail) {
+      return;
+    }
+    const limit = link.oneTime ? 1 : link.maxDownloads;
+    const left = limit === null ? null : Math.max(0, limit - a.downloads);
+    await this.mail.enqueue({
+      template: 'download-notification',
+      to: link.ownerEmail,
+      linkId: link.id,
+      dedupeKey: `downloaded:${grant.id}:${a.downloads}`,
+      data: {
+        brand: BRAND,
+        who: a.who ?? (grant.recipient ? `Someone using the link sent to ${grant.recipient}` : 'Someone with the link'),
+        atText: a.at.toUTCString(),
+        ip: a.ip,
+        linkId: link.id,
+        files: fileList(a.files),
+        fileCount: a.files.length,
+        single: a.files.length === 1,
+        firstName: a.files[0]?.name ?? 'your file',
+        remainingText: left === null ? null : left === 0 ? 'The link cannot be downloaded again by this recipient.' : `${left} download${left === 1 ? '' : 's'} left for this recipient.`,
+      },
+    });
+  }
+
+  /** Tells the sender that a link expired before anyone downloaded it (once per link). */
+  async expiredUnused(a: { link: Link; grants: readonly Grant[]; files: readonly LinkFile[] }): Promise<void> {
+    const { link } = a;
+    if (!link.notifyOnDownload || !link.ownerEmail) {
+      return;
+    }
+    await this.mail.enqueue({
+      template: 'expired-unused',
+      to: link.ownerEmail,
+      linkId: link.id,
+      dedupeKey: `expired-unused:${link.id}`,
+      data: {
+        brand: BRAND,
+        linkId: link.id,
+        createdAtText: when(link.createdAt),
+        expiredAtText: when(link.expiresAt),
+        recipients: a.grants.map((g) => g.recipient).filter(Boolean).join(', '),
+        files: fileList(a.files),
+        purges: link.kind === 'send',
+      },
+    });
+  }
+}

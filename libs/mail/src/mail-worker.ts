@@ -1,0 +1,174 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
+import { AppConfigService } from '@mft/config';
+import type { SecretBox } from '@mft/core';
+import { Database } from '@mft/db';
+import { MailQueue, mailPayloadBox } from './mail-queue.js';
+import { MailQueueRepository, type QueuedMail } from './mail-queue.repository.js';
+import { MAIL_TEMPLATES, MailRenderer, type MailTemplate } from './mail-templates.js';
+import { MailTransport, PermanentMailError, type MailReceipt } from './mail-transport.js';
+
+/** What a message's sender wants to know about it; called inside the transaction that records the outcome. */
+export interface MailObserver {
+  delivered(mail: QueuedMail, receipt: MailReceipt): Promise<void>;
+  /** `final`: no further attempt will be made. */
+  failed(mail: QueuedMail, reason: string, final: boolean): Promise<void>;
+}
+
+const BATCH = 10;
+
+/**
+ * Sends queued mail. Any number of workers (one per process, on every replica) share the queue:
+ * each message is taken by one of them under a lease, sent, and its outcome recorded with its
+ * audit event. A failure is retried with doubling back-off; a 5xx refusal or the last attempt
+ * marks it failed. A worker that dies mid-send leaves its lease to run out, and the message is
+ * sent again with the same Message-ID.
+ */
+@Injectable()
+export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly #logger = new Logger('Mail');
+  readonly #observers = new Map<string, MailObserver>();
+  readonly #box: SecretBox;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<number> | null = null;
+  #again = false;
+  #stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly repo: MailQueueRepository,
+    private readonly queue: MailQueue,
+    private readonly transport: MailTransport,
+    private readonly renderer: MailRenderer,
+    private readonly audit: AuditService,
+    private readonly config: AppConfigService,
+  ) {
+    this.#box = mailPayloadBox(config);
+  }
+
+  observe(template: MailTemplate, observer: MailObserver): void {
+    this.#observers.set(template, observer);
+  }
+
+  onApplicationBootstrap(): void {
+    this.queue.onEnqueued(() => this.wake());
+    this.#schedule(Math.min(1000, this.config.mail.pollSeconds * 1000));
+    this.#logger.log({ msg: 'mail worker started', channel: this.transport.channel, ...(this.transport.channel === 'outbox' ? { outbox: this.transport.outboxDir } : {}) });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+    }
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Sends what is due now (or soon after the current run, when one is under way). */
+  wake(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    void this.runOnce();
+  }
+
+  /** Sends every message that is due; returns how many were handled. One run at a time per process. */
+  runOnce(): Promise<number> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#drain()
+      .catch((err: unknown) => {
+        this.#logger.error({ msg: 'mail run failed', err: String(err) });
+        return 0;
+      })
+      .finally(() => {
+        this.#running = null;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+    return this.#running;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) {
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      void this.runOnce().finally(() => this.#schedule(this.config.mail.pollSeconds * 1000 * (0.8 + Math.random() * 0.4)));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #drain(): Promise<number> {
+    let handled = 0;
+    const lease = this.config.mail.timeoutSeconds * 3;
+    for (;;) {
+      const batch = await this.repo.claimDue(BATCH, lease);
+      for (const mail of batch) {
+        if (this.#stopped) {
+          return handled; // the lease runs out and another worker (or the next start) sends it
+        }
+        await this.#deliver(mail);
+        handled++;
+      }
+      if (batch.length < BATCH) {
+        return handled;
+      }
+    }
+  }
+
+  async #deliver(mail: QueuedMail): Promise<void> {
+    const observer = this.#observers.get(mail.template);
+    let receipt: MailReceipt;
+    try {
+      if (!mail.sealedPayload || !(MAIL_TEMPLATES as readonly string[]).includes(mail.template)) {
+        throw new PermanentMailError(`the queued message has no content for template ${mail.template}`);
+      }
+      const data = JSON.parse(this.#box.open(mail.sealedPayload)) as Record<string, unknown>;
+      const rendered = this.renderer.render(mail.template as MailTemplate, data);
+      receipt = await this.transport.send({ from: this.config.mail.from, to: mail.to, messageId: mail.messageId, ...rendered });
+    } catch (err) {
+      await this.#failed(mail, observer, err);
+      return;
+    }
+    await this.db.transaction(async () => {
+      if (!(await this.repo.markSent(mail.id, mail.attempts))) {
+        return;
+      }
+      await observer?.delivered(mail, receipt);
+      await this.audit.record(SYSTEM_CONTEXT, {
+        type: 'mail.sent',
+        linkId: mail.linkId,
+        grantId: mail.grantId,
+        details: { template: mail.template, to: mail.to, messageId: mail.messageId, attempts: mail.attempts, channel: receipt.channel, response: receipt.detail },
+      });
+    });
+  }
+
+  async #failed(mail: QueuedMail, observer: MailObserver | undefined, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const final = err instanceof PermanentMailError || mail.attempts >= this.config.mail.maxAttempts;
+    const { retryBaseSeconds, retryMaxSeconds } = this.config.mail;
+    const delay = Math.min(retryMaxSeconds, retryBaseSeconds * 2 ** (mail.attempts - 1)) * (0.8 + Math.random() * 0.4);
+    await this.db.transaction(async () => {
+      const recorded = final ? await this.repo.markFailed(mail.id, mail.attempts, reason) : await this.repo.markRetry(mail.id, mail.attempts, delay, reason);
+      if (!recorded) {
+        return;
+      }
+      await observer?.failed(mail, reason, final);
+      await this.audit.record(SYSTEM_CONTEXT, {
+        type: final ? 'mail.failed' : 'mail.deferred',
+        outcome: 'failure',
+        linkId: mail.linkId,
+        grantId: mail.grantId,
+        details: { template: mail.template, to: mail.to, messageId: mail.messageId, attempts: mail.attempts, error: reason, ...(final ? {} : { retryInSeconds: Math.round(delay) }) },
+      });
+    });
+    this.#logger.warn({ msg: final ? 'mail failed' : 'mail deferred', template: mail.template, attempts: mail.attempts, error: reason });
+  }
+}
