@@ -3,3 +3,4 @@ export * from './http-client.js';
 export * from './test-database.js';
 export * from './browser.js';
 export * from './crash-helpers.js';
+export * from './smtp-sink.js';

@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSendLink, rawRequest, SmtpSink, TestGateway } from '@mft/testing';
+
+interface GrantTracking {
+  id: string;
+  recipient: string | null;
+  status: string;
+  deliveredAt: string | null;
+  delivery: { status: string | null; error: string | null; text: string | null };
+  openedAt: string | null;
+  downloadedAt: string | null;
+  downloads: number;
+}
+interface LinkView {
+  id: string;
+  files: Array<{ id: string; name: string }>;
+  grants: GrantTracking[];
+}
+
+const SENDER = 'alice';
+const SENDER_EMAIL = 'alice@corp.example';
+const FAST_MAIL = { MAIL_POLL_SECONDS: '0.3', MAIL_RETRY_BASE_SECONDS: '0.3', MAIL_RETRY_MAX_SECONDS: '1', JOBS_INTERVAL_SECONDS: '0.5' };
+
+async function senderToken(gw: TestGateway): Promise<string> {
+  await gw.cli('user', 'add', '--user', SENDER, '--roles', 'employee', '--email', SENDER_EMAIL);
+  return gw.token(SENDER);
+}
+
+async function linkView(gw: TestGateway, token: string, id: string): Promise<LinkView> {
+  const res = await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()) as LinkView;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('link emails: invitations, delivery tracking and sender notifications (real SMTP server)', () => {
+  let sink: SmtpSink;
+  let gw: TestGateway;
+  let token: string;
+
+  before(async () => {
+    sink = await SmtpSink.start();
+    gw = await TestGateway.start({ env: { SMTP_URL: sink.url, MAIL_FROM: 'Files <files@corp.example>', ...FAST_MAIL } });
+    token = await senderToken(gw);
+  });
+  after(async () => {
+    await gw?.stop();
+    await sink?.stop();
+  });
+
+  it('each recipient gets an email with their own link, the sender, the message and what they will need; template syntax in data stays literal', async () => {
+    const message = 'Quarterly figures {{constructor.constructor}} <b>draft</b> & notes';
+    const created = await createSendLink(gw.baseUrl, token, [{ name: '{{constructor.constructor}}.txt', content: 'numbers' }], {
+      recipients: 'bob@partner.example, carol@partner.example',
+      message,
+      password: 'a long enough password',
+      requireEmailVerification: 'true',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    for (const grant of created.body.grants) {
+      const mail = await sink.latest(grant.recipient!, /alice sent you a file/);
+      assert.equal(mail.raw.from?.value[0]?.address, 'files@corp.example');
+      assert.equal(mail.raw.from?.value[0]?.name, 'Files');
+      assert.ok(mail.text.includes(grant.url), 'the email carries the recipient’s own link');
+      const other = created.body.grants.find((g) => g.id !== grant.id)!;
+      assert.ok(!mail.text.includes(other.url) && !mail.html.includes(other.url), 'and no other recipient’s link');
+      assert.ok(mail.text.includes(message), 'the message appears literally in the text part');
+      assert.ok(mail.text.includes('{{constructor.constructor}}.txt'), 'the file name appears literally');
+      assert.ok(mail.html.includes('Quarterly figures {{constructor.constructor}} &lt;b&gt;draft&lt;/b&gt; &amp; notes'), 'and HTML-escaped in the HTML part');
+      assert.ok(!mail.html.includes('<b>draft</b>'));
+      assert.match(mail.text, /password, which alice gives you separately/);
+      assert.match(mail.text, /one-time code/);
+      assert.match(mail.text, /works until/);
+      assert.match(mail.messageId, /^<[0-9a-f-]{36}@127\.0\.0\.1>$/);
+    }
+  });
+
+  it('tracks delivery, the first real view and the download, and emails the sender when a download completes', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'report.pdf', content: 'the report' }], { recipients: 'dave@partner.example' });
+    assert.equal(created.status, 201);
+    const grant = created.body.grants[0]!;
+    await sink.latest('dave@partner.example', /sent you a file/);
+    let view = await eventually('deliveredAt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+    const delivered = view.grants[0]!;
+    assert.equal(delivered.delivery.status, 'sent');
+    assert.equal(delivered.status, 'sent');
+    assert.equal(delivered.openedAt, null);
+
+    // A HEAD and a prefetch (what mail scanners do) are not views.
+    await rawRequest(grant.url, { method: 'HEAD' });
+    await rawRequest(grant.url, { headers: { 'sec-purpose': 'prefetch' } });
+    view = await linkView(gw, token, created.body.id);
+    assert.equal(view.grants[0]!.openedAt, null);
+
+    const page = await rawRequest(grant.url, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    view = await linkView(gw, token, created.body.id);
+    assert.notEqual(view.grants[0]!.openedAt, null);
+    assert.equal(view.grants[0]!.status, 'opened');
+    assert.ok(Date.parse(view.grants[0]!.openedAt!) >= Date.parse(delivered.deliveredAt!));
+
+    const file = await rawRequest(`${grant.url}/files/${view.files[0]!.id}`);
+    assert.equal(file.status, 200);
+    assert.equal(file.body.toString(), 'the report');
+    // The download is recorded once the response has finished, just after the client has the bytes.
+    view = await eventually('the download in tracking', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.downloads === 1);
+    assert.notEqual(view.grants[0]!.downloadedAt, null);
+    assert.equal(view.grants[0]!.status, 'downloaded');
+
+    const notice = await sink.latest(SENDER_EMAIL, /downloaded report\.pdf/);
+    assert.match(notice.subject, /Someone using the link sent to dave@partner\.example downloaded report\.pdf/);
+    assert.ok(notice.text.includes(created.body.id));
+  });
+
+  it('sends nothing to recipients when notify is off, and no download notice when notifyOnDownload is off', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'quiet.txt', content: 'shh' }], {
+      recipients: 'erin@partner.example',
+      notify: 'false',
+      notifyOnDownload: 'false',
+    });
+    assert.equal(created.status, 201);
+    const view = await linkView(gw, token, created.body.id);
+    assert.equal(view.grants[0]!.delivery.status, null);
+    assert.equal(view.grants[0]!.status, 'sent');
+    const before = sink.to(SENDER_EMAIL).length;
+    const file = await rawRequest(`${created.body.grants[0]!.url}/files/${view.files[0]!.id}`);
+    assert.equal(file.status, 200);
+    await eventually('the download in tracking', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.downloads === 1);
+    // Another link's notice shows the worker is running; this one's never comes.
+    const other = await createSendLink(gw.baseUrl, token, [{ name: 'loud.txt', content: 'hi' }], { recipients: 'erin@partner.example' });
+    await sink.latest('erin@partner.example', /sent you a file/);
+    const otherView = await linkView(gw, token, other.body.id);
+    await rawRequest(`${other.body.grants[0]!.url}/files/${otherView.files[0]!.id}`);
+    await sink.latest(SENDER_EMAIL, /downloaded loud\.txt/);
+    assert.equal(sink.to('erin@partner.example').length, 1, `only the link with notify on emailed erin: ${JSON.stringify(sink.to('erin@partner.example').map((m) => [m.subject, m.messageId, m.text.slice(0, 300)]))}`);
+    assert.equal(sink.to(SENDER_EMAIL).length, before + 1);
+    assert.ok(!sink.to(SENDER_EMAIL).some((m) => /quiet\.txt/.test(m.subject)));
+  });
+
+  it('emails the sender once when a link expires without a download', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'unread.txt', content: 'never read' }], {
+      recipients: 'frank@partner.example',
+      expiresAt: new Date(Date.now() + 2_000).toISOString(),
+    });
+    assert.equal(created.status, 201);
+    const notice = await sink.latest(SENDER_EMAIL, /expired without being downloaded/, 1, 20_000);
+    assert.ok(notice.text.includes(created.body.id));
+    assert.ok(notice.text.includes('frank@partner.example'));
+    assert.ok(notice.text.includes('unread.txt'));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(sink.to(SENDER_EMAIL).filter((m) => m.text.includes(created.body.id)).length, 1);
+  });
+
+  it('the 410 page of a used-up link says what happened and whom to ask', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'once.txt', content: 'one time' }], { oneTime: 'true' });
+    const url = created.body.grants[0]!.url;
+    const view = await linkView(gw, token, created.body.id);
+    assert.equal((await rawRequest(`${url}/files/${view.files[0]!.id}`)).status, 200);
+    const page = await eventually('410', () => rawRequest(url, { headers: { accept: 'text/html' } }), (r) => r.status === 410);
+    const html = page.body.toString();
+    assert.match(html, /already been used: its files were downloaded once/);
+    assert.match(html, new RegExp(`ask alice \\(${SENDER_EMAIL.replace('.', '\\.')}\\), who sent you this link`));
+    const json = await rawRequest(url, { headers: { accept: 'application/json' } });
+    const body = JSON.parse(json.body.toString()) as { code: string; reason: string; sender: { name: string; email: string } };
+    assert.equal(body.code, 'grant_consumed');
+    assert.deepEqual(body.sender, { name: SENDER, email: SENDER_EMAIL });
+  });
+});
+
+describe('the mail queue when the SMTP server is down', () => {
+  it('the link is created, the email waits ("not delivered yet"), survives a crash of the gateway, and goes out exactly once when the server is back', async () => {
+    const sink = await SmtpSink.down();
+    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+    try {
+      const token = await senderToken(gw);
+      const created = await createSendLink(gw.baseUrl, token, [{ name: 'late.txt', content: 'eventually' }], { recipients: 'gina@partner.example' });
+      assert.equal(created.status, 201, 'the link does not wait for the mail server');
+      const waiting = await eventually(
+        'a failed attempt',
+        () => linkView(gw, token, created.body.id),
+        (v) => v.grants[0]!.delivery.error !== null,
+      );
+      const g = waiting.grants[0]!;
+      assert.equal(g.status, 'queued');
+      assert.equal(g.delivery.status, 'queued');
+      assert.equal(g.deliveredAt, null);
+      assert.match(g.delivery.text!, /^Not delivered yet; retrying/);
+      assert.match(g.delivery.error!, /ECONNREFUSED|connect/i);
+
+      await gw.kill('SIGKILL');
+      await gw.launch();
+      await sink.listen();
+      try {
+        const mail = await sink.latest('gina@partner.example', /sent you a file/, 1, 20_000);
+        assert.ok(mail.text.includes('/l/'));
+        const view = await eventually('deliveredAt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+        assert.equal(view.grants[0]!.delivery.status, 'sent');
+        assert.equal(view.grants[0]!.delivery.error, null);
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.equal(sink.to('gina@partner.example').length, 1, 'sent exactly once');
+      } finally {
+        await sink.stop();
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('a message the server refuses for good (5xx) is marked failed with the reason, and not retried', async () => {
+    const sink = await SmtpSink.start({ rejectRecipients: /@nowhere\.example$/ });
+    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+    try {
+      const token = await senderToken(gw);
+      const created = await createSendLink(gw.baseUrl, token, [{ name: 'x.txt', content: 'x' }], { recipients: 'ghost@nowhere.example' });
+      const view = await eventually('failure', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.status === 'failed');
+      assert.equal(view.grants[0]!.status, 'delivery_failed');
+      assert.match(view.grants[0]!.delivery.error!, /550/);
+      assert.match(view.grants[0]!.delivery.text!, /Send the link to the recipient another way/);
+      assert.equal(sink.rejected, 1);
+    } finally {
+      await gw.stop();
+      await sink.stop();
+    }
+  });
+});
+
+describe('two gateway replicas sharing one mail queue', () => {
+  it('every queued email is sent exactly once when the SMTP server comes back', async () => {
+    const sink = await SmtpSink.down();
+    const a = await TestGateway.start({ database: 'postgres', env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+    const b = await TestGateway.start({ share: a });
+    try {
+      const token = await senderToken(a);
+      const recipients: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const pair = [`r${i}a@partner.example`, `r${i}b@partner.example`];
+        recipients.push(...pair);
+        const created = await createSendLink((i % 2 ? b : a).baseUrl, token, [{ name: `f${i}.txt`, content: `file ${i}` }], { recipients: pair.join(',') });
+        assert.equal(created.status, 201);
+      }
+      await sink.listen();
+      await sink.waitFor((m) => m.length >= recipients.length, 30_000, `${recipients.length} emails`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(sink.messages.length, recipients.length, 'no email sent twice');
+      assert.equal(new Set(sink.messages.map((m) => m.messageId)).size, recipients.length);
+      assert.deepEqual(sink.messages.flatMap((m) => m.to).sort(), recipients.sort());
+    } finally {
+      await b.stop();
+      await a.stop();
+      await sink.stop();
+    }
+  });
+});
