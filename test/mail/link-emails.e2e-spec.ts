@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, rawRequest, SmtpSink, TestGateway } from '@mft/testing';
+import { createSendLink, eventually, rawRequest, SmtpSink, TestGateway } from '@mft/testing';
 
 interface GrantTracking {
   id: string;
@@ -31,20 +31,6 @@ async function linkView(gw: TestGateway, token: string, id: string): Promise<Lin
   const res = await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
   return (await res.json()) as LinkView;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) {
-      return v;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('link emails: invitations, delivery tracking and sender notifications (real SMTP server)', () => {

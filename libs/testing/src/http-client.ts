@@ -93,3 +93,18 @@ export async function eventuallyStatus(url: string, status: number, init: Reques
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Calls `probe` until `ok` holds for its result (at most `timeoutMs`); returns that result. */
+export async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
