@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Global, Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { simpleParser } from 'mailparser';
+import { SYSTEM_CONTEXT } from '@mft/audit';
+import { AppConfigService, ConfigModule, loadConfig } from '@mft/config';
+import { Clock, DomainError, hashToken, randomToken } from '@mft/core';
+import { DbModule, type Database } from '@mft/db';
+import { eventually, openTestDatabase } from '@mft/testing';
+import { EmailVerificationService } from './email-verification.service.js';
+import { LinksModule } from './links.module.js';
+import { LinksRepository } from './links.repository.js';
+import type { RecipientRequest } from './recipient-access.service.js';
+
+class MovableClock extends Clock {
+  #t = Date.now();
+  now(): Date {
+    return new Date(this.#t);
+  }
+  advance(ms: number): void {
+    this.#t += ms;
+  }
+}
+
+const failure = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof DomainError, String(err));
+    return err.code;
+  }
+  return 'accepted';
+};
+
+/**
+ * Code lifetime with an injected clock, and the embedded mail default: with no SMTP server, the
+ * code arrives as an .eml file in the outbox, from which this test reads it.
+ */
+describe('email verification codes with an injected clock (embedded outbox mail)', () => {
+  let db: Database;
+  let close: () => Promise<void>;
+  let app: INestApplicationContext;
+  let dataDir: string;
+  let sut: EmailVerificationService;
+  let links: LinksRepository;
+  const clock = new MovableClock();
+
+  before(async () => {
+    ({ db, close } = await openTestDatabase());
+    dataDir = mkdtempSync(join(tmpdir(), 'mft-ev-'));
+    const config = new AppConfigService(loadConfig({ DATA_DIR: dataDir, MAIL_POLL_SECONDS: '0.2' }));
+
+    @Global()
+    @Module({
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot(db)],
+      providers: [{ provide: Clock, useValue: clock }],
+      exports: [ConfigModule, DbModule, Clock],
+    })
+    class TestPlatform {}
+    @Module({ imports: [TestPlatform, LinksModule] })
+    class TestApp {}
+
+    app = await NestFactory.createApplicationContext(TestApp, { logger: false });
+    sut = app.get(EmailVerificationService);
+    links = app.get(LinksRepository);
+  });
+  after(async () => {
+    await app?.close();
+    await close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function grantFor(recipient: string): Promise<string> {
+    const ownerId = randomUUID();
+    await db.query(`INSERT INTO users (id, username, display_name, roles) VALUES ($1, $2, 'Olga Owner', '{employee}')`, [ownerId, `u-${ownerId}`]);
+    const linkId = randomUUID();
+    await links.insertLink({
+      id: linkId,
+      kind: 'send',
+      ownerId,
+      storageConnection: 'default',
+      oneTime: false,
+      maxDownloads: null,
+      expiresAt: new Date(clock.now().getTime() + 30 * 86_400_000),
+      passwordHash: null,
+      requireEmailVerification: true,
+      message: null,
+      emailRecipients: false,
+      notifyOnDownload: false,
+    });
+    const token = randomToken(32);
+    await links.insertGrant({ id: randomUUID(), linkId, tokenHash: hashToken(token).toString('hex'), recipient });
+    return token;
+  }
+
+  const request = (token: string, session: string): RecipientRequest => ({ token, session, ctx: { ...SYSTEM_CONTEXT, actor: 'recipient', ip: '192.0.2.7' } });
+
+  /** The code in the newest outbox message to `to`. */
+  async function codeFromOutbox(to: string, count: number): Promise<string> {
+    const outbox = join(dataDir, 'outbox');
+    const files = await eventually(
+      `${count} outbox message(s) to ${to}`,
+      async () => {
+        const names = (() => {
+          try {
+            return readdirSync(outbox).filter((f) => f.endsWith('.eml')).sort();
+          } catch {
+            return [];
+          }
+        })();
+        const mails = await Promise.all(names.map(async (n) => ({ n, mail: await simpleParser(createReadStream(join(outbox, n))) })));
+        return mails.filter((m) => m.mail.text?.includes('Your code') && JSON.stringify(m.mail.to).includes(to));
+      },
+      (found) => found.length >= count,
+    );
+    const newest = files.at(-1)!;
+    assert.equal(statSync(join(outbox, newest.n)).mode & 0o777, 0o600, 'outbox files are readable by the gateway only');
+    assert.match(newest.mail.subject ?? '', /Your code to open the files from Olga Owner/);
+    return /^\s+(\d{6})\s*$/m.exec(newest.mail.text!)![1]!;
+  }
+
+  it('a code is accepted until ten minutes have passed, and refused from then on', async () => {
+    const token = await grantFor('pia@partner.example');
+    const session = randomToken(32);
+    await sut.requestCode(request(token, session), 'pia@partner.example');
+    const code = await codeFromOutbox('pia@partner.example', 1);
+    clock.advance(10 * 60_000);
+    assert.equal(await failure(sut.verifyCode(request(token, session), code)), 'email_code_expired');
+
+    await sut.requestCode(request(token, session), 'pia@partner.example');
+    const fresh = await codeFromOutbox('pia@partner.example', 2);
+    clock.advance(10 * 60_000 - 1_000);
+    assert.deepEqual(await sut.verifyCode(request(token, session), fresh), { email: 'pia@partner.example' });
+    assert.equal(await failure(sut.verifyCode(request(token, session), fresh)), 'email_code_used');
+  });
+
+  it('a code issued to one session does not verify another session of the same link', async () => {
+    const token = await grantFor('quinn@partner.example');
+    const [a, b] = [randomToken(32), randomToken(32)];
+    await sut.requestCode(request(token, a), 'quinn@partner.example');
+    const code = await codeFromOutbox('quinn@partner.example', 1);
+    assert.equal(await failure(sut.verifyCode(request(token, b), code)), 'email_code_not_requested');
+    assert.deepEqual(await sut.verifyCode(request(token, a), code), { email: 'quinn@partner.example' });
+  });
+});
