@@ -151,6 +151,14 @@ describe('link emails: invitations, delivery tracking and sender notifications (
     assert.equal(sink.to(SENDER_EMAIL).filter((m) => m.text.includes(created.body.id)).length, 1);
   });
 
+  it('exposes the queue and the send attempts as Prometheus metrics', async () => {
+    const text = await (await fetch(`${gw.baseUrl}/metrics`)).text();
+    const sent = /^mft_mail_queue_messages\{status="sent"\} (\d+)$/m.exec(text);
+    assert.ok(sent && Number(sent[1]) >= 3, text.split('\n').filter((l) => l.includes('mft_mail')).join('\n'));
+    assert.match(text, /^mft_mail_queue_messages\{status="queued"\} 0$/m);
+    assert.match(text, /^mft_mail_attempts_total\{outcome="sent"\} [1-9]\d*$/m);
+  });
+
   it('the 410 page of a used-up link says what happened and whom to ask', async () => {
     const created = await createSendLink(gw.baseUrl, token, [{ name: 'once.txt', content: 'one time' }], { oneTime: 'true' });
     const url = created.body.grants[0]!.url;

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import type { SecretBox } from '@mft/core';
@@ -33,6 +34,7 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
   #running: Promise<number> | null = null;
   #again = false;
   #stopped = false;
+  readonly #outcomes: Counter<'outcome'> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -42,8 +44,24 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly renderer: MailRenderer,
     private readonly audit: AuditService,
     private readonly config: AppConfigService,
+    @Optional() registry?: Registry,
   ) {
     this.#box = mailPayloadBox(config);
+    if (registry) {
+      this.#outcomes = new Counter({ name: 'mft_mail_attempts_total', help: 'Mail send attempts by outcome (sent, deferred, failed)', labelNames: ['outcome'], registers: [registry] });
+      const repo = this.repo;
+      new Gauge({
+        name: 'mft_mail_queue_messages',
+        help: 'Messages in the mail queue by status (shared by all replicas)',
+        labelNames: ['status'],
+        registers: [registry],
+        async collect() {
+          for (const [status, n] of Object.entries(await repo.countByStatus())) {
+            this.set({ status }, n);
+          }
+        },
+      });
+    }
   }
 
   observe(template: MailTemplate, observer: MailObserver): void {
@@ -140,6 +158,7 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (!(await this.repo.markSent(mail.id, mail.attempts))) {
         return;
       }
+      this.#outcomes?.inc({ outcome: 'sent' });
       await observer?.delivered(mail, receipt);
       await this.audit.record(SYSTEM_CONTEXT, {
         type: 'mail.sent',
@@ -160,6 +179,7 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (!recorded) {
         return;
       }
+      this.#outcomes?.inc({ outcome: final ? 'failed' : 'deferred' });
       await observer?.failed(mail, reason, final);
       await this.audit.record(SYSTEM_CONTEXT, {
         type: final ? 'mail.failed' : 'mail.deferred',

@@ -42,7 +42,7 @@ class PlatformModule {
         { provide: Clock, useClass: SystemClock },
         { provide: Registry, useValue: metrics },
       ],
-      exports: [ConfigModule, DbModule, Clock],
+      exports: [ConfigModule, DbModule, Clock, Registry],
     };
   }
 }
