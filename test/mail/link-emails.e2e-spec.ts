@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { LinkView } from '@mft/links';
 import { createSendLink, eventually, rawRequest, SmtpSink, TestGateway } from '@mft/testing';
-
-interface GrantTracking {
-  id: string;
-  recipient: string | null;
-  status: string;
-  deliveredAt: string | null;
-  delivery: { status: string | null; error: string | null; text: string | null };
-  openedAt: string | null;
-  downloadedAt: string | null;
-  downloads: number;
-}
-interface LinkView {
-  id: string;
-  files: Array<{ id: string; name: string }>;
-  grants: GrantTracking[];
-}
 
 const SENDER = 'alice';
 const SENDER_EMAIL = 'alice@corp.example';

@@ -80,9 +80,9 @@ export class MailTransport implements OnApplicationShutdown {
         const e = err as { responseCode?: number; response?: string; message?: string; code?: string };
         const reason = (e.response ?? `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`).replace(/\s+/g, ' ').slice(0, 500);
         if (typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600) {
-          throw new PermanentMailError(reason);
+          throw new PermanentMailError(reason, { cause: err });
         }
-        throw new Error(reason);
+        throw new Error(reason, { cause: err });
       }
     }
     const info = (await this.#outbox!.sendMail(mail)) as { message: Readable };
