@@ -21,7 +21,7 @@ const schemas = {
     scopes: z.array(z.enum(SCOPES)).optional(),
   }),
   'admin.set-password': z.object({ user: z.string().min(1), password: z.string() }),
-  'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null) }),
+  'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null), groups: z.array(z.string().min(1).max(200)).max(100).default([]) }),
 };
 
 /** Runs one administration command. The same code serves the CLI directly and through the admin socket. */
@@ -38,11 +38,11 @@ export async function runAdminCommand(services: AdminServices, cmd: string, args
     }
     case 'user.add': {
       const a = schemas['user.add'].parse(args);
-      const created = await services.localUsers.insertLocalUser({ id: randomUUID(), username: a.user, email: a.email, roles: a.roles });
+      const created = await services.localUsers.insertLocalUser({ id: randomUUID(), username: a.user, email: a.email, roles: a.roles, groups: a.groups });
       if (!created) {
         throw new InvalidInputError('user_exists', `A user named ${JSON.stringify(a.user)} already exists.`);
       }
-      return { user: a.user, roles: a.roles };
+      return { user: a.user, roles: a.roles, groups: a.groups };
     }
     default:
       throw new InvalidInputError('unknown_command', `unknown command ${JSON.stringify(cmd)}`);

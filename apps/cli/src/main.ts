@@ -148,8 +148,10 @@ user
   .requiredOption('--user <name>', 'user name')
   .requiredOption('--roles <list>', 'comma-separated roles: admin, manager, employee, auditor, external')
   .option('--email <email>', 'email address')
-  .action(async (opts: { user: string; roles: string; email?: string }) => {
-    const result = await run('user.add', { user: opts.user, roles: opts.roles.split(',').map((r) => r.trim()), email: opts.email ?? null });
+  .option('--groups <list>', 'comma-separated groups, as an IdP would send them (group policy overrides apply)')
+  .action(async (opts: { user: string; roles: string; email?: string; groups?: string }) => {
+    const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const result = await run('user.add', { user: opts.user, roles: list(opts.roles), email: opts.email ?? null, groups: list(opts.groups) });
     process.stdout.write(JSON.stringify(result) + '\n');
   });
 

@@ -49,21 +49,25 @@ export class IdentityRepository {
     return row ? { ...toUser(row), disabled: row.disabled } : null;
   }
 
-  async insertSsoUser(user: User, idp: string, subject: string): Promise<void> {
+  async insertSsoUser(user: User, groups: readonly string[], idp: string, subject: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO users (id, username, email, display_name, roles, source, idp, subject, last_login_at)
-       VALUES ($1, $2, $3, $4, $5::text[], 'sso', $6, $7, now())`,
-      [user.id, user.username, user.email, user.displayName, user.roles, idp, subject],
+      `INSERT INTO users (id, username, email, display_name, roles, groups, source, idp, subject, last_login_at)
+       VALUES ($1, $2, $3, $4, $5::text[], $6::text[], 'sso', $7, $8, now())`,
+      [user.id, user.username, user.email, user.displayName, user.roles, groups, idp, subject],
     );
   }
 
-  async updateSsoProfile(userId: string, email: string | null, displayName: string | null, roles: readonly Role[]): Promise<void> {
-    await this.db.query(`UPDATE users SET email = $2, display_name = $3, roles = $4::text[], last_login_at = now() WHERE id = $1`, [
-      userId,
-      email,
-      displayName,
-      roles,
-    ]);
+  async updateSsoProfile(userId: string, email: string | null, displayName: string | null, roles: readonly Role[], groups: readonly string[]): Promise<void> {
+    await this.db.query(
+      `UPDATE users SET email = $2, display_name = $3, roles = $4::text[], groups = $5::text[], last_login_at = now() WHERE id = $1`,
+      [userId, email, displayName, roles, groups],
+    );
+  }
+
+  /** The IdP groups of a user (group policy overrides apply to them). */
+  async groupsOf(userId: string): Promise<string[]> {
+    const [row] = await this.db.query<{ groups: string[] }>(`SELECT groups FROM users WHERE id = $1`, [userId]);
+    return row?.groups ?? [];
   }
 
   /** Inserts the user unless one with that name exists; returns whether it was created. */

@@ -115,10 +115,11 @@ export class LocalAdminRepository {
     return rows.length > 0;
   }
 
-  async insertLocalUser(u: { id: string; username: string; email: string | null; roles: readonly Role[] }): Promise<boolean> {
+  async insertLocalUser(u: { id: string; username: string; email: string | null; roles: readonly Role[]; groups?: readonly string[] }): Promise<boolean> {
     const rows = await this.db.query(
-      `INSERT INTO users (id, username, email, roles, source) VALUES ($1, $2, $3, $4::text[], 'local') ON CONFLICT (username) DO NOTHING RETURNING id`,
-      [u.id, u.username, u.email, u.roles],
+      `INSERT INTO users (id, username, email, roles, groups, source) VALUES ($1, $2, $3, $4::text[], $5::text[], 'local')
+       ON CONFLICT (username) DO NOTHING RETURNING id`,
+      [u.id, u.username, u.email, u.roles, u.groups ?? []],
     );
     return rows.length > 0;
   }

@@ -54,7 +54,7 @@ export class SsoUsersService {
       const existing = await this.repo.findUserBySubject(identity.idp, identity.subject);
       if (!existing) {
         const user: User = { id: randomUUID(), username: await this.freeUsername(identity.username), email: identity.email, displayName: identity.displayName, roles };
-        await this.repo.insertSsoUser(user, identity.idp, identity.subject);
+        await this.repo.insertSsoUser(user, identity.groups, identity.idp, identity.subject);
         await this.audit.record(
           { ...ctx, actor: `user:${user.username}` },
           { type: 'user.created', details: { username: user.username, idp: identity.idp, roles } },
@@ -65,7 +65,7 @@ export class SsoUsersService {
         throw new ForbiddenError('user_disabled', 'This account is disabled on the gateway. Ask an administrator.');
       }
       const changed = existing.roles.length !== roles.length || existing.roles.some((r) => !roles.includes(r));
-      await this.repo.updateSsoProfile(existing.id, identity.email, identity.displayName, roles);
+      await this.repo.updateSsoProfile(existing.id, identity.email, identity.displayName, roles, identity.groups);
       if (changed) {
         await this.sessions.endAllOf(existing.id);
         await this.audit.record(
