@@ -1,1 +1,2 @@
-export {};
+export * from './domains.js';
+export * from './policy.schema.js';
