@@ -39,3 +39,4 @@ export {
   type ResolvedLinkOptions,
 } from './apply-policy.js';
 export { domainCovers, emailDomain, normalizeDomain } from './domains.js';
+export { PolicyFileError, loadPolicyFile, parsePolicyYaml, type PolicyFileProblem } from './policy-file.js';
