@@ -259,8 +259,10 @@ export const policySchema = z.strictObject(
   { error: 'the policy must be a mapping of sections' },
 );
 
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 /** A policy document as written: every section and every field may be left out. */
-export type PolicyInput = z.input<typeof policySchema>;
+export type PolicyInput = DeepReadonly<z.input<typeof policySchema>>;
 
 /** One thing wrong with a policy document, at a key path (`['groups', 'finance', 'expiry', 'maxDays']`). */
 export interface PolicyIssue {
