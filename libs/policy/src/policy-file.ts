@@ -97,7 +97,7 @@ export function parsePolicyYaml(text: string, sourceName: string): PolicyDocumen
   const { policy, issues } = policyProblems(value);
   if (policy === null || issues.length > 0) {
     const problems = issues.map((i) => ({ line: lineOf(doc, lines, i.path), path: i.path.length > 0 ? dottedPath(i.path) : '', message: i.message }));
-    throw new PolicyFileError(sourceName, problems);
+    throw new PolicyFileError(sourceName, problems.sort((a, b) => a.line - b.line));
   }
   return policy;
 }
