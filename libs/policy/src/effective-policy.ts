@@ -38,6 +38,12 @@ interface FieldRule<T> {
   readonly kind: 'limit' | 'preset';
   readonly combine: (a: T, b: T) => T;
   readonly same: (a: T, b: T) => boolean;
+  /**
+   * A value that restricts nothing (an empty domain scope): left out before combining, so that scopes
+   * narrowed to nothing stay nothing instead of reading as "no scope" that a third list widens again.
+   * Anything is at least as strict as it; it is looser than any restricting value.
+   */
+  readonly unrestricted?: (value: T) => boolean;
 }
 
 type FieldRules = { readonly [S in PolicySection]: { readonly [F in keyof PolicySections[S]]-?: FieldRule<PolicySections[S][F]> } };
@@ -48,7 +54,12 @@ const sameSet = <T>(a: readonly T[], b: readonly T[]): boolean => a.every((x) =>
 const sameDomains = (a: readonly string[], b: readonly string[]): boolean =>
   a.every((d) => coveredBy(d, b)) && b.every((d) => coveredBy(d, a));
 
-const limit = <T>(combine: (a: T, b: T) => T, same: (a: T, b: T) => boolean = sameValue): FieldRule<T> => ({ kind: 'limit', combine, same });
+const limit = <T>(combine: (a: T, b: T) => T, same: (a: T, b: T) => boolean = sameValue, unrestricted?: (value: T) => boolean): FieldRule<T> => ({
+  kind: 'limit',
+  combine,
+  same,
+  unrestricted,
+});
 const preset = <T>(combine: (a: T, b: T) => T): FieldRule<T> => ({ kind: 'preset', combine, same: sameValue });
 
 /** The later a mode comes in `order`, the stricter it is. */
@@ -63,9 +74,8 @@ const lowerOrUnlimited = (a: number | null, b: number | null): number | null => 
 const both = (a: boolean, b: boolean): boolean => a && b;
 const either = (a: boolean, b: boolean): boolean => a || b;
 const commonRoles = <R>(a: readonly R[], b: readonly R[]): R[] => a.filter((r) => b.includes(r));
-/** An empty scope is no restriction; two non-empty scopes narrow to what both cover (possibly nothing). */
-const narrowerScope = (a: readonly string[], b: readonly string[]): readonly string[] =>
-  a.length === 0 ? b : b.length === 0 ? a : intersectDomains(a, b);
+/** An empty scope is no restriction; non-empty scopes narrow to what all of them cover (possibly nothing). */
+const scope = limit<readonly string[]>(intersectDomains, sameDomains, (list) => list.length === 0);
 
 /** What "stricter" means, field by field. */
 const FIELD_RULES: FieldRules = {
@@ -78,7 +88,7 @@ const FIELD_RULES: FieldRules = {
   emailVerification: {
     mode: limit(strictestOf(GATE_MODES)),
     // A recipient outside the list must verify; a narrower non-empty list makes more recipients verify.
-    requiredOutsideDomains: limit(narrowerScope, sameDomains),
+    requiredOutsideDomains: scope,
   },
   oneTime: { mode: limit(strictestOf(ONE_TIME_MODES)) }, // optional < default < forced
   downloads: { default: preset(lowerOrUnlimited), max: limit(lowerOrUnlimited) },
@@ -86,7 +96,7 @@ const FIELD_RULES: FieldRules = {
   files: { maxFileBytes: limit(lower), maxTotalBytes: limit(lower) },
   creators: { send: limit(commonRoles, sameSet), share: limit(commonRoles, sameSet), externalUsers: limit(both) },
   recipients: {
-    allowedDomains: limit(narrowerScope, sameDomains),
+    allowedDomains: scope,
     // An override states the group's whole list: it must still block what the organisation blocks.
     blockedDomains: limit<readonly string[]>(unionDomains, sameDomains),
   },
@@ -100,6 +110,17 @@ function ruleOf(section: PolicySection, field: string): FieldRule<unknown> | und
   return (FIELD_RULES[section] as Record<string, FieldRule<unknown>>)[field];
 }
 
+/** A limit value is at least as strict as another when combining the two leaves it as it is. */
+function atLeastAsStrict(rule: FieldRule<unknown>, candidate: unknown, reference: unknown): boolean {
+  if (rule.unrestricted?.(reference)) {
+    return true;
+  }
+  if (rule.unrestricted?.(candidate)) {
+    return false;
+  }
+  return rule.same(rule.combine(candidate, reference), candidate);
+}
+
 /**
  * Whether `candidate` is at least as strict as `reference` for one field of a section
  * (always true for presets: defaults and conveniences restrict nothing).
@@ -111,14 +132,15 @@ export function stricterOrEqual<S extends PolicySection, F extends keyof PolicyS
   reference: PolicySections[S][F],
 ): boolean {
   const rule = ruleOf(section, field);
-  return !rule || rule.kind === 'preset' || rule.same(rule.combine(candidate, reference), candidate);
+  return !rule || rule.kind === 'preset' || atLeastAsStrict(rule, candidate, reference);
 }
 
 const fieldsOf = (value: object | undefined): [string, unknown][] => Object.entries(value ?? {}).filter(([, v]) => v !== undefined);
 
 function combineField(rule: FieldRule<unknown>, org: unknown, groups: readonly unknown[]): unknown {
   if (rule.kind === 'limit') {
-    return groups.reduce(rule.combine, org);
+    const restricting = [org, ...groups].filter((v) => !rule.unrestricted?.(v));
+    return restricting.length > 0 ? restricting.reduce(rule.combine) : org;
   }
   return groups.length > 0 ? groups.reduce(rule.combine) : org;
 }
@@ -193,7 +215,7 @@ function looserFields(group: string, override: PolicyOverride, doc: PolicyDocume
     fieldsOf(override[section]).flatMap(([field, value]) => {
       const rule = ruleOf(section, field);
       const orgValue = (doc[section] as unknown as Record<string, unknown>)[field];
-      if (!rule || rule.kind === 'preset' || rule.same(rule.combine(value, orgValue), value)) {
+      if (!rule || rule.kind === 'preset' || atLeastAsStrict(rule, value, orgValue)) {
         return [];
       }
       const path = `groups.${group}.${section}.${field}`;
