@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { DomainError, InvalidInputError } from '@mft/core';
-import { coveredBy, emailDomain } from './domains.js';
+import { coveredBy, domainCovers, emailDomain } from './domains.js';
 import type { EffectivePolicy } from './effective-policy.js';
 import type { DownloadsPolicy, EmailVerificationPolicy, ExpiryPolicy, GateMode, OneTimeMode, PasswordPolicy } from './policy.schema.js';
 
@@ -137,13 +137,23 @@ function recipientDomains(recipients: readonly string[]): string[] {
 
 function assertCreator(policy: EffectivePolicy, kind: LinkRequest['kind'], creator: Creator): void {
   if (creator.external && !policy.creators.externalUsers) {
-    throw new PolicyViolationError('external_creator_not_allowed', 'external users may not create links here.', { externalUsers: false }, { external: true });
+    throw new PolicyViolationError(
+      'external_creator_not_allowed',
+      'external users may not create links here.',
+      { externalUsers: false },
+      { external: true },
+    );
   }
   // External creators also need a listed role (usually `external`), so that an admin can allow them sends but not shares.
   const allowed = policy.creators[kind];
   if (!creator.roles.some((r) => (allowed as readonly string[]).includes(r))) {
     const who = allowed.length > 0 ? `only ${list(allowed)} may create ${kind} links` : `nobody may create ${kind} links`;
-    throw new PolicyViolationError('creator_role_not_allowed', `${who}; your roles are ${list(creator.roles) || 'none'}.`, { roles: allowed }, { roles: creator.roles });
+    throw new PolicyViolationError(
+      'creator_role_not_allowed',
+      `${who}; your roles are ${list(creator.roles) || 'none'}.`,
+      { roles: allowed },
+      { roles: creator.roles },
+    );
   }
 }
 
@@ -155,14 +165,30 @@ function assertRecipients(policy: EffectivePolicy, recipients: readonly string[]
   const { allowedDomains, blockedDomains, noDomainAllowed } = policy.recipients;
   domains.forEach((domain, i) => {
     const recipient = recipients[i]!;
-    if (coveredBy(domain, blockedDomains)) {
-      throw new PolicyViolationError('recipient_domain_blocked', `links may not be sent to ${list(blockedDomains)} or their subdomains; ${recipient} is one of them.`, { blockedDomains }, { recipient });
+    const blocked = blockedDomains.find((pattern) => domainCovers(pattern, domain));
+    if (blocked !== undefined) {
+      throw new PolicyViolationError(
+        'recipient_domain_blocked',
+        `links may not be sent to ${blocked} or its subdomains; ${recipient} is one of them.`,
+        { blockedDomains },
+        { recipient },
+      );
     }
     if (noDomainAllowed) {
-      throw new PolicyViolationError('recipient_domain_not_allowed', `your groups allow no recipient domain in common, so a link may not name ${recipient}; create it without recipients.`, { allowedDomains: [] }, { recipient });
+      throw new PolicyViolationError(
+        'recipient_domain_not_allowed',
+        `your groups allow no recipient domain in common, so a link may not name ${recipient}; create it without recipients.`,
+        { allowedDomains: [] },
+        { recipient },
+      );
     }
     if (allowedDomains.length > 0 && !coveredBy(domain, allowedDomains)) {
-      throw new PolicyViolationError('recipient_domain_not_allowed', `links may only be sent to ${list(allowedDomains)} and their subdomains; ${recipient} is outside them.`, { allowedDomains }, { recipient });
+      throw new PolicyViolationError(
+        'recipient_domain_not_allowed',
+        `links may only be sent to ${list(allowedDomains)} and their subdomains; ${recipient} is outside them.`,
+        { allowedDomains },
+        { recipient },
+      );
     }
   });
 }
@@ -171,11 +197,21 @@ function assertFiles(policy: EffectivePolicy, sizes: readonly number[]): void {
   const { maxFileBytes, maxTotalBytes } = policy.files;
   const largest = sizes.reduce((max, s) => Math.max(max, s), 0);
   if (largest > maxFileBytes) {
-    throw new PolicyViolationError('file_too_large', `maximum is ${formatBytes(maxFileBytes)} per file; a file has ${formatBytes(largest)}.`, { maxFileBytes }, { fileBytes: largest });
+    throw new PolicyViolationError(
+      'file_too_large',
+      `maximum is ${formatBytes(maxFileBytes)} per file; a file has ${formatBytes(largest)}.`,
+      { maxFileBytes },
+      { fileBytes: largest },
+    );
   }
   const total = sizes.reduce((sum, s) => sum + s, 0);
   if (total > maxTotalBytes) {
-    throw new PolicyViolationError('total_too_large', `maximum is ${formatBytes(maxTotalBytes)} per link; the files have ${formatBytes(total)} together.`, { maxTotalBytes }, { totalBytes: total });
+    throw new PolicyViolationError(
+      'total_too_large',
+      `maximum is ${formatBytes(maxTotalBytes)} per link; the files have ${formatBytes(total)} together.`,
+      { maxTotalBytes },
+      { totalBytes: total },
+    );
   }
 }
 
@@ -208,8 +244,18 @@ function resolvePassword(policy: PasswordPolicy, requested: string | null | unde
   const range = `at least ${policy.minLength} characters`;
   if ('refused' in outcome) {
     throw outcome.refused === 'not_allowed'
-      ? new PolicyViolationError('password_not_allowed', 'links may not have a password here; leave the password out.', { mode: policy.mode }, { password: true })
-      : new PolicyViolationError('password_required', `every link needs a password of ${range}; requested none.`, { mode: policy.mode, minLength: policy.minLength }, { password: false });
+      ? new PolicyViolationError(
+        'password_not_allowed',
+        'links may not have a password here; leave the password out.',
+        { mode: policy.mode },
+        { password: true },
+      )
+      : new PolicyViolationError(
+        'password_required',
+        `every link needs a password of ${range}; requested none.`,
+        { mode: policy.mode, minLength: policy.minLength },
+        { password: false },
+      );
   }
   if (!outcome.on) {
     return { password: null, generated: false };
@@ -217,7 +263,12 @@ function resolvePassword(policy: PasswordPolicy, requested: string | null | unde
   if (typeof requested === 'string' && requested !== '') {
     const length = [...requested].length;
     if (length < policy.minLength) {
-      throw new PolicyViolationError('password_too_short', `a link password needs ${range}; the one given has ${length}.`, { minLength: policy.minLength }, { length });
+      throw new PolicyViolationError(
+        'password_too_short',
+        `a link password needs ${range}; the one given has ${length}.`,
+        { minLength: policy.minLength },
+        { length },
+      );
     }
     return { password: requested, generated: false };
   }
@@ -241,7 +292,12 @@ function resolveEmailVerification(policy: EmailVerificationPolicy, requested: bo
   const outcome = gate(mode, requested);
   if ('refused' in outcome) {
     throw outcome.refused === 'not_allowed'
-      ? new PolicyViolationError('email_verification_not_allowed', 'email-verified links are switched off here; leave requireEmailVerification out or false.', { mode }, { requireEmailVerification: true })
+      ? new PolicyViolationError(
+        'email_verification_not_allowed',
+        'email-verified links are switched off here; leave requireEmailVerification out or false.',
+        { mode },
+        { requireEmailVerification: true },
+      )
       : new PolicyViolationError(
           'email_verification_required',
           outsider
@@ -289,10 +345,20 @@ function resolveMaxDownloads(policy: DownloadsPolicy, requested: number | null |
     return policy.default === null ? max : max === null ? policy.default : Math.min(policy.default, max);
   }
   if (max !== null && requested === null) {
-    throw new PolicyViolationError('downloads_unlimited_not_allowed', `downloads must be limited, at most ${max}; requested unlimited.`, { max }, { maxDownloads: null });
+    throw new PolicyViolationError(
+      'downloads_unlimited_not_allowed',
+      `downloads must be limited, at most ${max}; requested unlimited.`,
+      { max },
+      { maxDownloads: null },
+    );
   }
   if (max !== null && requested !== null && requested > max) {
-    throw new PolicyViolationError('downloads_too_many', `maximum is ${max} downloads; requested ${requested}.`, { max }, { maxDownloads: requested });
+    throw new PolicyViolationError(
+      'downloads_too_many',
+      `maximum is ${max} downloads; requested ${requested}.`,
+      { max },
+      { maxDownloads: requested },
+    );
   }
   return requested;
 }
@@ -305,13 +371,23 @@ function resolveExpiry(policy: ExpiryPolicy, requested: Date | 'never' | undefin
   }
   if (requested === 'never') {
     if (!policy.allowNever) {
-      throw new PolicyViolationError('expiry_never_not_allowed', `links must expire, at most ${policy.maxDays} days from now; requested never.`, { maxDays: policy.maxDays, allowNever: false }, { expiresAt: 'never' });
+      throw new PolicyViolationError(
+        'expiry_never_not_allowed',
+        `links must expire, at most ${policy.maxDays} days from now; requested never.`,
+        { maxDays: policy.maxDays, allowNever: false },
+        { expiresAt: 'never' },
+      );
     }
     return null;
   }
   const at = requested.getTime();
   if (at <= now.getTime()) {
-    throw new PolicyViolationError('expiry_in_past', `the expiry must be in the future (after ${now.toISOString()}); requested ${requested.toISOString()}.`, { after: now.toISOString() }, { expiresAt: requested.toISOString() });
+    throw new PolicyViolationError(
+      'expiry_in_past',
+      `the expiry must be in the future (after ${now.toISOString()}); requested ${requested.toISOString()}.`,
+      { after: now.toISOString() },
+      { expiresAt: requested.toISOString() },
+    );
   }
   if (at > latest + EXPIRY_SLACK_MS) {
     const days = ((at - now.getTime()) / DAY_MS).toFixed(1);
