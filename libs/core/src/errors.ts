@@ -91,3 +91,11 @@ export class NotImplementedError extends DomainError {
     super('not_implemented', code, message);
   }
 }
+
+/**
+ * A problem found while starting (a bad policy file, say): the process prints the message, which
+ * names what to fix, and exits, rather than serving with a configuration nobody intended.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}

@@ -9,7 +9,13 @@ describe(parseCreateSendLink.name, () => {
     assert.equal(cmd.oneTime, true);
     assert.equal(cmd.maxDownloads, 3);
     assert.deepEqual(cmd.recipients, ['a@x.com', 'b@y.org', 'c@z.net']);
-    assert.equal(cmd.expiresAt?.toISOString(), '2030-01-01T00:00:00.000Z');
+    assert.deepEqual(cmd.expiresAt, new Date('2030-01-01T00:00:00.000Z'));
+  });
+  it('reads "never" and "unlimited", and an empty password as "no password"', () => {
+    const cmd = parseCreateSendLink({ expiresAt: 'never', maxDownloads: 'unlimited', password: '' });
+    assert.equal(cmd.expiresAt, 'never');
+    assert.equal(cmd.maxDownloads, null);
+    assert.equal(cmd.password, '');
   });
   it('names every bad field', () => {
     assert.throws(

@@ -23,10 +23,18 @@ export const createSendLinkSchema = z
       )
       .pipe(z.array(email).max(100, 'at most 100 recipients per link')),
     oneTime: bool.optional(),
-    maxDownloads: z.coerce.number().int().min(1).max(1_000_000).optional(),
-    expiresAt: z.iso
-      .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z' })
-      .transform((s) => new Date(s))
+    /** A number of completed downloads, or "unlimited". */
+    maxDownloads: z
+      .union([z.literal('unlimited').transform(() => null), z.coerce.number({ message: 'must be a whole number from 1, or "unlimited"' }).int().min(1).max(1_000_000)])
+      .optional(),
+    /** An instant, or "never" (where the policy allows links that never expire). */
+    expiresAt: z
+      .union([
+        z.literal('never'),
+        z.iso
+          .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z, or "never"' })
+          .transform((s) => new Date(s)),
+      ])
       .optional(),
     password: z.string().max(1024, 'must be at most 1024 characters').optional(),
     requireEmailVerification: bool.optional(),

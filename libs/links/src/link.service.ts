@@ -8,6 +8,7 @@ import { hasRole, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
 import type { LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
+import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 import { PasswordHasher } from '@mft/identity';
@@ -18,6 +19,8 @@ export interface CreatedLink {
   readonly kind: 'send';
   readonly expiresAt: string | null;
   readonly grants: ReadonlyArray<{ id: string; recipient: string | null; url: string }>;
+  /** A password the policy made the gateway generate: shown here once, for the sender to pass on. */
+  readonly password?: string;
 }
 
 /** A file already written to storage (under its final key) for a link that does not exist yet. */
@@ -30,26 +33,24 @@ export interface StagedFile {
   readonly storageKey: string;
 }
 
-/** Link options after the rules are applied. */
-export interface ResolvedOptions {
+/** Link options after the policy is applied. */
+export interface ResolvedOptions extends ResolvedLinkOptions {
   readonly recipients: readonly string[];
-  readonly oneTime: boolean;
-  readonly maxDownloads: number | null;
-  readonly expiresAt: Date;
-  readonly password: string | null;
   readonly message: string | null;
-  readonly requireEmailVerification: boolean;
-  readonly emailRecipients: boolean;
-  readonly notifyOnDownload: boolean;
+  /** The owner's groups whose overrides shaped the options. */
+  readonly policyGroups: readonly string[];
 }
 
-const DAY_MS = 86_400_000;
-
-class PolicyError extends DomainError {
-  constructor(rule: string, message: string, details: Record<string, unknown> = {}) {
-    super('policy', `policy_${rule}`, message, details);
-  }
+/** Upload size limits, and whether each is the policy's (a 422 policy refusal) or the installation's cap (413). */
+export interface UploadLimits {
+  readonly maxFileBytes: number;
+  readonly maxTotalBytes: number;
+  readonly fileLimitIsPolicy: boolean;
+  readonly totalLimitIsPolicy: boolean;
 }
+
+/** How the policy sees a link's creator. */
+export const creatorOf = (user: User): Creator => ({ roles: user.roles, external: hasRole(user, 'external') });
 
 /** Creates, reads and revokes links on behalf of their owners (and admins). */
 @Injectable()
@@ -62,45 +63,46 @@ export class LinkService {
     private readonly config: AppConfigService,
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
+    private readonly policies: PolicyService,
   ) {}
 
-  /** Applies defaults and limits; throws, naming the rule, when a request asks for what is not allowed. */
-  resolveOptions(cmd: CreateSendLinkCommand): ResolvedOptions {
-    const now = this.clock.now();
-    const rules = this.config.links;
-    if (cmd.oneTime && cmd.maxDownloads !== undefined && cmd.maxDownloads !== 1) {
-      throw new InvalidInputError(
-        'one_time_conflicts_with_max_downloads',
-        'oneTime allows exactly one download; leave maxDownloads out or set it to 1.',
-      );
-    }
-    const maxExpiry = new Date(now.getTime() + rules.maxExpiryDays * DAY_MS);
-    const expiresAt = cmd.expiresAt ?? new Date(now.getTime() + rules.defaultExpiryDays * DAY_MS);
-    if (expiresAt.getTime() <= now.getTime()) {
-      throw new InvalidInputError('expiry_in_past', 'expiresAt must be in the future.');
-    }
-    if (expiresAt.getTime() > maxExpiry.getTime() + 60_000) {
-      throw new PolicyError('expiry_too_long', `policy_expiry_too_long: maximum is ${rules.maxExpiryDays} days from now (until ${maxExpiry.toISOString()}).`, {
-        maxDays: rules.maxExpiryDays,
-      });
-    }
-    const password = cmd.password ? cmd.password : null;
-    if (password !== null && [...password].length < rules.passwordMinLength) {
-      throw new PolicyError('password_too_short', `policy_password_too_short: a link password needs at least ${rules.passwordMinLength} characters.`, {
-        minLength: rules.passwordMinLength,
-      });
-    }
-    const oneTime = cmd.oneTime ?? false;
+  /**
+   * Applies the owner's effective policy (the organisation's, tightened by their groups): missing
+   * options get its defaults, and a request for less than it enforces is refused, naming the rule.
+   * `fileSizes` are the files known so far (none before an upload starts).
+   */
+  async resolveOptions(owner: User, cmd: CreateSendLinkCommand, fileSizes: readonly number[] = []): Promise<ResolvedOptions> {
+    const policy = await this.policies.effectiveFor(owner.id);
+    const recipients = [...new Map(cmd.recipients.map((r) => [r.toLowerCase(), r])).values()];
+    const options = applyPolicy(
+      policy,
+      {
+        kind: 'send',
+        recipients,
+        password: cmd.password === undefined ? undefined : cmd.password === '' ? null : cmd.password,
+        requireEmailVerification: cmd.requireEmailVerification,
+        oneTime: cmd.oneTime,
+        maxDownloads: cmd.maxDownloads,
+        expiresAt: cmd.expiresAt,
+        notifySenderOnDownload: cmd.notifyOnDownload,
+        emailRecipients: cmd.notify,
+        fileSizes,
+      },
+      creatorOf(owner),
+      this.clock.now(),
+    );
+    return { ...options, recipients, message: cmd.message?.trim() ? cmd.message.trim() : null, policyGroups: policy.appliedGroups };
+  }
+
+  /** The size limits of an upload by `owner`: the policy's, within the installation's own caps. */
+  async uploadLimits(owner: User): Promise<UploadLimits> {
+    const { files } = await this.policies.effectiveFor(owner.id);
+    const caps = this.config.links;
     return {
-      recipients: [...new Map(cmd.recipients.map((r) => [r.toLowerCase(), r])).values()],
-      oneTime,
-      maxDownloads: oneTime ? 1 : (cmd.maxDownloads ?? null),
-      expiresAt,
-      password,
-      message: cmd.message?.trim() ? cmd.message.trim() : null,
-      requireEmailVerification: cmd.requireEmailVerification ?? false,
-      emailRecipients: cmd.notify ?? true,
-      notifyOnDownload: cmd.notifyOnDownload ?? true,
+      maxFileBytes: Math.min(files.maxFileBytes, caps.maxFileBytes),
+      maxTotalBytes: Math.min(files.maxTotalBytes, caps.maxTotalBytes),
+      fileLimitIsPolicy: files.maxFileBytes <= caps.maxFileBytes,
+      totalLimitIsPolicy: files.maxTotalBytes <= caps.maxTotalBytes,
     };
   }
 
@@ -113,7 +115,7 @@ export class LinkService {
     if (files.length === 0) {
       throw new InvalidInputError('no_files', 'A send link needs at least one file: add one or more file parts to the form.');
     }
-    const options = this.resolveOptions(cmd);
+    const options = await this.resolveOptions(owner, cmd, files.map((f) => f.size));
     const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
     const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({
       id: randomUUID(),
@@ -135,7 +137,7 @@ export class LinkService {
         requireEmailVerification: options.requireEmailVerification,
         message: options.message,
         emailRecipients: options.emailRecipients,
-        notifyOnDownload: options.notifyOnDownload,
+        notifyOnDownload: options.notifySenderOnDownload,
       });
       let position = 0;
       for (const f of files) {
@@ -167,19 +169,22 @@ export class LinkService {
           grants: grants.map((g) => ({ id: g.id, recipient: g.recipient })),
           oneTime: options.oneTime,
           maxDownloads: options.maxDownloads,
-          expiresAt: options.expiresAt.toISOString(),
+          expiresAt: options.expiresAt?.toISOString() ?? null,
           passwordProtected: passwordHash !== null,
           requireEmailVerification: options.requireEmailVerification,
           emailRecipients: options.emailRecipients,
-          notifyOnDownload: options.notifyOnDownload,
+          notifyOnDownload: options.notifySenderOnDownload,
+          passwordGenerated: options.passwordGenerated,
+          policyGroups: options.policyGroups,
         },
       });
     });
     return {
       id: linkId,
       kind: 'send',
-      expiresAt: options.expiresAt.toISOString(),
+      expiresAt: options.expiresAt?.toISOString() ?? null,
       grants: grants.map((g) => ({ id: g.id, recipient: g.recipient, url: `${base}/l/${g.token}` })),
+      ...(options.passwordGenerated && options.password ? { password: options.password } : {}),
     };
   }
 

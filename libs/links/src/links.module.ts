@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
 import { MailModule } from '@mft/mail';
+import { PolicyModule } from '@mft/policy';
 import { StorageModule } from '@mft/storage';
 import { EmailVerificationService } from './email-verification.service.js';
 import { LinkNotices } from './link-notices.js';
@@ -12,8 +13,8 @@ import { RecipientAccessService } from './recipient-access.service.js';
 import { SendUploadService } from './send-upload.service.js';
 
 @Module({
-  imports: [AuditModule, StorageModule, MailModule],
+  imports: [AuditModule, StorageModule, MailModule, PolicyModule],
   providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService, LinkNotices, EmailVerificationService],
-  exports: [LinkService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule],
+  exports: [LinkService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

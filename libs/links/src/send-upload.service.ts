@@ -8,7 +8,8 @@ import { ForbiddenError, InvalidInputError, TooLargeError } from '@mft/core';
 import { hasRole, type User } from '@mft/identity';
 import { StorageService, type StagedWrite } from '@mft/storage';
 import { parseCreateSendLink } from './create-send-link.command.js';
-import { LinkService, type CreatedLink, type StagedFile } from './link.service.js';
+import { PolicyViolationError } from '@mft/policy';
+import { LinkService, type CreatedLink, type StagedFile, type UploadLimits } from './link.service.js';
 import { LinksRepository } from './links.repository.js';
 
 /** An incoming file: a name, a declared type and a stream of bytes of unknown length. */
@@ -40,6 +41,18 @@ class Meter extends Transform {
   }
 }
 
+/** The refusal of a file that crossed a size limit: the policy's rule (422) or the installation's cap (413). */
+function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'total'): Error {
+  if (which === 'file') {
+    return limits.fileLimitIsPolicy
+      ? new PolicyViolationError('file_too_large', `maximum is ${limits.maxFileBytes} bytes per file; ${JSON.stringify(name)} is larger.`, limits.maxFileBytes, `more than ${limits.maxFileBytes}`)
+      : new TooLargeError('file_too_large', `The file ${JSON.stringify(name)} is larger than the maximum of ${limits.maxFileBytes} bytes.`, { maxFileBytes: limits.maxFileBytes });
+  }
+  return limits.totalLimitIsPolicy
+    ? new PolicyViolationError('total_too_large', `maximum is ${limits.maxTotalBytes} bytes for all the files of a link together.`, limits.maxTotalBytes, `more than ${limits.maxTotalBytes}`)
+    : new TooLargeError('upload_too_large', `The files together exceed the maximum of ${limits.maxTotalBytes} bytes per link.`, { maxTotalBytes: limits.maxTotalBytes });
+}
+
 /** Cleans a client-supplied file name for display; it never becomes a path (keys are ids). */
 export function cleanFileName(raw: string): string {
   // eslint-disable-next-line no-control-regex
@@ -62,6 +75,7 @@ export class SendUpload {
   readonly #files: StagedFile[] = [];
   readonly #writes: Array<{ id: string; key: string; write: StagedWrite | null }> = [];
   #total = 0;
+  #limits: UploadLimits | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #finished = false;
 
@@ -82,16 +96,21 @@ export class SendUpload {
     return this.#files.length;
   }
 
-  /** Checks the options seen so far, so that a bad request is refused before any byte is stored. */
-  precheck(fields: Record<string, unknown>): void {
-    this.deps.linkService.resolveOptions(parseCreateSendLink(fields));
+  /**
+   * Checks the options seen so far against the owner's policy, so that a bad request is refused
+   * before any byte is stored, and takes the policy's size limits for the files to come.
+   */
+  async precheck(fields: Record<string, unknown>): Promise<void> {
+    await this.deps.linkService.resolveOptions(this.owner, parseCreateSendLink(fields));
+    this.#limits = await this.deps.linkService.uploadLimits(this.owner);
   }
 
   async addFile(file: IncomingFile): Promise<void> {
-    const limits = this.deps.config.links;
-    if (this.#files.length >= limits.maxFilesPerLink) {
-      throw new InvalidInputError('too_many_files', `A link may hold at most ${limits.maxFilesPerLink} files.`);
+    const maxFiles = this.deps.config.links.maxFilesPerLink;
+    if (this.#files.length >= maxFiles) {
+      throw new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`);
     }
+    const limits = (this.#limits ??= await this.deps.linkService.uploadLimits(this.owner));
     const name = cleanFileName(file.filename);
     const id = randomUUID();
     const key = `send/${this.linkId}/${id}`;
@@ -103,15 +122,7 @@ export class SendUpload {
     this.#startHeartbeat();
     const remaining = limits.maxTotalBytes - this.#total;
     const perFile = Math.min(limits.maxFileBytes, remaining);
-    const meter = new Meter(perFile, () =>
-      perFile === limits.maxFileBytes
-        ? new TooLargeError('file_too_large', `The file ${JSON.stringify(name)} is larger than the maximum of ${limits.maxFileBytes} bytes.`, {
-            maxFileBytes: limits.maxFileBytes,
-          })
-        : new TooLargeError('upload_too_large', `The files together exceed the maximum of ${limits.maxTotalBytes} bytes per link.`, {
-            maxTotalBytes: limits.maxTotalBytes,
-          }),
-    );
+    const meter = new Meter(perFile, () => tooLarge(name, limits, perFile === limits.maxFileBytes ? 'file' : 'total'));
     entry.write = await driver.beginWrite(key, id);
     await pipeline(file.stream, meter, entry.write.stream);
     await entry.write.commit();

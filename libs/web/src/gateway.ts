@@ -10,7 +10,7 @@ import { urlencoded, type NextFunction, type Request, type Response } from 'expr
 import helmet from 'helmet';
 import { Registry } from 'prom-client';
 import { AppConfigService, ConfigError, ConfigModule, loadConfig, projectRoot } from '@mft/config';
-import { Clock, InvalidInputError, SystemClock } from '@mft/core';
+import { Clock, InvalidInputError, StartupError, SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, DbModule } from '@mft/db';
 import { StorageModule } from '@mft/storage';
 import { startAdminSocket, type AdminHandler } from './admin-socket.js';
@@ -79,7 +79,12 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   @Module({ imports: [PlatformModule.forRoot(config, db, metrics.registry), ...parts.modules] })
   class GatewayModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule, { logger, bufferLogs: false });
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(GatewayModule, { logger, bufferLogs: false, abortOnError: false });
+  } catch (err) {
+    fatal(logger, err instanceof StartupError ? err.message : `Cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  }
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -136,7 +141,14 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    if (err instanceof StartupError) {
+      fatal(logger, err.message);
+    }
+    throw err;
+  }
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0;

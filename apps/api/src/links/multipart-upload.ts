@@ -48,7 +48,7 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
             return;
           }
           if (upload.fileCount === 0) {
-            upload.precheck(fields);
+            await upload.precheck(fields);
           }
           await upload.addFile({ filename: info.filename ?? '', contentType: info.mimeType, stream });
         })
