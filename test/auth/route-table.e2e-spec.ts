@@ -12,7 +12,8 @@ const EVERYONE = ROLES;
  */
 const TABLE: Record<string, readonly Role[]> = {
   'GET /api/v1/me': EVERYONE,
-  'POST /api/v1/links': ['admin', 'manager', 'employee'],
+  // External users pass the door; the policy then refuses them (422) unless creators.externalUsers is on.
+  'POST /api/v1/links': ['admin', 'manager', 'employee', 'external'],
   'GET /api/v1/links': ['admin', 'manager', 'employee', 'external'],
   'GET /api/v1/links/{id}': ['admin', 'manager', 'employee', 'external'],
   'DELETE /api/v1/links/{id}': ['admin', 'manager', 'employee', 'external'],
@@ -22,6 +23,12 @@ const TABLE: Record<string, readonly Role[]> = {
   'POST /api/v1/tokens': EVERYONE,
   'GET /api/v1/tokens': EVERYONE,
   'DELETE /api/v1/tokens/{id}': EVERYONE,
+  'GET /api/v1/policy': ['admin'],
+  'PUT /api/v1/policy': ['admin'],
+  'POST /api/v1/policy/dry-run': ['admin'],
+  'GET /api/v1/policy/effective': ['admin', 'manager', 'employee', 'external'],
+  'GET /api/v1/policy/versions': ['admin'],
+  'GET /api/v1/policy/versions/{version}': ['admin'],
 };
 
 const ZERO = '00000000-0000-4000-8000-000000000000';

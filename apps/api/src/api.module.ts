@@ -7,12 +7,13 @@ import { AuthModule } from './auth/auth.module.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { LinksController } from './links/links.controller.js';
 import { MeController } from './me/me.controller.js';
+import { PolicyController } from './policy/policy.controller.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController],
   providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
 })
 export class ApiModule {}

@@ -16,6 +16,7 @@ export type DomainErrorKind =
   | 'policy'
   | 'unavailable'
   | 'range_not_satisfiable'
+  | 'precondition_failed'
   | 'not_implemented';
 
 export class DomainError extends Error {
@@ -98,4 +99,11 @@ export class NotImplementedError extends DomainError {
  */
 export class StartupError extends Error {
   override name = 'StartupError';
+}
+
+/** A conditional change whose condition (`If-Match`) no longer holds. */
+export class PreconditionFailedError extends DomainError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super('precondition_failed', code, message, details);
+  }
 }

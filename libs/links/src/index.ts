@@ -9,3 +9,4 @@ export * from './link-maintenance.service.js';
 export * from './links.module.js';
 export * from './email-verification.service.js';
 export * from './link-notices.js';
+export * from './link-compliance.service.js';

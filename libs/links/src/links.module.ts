@@ -4,6 +4,7 @@ import { MailModule } from '@mft/mail';
 import { PolicyModule } from '@mft/policy';
 import { StorageModule } from '@mft/storage';
 import { EmailVerificationService } from './email-verification.service.js';
+import { LinkComplianceService } from './link-compliance.service.js';
 import { LinkNotices } from './link-notices.js';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinkService } from './link.service.js';
@@ -14,7 +15,7 @@ import { SendUploadService } from './send-upload.service.js';
 
 @Module({
   imports: [AuditModule, StorageModule, MailModule, PolicyModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService, LinkNotices, EmailVerificationService],
-  exports: [LinkService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
+  exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

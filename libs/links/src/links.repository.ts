@@ -401,6 +401,27 @@ export class LinksRepository {
     return rows.length > 0;
   }
 
+  /** Live links with their owner's roles and groups, a page at a time (keyset on id). */
+  async liveLinksWithOwners(afterId: string | null, limit: number): Promise<Array<{ link: Link; ownerRoles: string[]; ownerGroups: string[] }>> {
+    const rows = await this.db.query<LinkRow & { owner_roles: string[]; owner_groups: string[] }>(
+      `SELECT ${LINK_COLUMNS}, u.roles AS owner_roles, u.groups AS owner_groups FROM links l JOIN users u ON u.id = l.owner_id
+       WHERE l.ended_at IS NULL AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())
+         AND ($1::uuid IS NULL OR l.id > $1)
+       ORDER BY l.id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ link: toLink(r), ownerRoles: r.owner_roles, ownerGroups: r.owner_groups }));
+  }
+
+  /** Moves a live link's expiry earlier; returns false when it has ended meanwhile or already ends sooner. */
+  async shortenExpiry(linkId: string, expiresAt: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE links SET expires_at = $2 WHERE id = $1 AND ended_at IS NULL AND (expires_at IS NULL OR expires_at > $2) RETURNING id`,
+      [linkId, expiresAt],
+    );
+    return rows.length > 0;
+  }
+
   /** Ends every live link whose expiry has passed; returns their ids. */
   async expireDue(limit: number): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(

@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { ForbiddenError, InvalidInputError, TooLargeError } from '@mft/core';
-import { hasRole, type User } from '@mft/identity';
+import { InvalidInputError, TooLargeError } from '@mft/core';
+import type { User } from '@mft/identity';
 import { StorageService, type StagedWrite } from '@mft/storage';
 import { parseCreateSendLink } from './create-send-link.command.js';
 import { PolicyViolationError } from '@mft/policy';
@@ -212,10 +212,8 @@ export class SendUploadService {
     private readonly audit: AuditService,
   ) {}
 
+  /** Starts an upload; whether `owner` may create the link at all is the policy's to say, before any byte is stored. */
   begin(owner: User, ctx: AccessContext): SendUpload {
-    if (!hasRole(owner, 'admin', 'manager', 'employee')) {
-      throw new ForbiddenError('link_create_forbidden', 'Your role may not create send links; ask an administrator for access.');
-    }
     return new SendUpload(owner, ctx, {
       links: this.links,
       linkService: this.linkService,

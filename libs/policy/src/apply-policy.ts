@@ -427,3 +427,58 @@ export function applyPolicy(policy: EffectivePolicy, req: LinkRequest, creator: 
     emailRecipients: req.emailRecipients ?? policy.notifications.emailRecipients,
   };
 }
+
+/** What an existing link is, as far as the policy cares. */
+export interface ExistingLink {
+  readonly kind: 'send' | 'share';
+  readonly createdAt: Date;
+  /** null = never expires. */
+  readonly expiresAt: Date | null;
+  readonly passwordProtected: boolean;
+  readonly requireEmailVerification: boolean;
+  readonly oneTime: boolean;
+  readonly maxDownloads: number | null;
+  readonly fileSizes: readonly number[];
+  /** The recipients of its grants that can still be used. */
+  readonly recipients: readonly string[];
+}
+
+/** Every rule an existing link breaks, each with the refusal that creating it now would get. */
+export function linkViolations(policy: EffectivePolicy, link: ExistingLink, creator: Creator): PolicyViolationError[] {
+  // The link as a request that states every option, judged as of its creation (so that expiry is
+  // measured from then). A password's length is unknown once hashed: a placeholder of the minimum
+  // length stands for it, so that only its presence is judged.
+  const req: LinkRequest = {
+    kind: link.kind,
+    recipients: link.recipients,
+    password: link.passwordProtected ? 'x'.repeat(policy.password.minLength) : null,
+    requireEmailVerification: link.requireEmailVerification,
+    oneTime: link.oneTime,
+    maxDownloads: link.oneTime ? undefined : link.maxDownloads,
+    expiresAt: link.expiresAt ?? 'never',
+    fileSizes: link.fileSizes,
+  };
+  const domains = link.recipients.map((r) => emailDomain(r)).filter((d): d is string => d !== null);
+  const checks: Array<() => unknown> = [
+    () => assertCreator(policy, req.kind, creator),
+    () => assertRecipients(policy, req.recipients, domains),
+    () => assertFiles(policy, link.fileSizes),
+    () => resolvePassword(policy.password, req.password),
+    () => resolveEmailVerification(policy.emailVerification, req.requireEmailVerification, domains),
+    () => resolveOneTime(policy.oneTime.mode, req),
+    () => (link.oneTime ? 1 : resolveMaxDownloads(policy.downloads, req.maxDownloads)),
+    () => resolveExpiry(policy.expiry, req.expiresAt, link.createdAt),
+  ];
+  const found: PolicyViolationError[] = [];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof PolicyViolationError)) {
+        throw err;
+      }
+      found.push(err);
+    }
+  }
+  return found;
+}

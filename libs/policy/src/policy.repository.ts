@@ -71,6 +71,11 @@ export class PolicyRepository {
     return toVersion(row!);
   }
 
+  async userByName(username: string): Promise<{ id: string; username: string } | null> {
+    const [row] = await this.db.query<{ id: string; username: string }>(`SELECT id, username FROM users WHERE username = $1`, [username]);
+    return row ?? null;
+  }
+
   async groupsOf(userId: string): Promise<string[]> {
     const [row] = await this.db.query<{ groups: string[] }>(`SELECT groups FROM users WHERE id = $1`, [userId]);
     return row?.groups ?? [];

@@ -89,8 +89,14 @@ export class PolicyService implements OnModuleInit {
     return effectivePolicy(document, groups);
   }
 
-  async groupsOf(userId: string): Promise<string[]> {
-    return this.repo.groupsOf(userId);
+  /** The effective policy of the user named `username`, with their groups. */
+  async effectiveForUsername(username: string): Promise<{ user: string; groups: string[]; policy: EffectivePolicy }> {
+    const user = await this.repo.userByName(username);
+    if (!user) {
+      throw new NotFoundError('user_not_found', `There is no user named ${JSON.stringify(username)}.`);
+    }
+    const [groups, policy] = [await this.repo.groupsOf(user.id), await this.effectiveFor(user.id)];
+    return { user: user.username, groups, policy };
   }
 
   versions(limit: number, before: number | null): Promise<PolicyVersion[]> {

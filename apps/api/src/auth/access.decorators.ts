@@ -16,8 +16,6 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS
 export const Access = (scope: Scope, ...roles: Role[]): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_KEY, { kind: 'roles', roles, scope } satisfies AccessRule);
 
-/** Roles that create links. External users are off by default (an admin policy will enable them). */
-export const CREATOR_ROLES: Role[] = ['admin', 'manager', 'employee'];
 /** Roles that see and manage their own links. */
 export const LINK_ROLES: Role[] = ['admin', 'manager', 'employee', 'external'];
 export const AUDIT_ROLES: Role[] = ['admin', 'auditor'];

@@ -7,7 +7,7 @@ import { InvalidInputError, NotImplementedError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
 import { LinkService, SendUploadService, type CreatedLink, type LinkView } from '@mft/links';
 import { accessContext } from '@mft/web';
-import { Access, CREATOR_ROLES, LINK_ROLES } from '../auth/access.decorators.js';
+import { Access, LINK_ROLES } from '../auth/access.decorators.js';
 import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto } from './links.dto.js';
@@ -32,7 +32,8 @@ export class LinksController {
   ) {}
 
   @Post()
-  @Access('links:write', ...CREATOR_ROLES)
+  // Which of these roles may create which kind of link is the policy's to say (creators.*), with a 422 naming the rule.
+  @Access('links:write', ...LINK_ROLES)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: CreateSendLinkFormDto })
   @ApiCreatedResponse({ type: CreatedLinkDto })
