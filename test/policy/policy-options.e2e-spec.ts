@@ -4,8 +4,7 @@ import fc from 'fast-check';
 import type { LinkView } from '@mft/links';
 import { effectivePolicy, looserOverrides, parsePolicy, type LinkRequest, type ResolvedLinkOptions } from '@mft/policy';
 import { createSendLink, TestGateway } from '@mft/testing';
-import { policyInputArb } from '../../libs/policy/src/policy.arbitraries.js';
-import { brokenRules, conflicting, satisfies } from '../../libs/policy/src/policy.oracle.js';
+import { brokenRules, conflicting, policyInputArb, satisfies } from '@mft/policy/testing';
 
 type Who = 'admin' | 'employee' | 'finance' | 'external';
 const DAY = 86_400_000;
@@ -307,13 +306,13 @@ describe('policy enforcement on link creation, option by option (real API)', () 
         const now = new Date();
         const expiresAt = r.expiresInDays === undefined ? undefined : r.expiresInDays === 'never' ? 'never' : new Date(now.getTime() + r.expiresInDays * DAY + 3_600_000);
         const fields: Record<string, string> = {};
-        if (r.recipients.length > 0) fields.recipients = r.recipients.join(',');
-        if (r.password !== undefined) fields.password = r.password;
-        if (r.requireEmailVerification !== undefined) fields.requireEmailVerification = String(r.requireEmailVerification);
-        if (r.oneTime !== undefined) fields.oneTime = String(r.oneTime);
-        if (r.maxDownloads !== undefined) fields.maxDownloads = r.maxDownloads === null ? 'unlimited' : String(r.maxDownloads);
-        if (expiresAt !== undefined) fields.expiresAt = expiresAt === 'never' ? 'never' : expiresAt.toISOString();
-        if (r.notify !== undefined) fields.notify = String(r.notify);
+        if (r.recipients.length > 0) {fields.recipients = r.recipients.join(',');}
+        if (r.password !== undefined) {fields.password = r.password;}
+        if (r.requireEmailVerification !== undefined) {fields.requireEmailVerification = String(r.requireEmailVerification);}
+        if (r.oneTime !== undefined) {fields.oneTime = String(r.oneTime);}
+        if (r.maxDownloads !== undefined) {fields.maxDownloads = r.maxDownloads === null ? 'unlimited' : String(r.maxDownloads);}
+        if (expiresAt !== undefined) {fields.expiresAt = expiresAt === 'never' ? 'never' : expiresAt.toISOString();}
+        if (r.notify !== undefined) {fields.notify = String(r.notify);}
         const request: LinkRequest = {
           kind: 'send',
           recipients: r.recipients,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, DomainError, hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
+import { Clock, hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
 import { Database } from '@mft/db';
 import { hasRole, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
