@@ -51,9 +51,10 @@ export class LinkComplianceService {
    */
   async replacePolicy(input: unknown, ctx: AccessContext, opts: { retroactive: boolean }): Promise<{ current: CurrentPolicy; report: ComplianceReport | null }> {
     return this.db.transaction(async () => {
-      const { version, document } = await this.policies.replace(input, ctx, opts);
-      const report = opts.retroactive ? await this.enforce(document, ctx, version?.version ?? null) : null;
-      return { current: await this.policies.current(), report };
+      const { document } = await this.policies.replace(input, ctx, opts);
+      const current = await this.policies.current();
+      const report = opts.retroactive ? await this.enforce(document, ctx, current.version) : null;
+      return { current, report };
     });
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -86,6 +86,7 @@ export class PolicyController {
   }
 
   @Post('dry-run')
+  @HttpCode(200)
   @Access('admin', 'admin')
   @ApiBody({ schema: POLICY_JSON_SCHEMA })
   @ApiOkResponse({ description: '{ checked, violations: [{ linkId, owner, kind, createdAt, expiresAt, rules: [{ rule, code, message }], action, newExpiresAt }] }' })
