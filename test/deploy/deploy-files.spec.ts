@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, parseDocument } from 'yaml';
@@ -16,9 +16,22 @@ describe('deployment files', () => {
     assert.ok(existsSync(join(root, 'dist/apps/main.js')));
     assert.match(dockerfile, /USER node/);
     assert.match(dockerfile, /npm ci/);
-    for (const dir of ['apps/portal/src/views', 'apps/portal/src/static', 'config']) {
-      assert.ok(dockerfile.includes(`COPY ${dir}`), `${dir} is in the image`);
-      assert.ok(existsSync(join(root, dir)));
+    // Every folder of files read at run time (templates, styles) next to the code, and the configuration.
+    const assets = new Set<string>(['config']);
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+        if (e.isDirectory()) {
+          walk(`${dir}/${e.name}`);
+        } else if (/\.(hbs|css)$/.test(e.name)) {
+          assets.add(dir);
+        }
+      }
+    };
+    walk('apps');
+    walk('libs');
+    assert.ok(assets.has('libs/mail/src/templates') && assets.has('apps/api/src/views'));
+    for (const dir of assets) {
+      assert.ok(dockerfile.includes(`COPY ${dir} ./${dir}`), `${dir} is in the image`);
     }
   });
 
