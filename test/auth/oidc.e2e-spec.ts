@@ -323,6 +323,19 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     assert.equal((await me(first)).status, 401, 'the session that held admin is over');
   });
 
+  it('the groups of the last sign-in are kept, for group policy overrides', async () => {
+    person(corp, 'gus', ['staff', 'finance']);
+    const browser = new CookieJar();
+    await signIn(browser, 'gus');
+    const admin = await gw.token();
+    const effective = async (): Promise<{ groups: string[] }> =>
+      (await (await fetch(`${gw.baseUrl}/api/v1/policy/effective?user=gus`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { groups: string[] };
+    assert.deepEqual((await effective()).groups, ['staff', 'finance']);
+    corp.accounts.get('gus')!.groups = ['staff'];
+    await signIn(new CookieJar(), 'gus');
+    assert.deepEqual((await effective()).groups, ['staff']);
+  });
+
   it('a callback with a tampered state shows a 401 page, signs nobody in, and is audited; the real callback is then used up', async () => {
     person(corp, 'erin', ['mft-admins']);
     const browser = new CookieJar();

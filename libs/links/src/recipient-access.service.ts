@@ -113,7 +113,11 @@ export class RecipientAccessService {
   async resolve(req: RecipientRequest): Promise<ResolvedGrant> {
     const { link, grant } = await this.find(req);
     assertGrantUsable(link, grant, this.clock.now());
-    const state = await this.links.sessionState(sessionHash(req.session), grant.id);
+    // Only links with a password or email verification have anything for a session to prove.
+    const state =
+      link.passwordHash !== null || link.requireEmailVerification
+        ? await this.links.sessionState(sessionHash(req.session), grant.id)
+        : { unlocked: false, verifiedEmail: null };
     const ctx = state.verifiedEmail ? { ...req.ctx, actor: `recipient:${state.verifiedEmail}` } : req.ctx;
     return { link, grant, req: { ...req, ctx }, unlocked: state.unlocked, verifiedEmail: state.verifiedEmail };
   }
