@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, eventuallyStatus, rawRequest, sessionCookie, TestGateway } from '@mft/testing';
+import { createSendLink, eventually, eventuallyStatus, rawRequest, sessionCookie, TestGateway } from '@mft/testing';
 
 interface LinkJson {
   id: string;
@@ -95,18 +95,6 @@ function filesUnder(dir: string): string[] {
     .map((e) => relative(dir, join(e.parentPath, e.name)));
 }
 
-/** Calls `probe` until `done` holds (at most `ms`), and returns the last value. */
-async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (done(v) || Date.now() > deadline) {
-      return v;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('link lifecycle: expiry, revocation, download limits, purge', () => {
   let gw: TestGateway;
   let token: string;
@@ -180,10 +168,13 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     assert.equal((await fetch(`${url}/archive`)).status, 410);
 
     const purged = await eventually(
-      async () => ({ link: await getLink(id), onDisk: existsSync(stored(id, fileId)) }),
+      'the purge',
+      async () => ({ link: await getLink(id), onDisk: existsSync(stored(id, fileId)), folder: existsSync(join(gw.dataDir, 'files', 'send', id)) }),
       (s) => s.link.purgedAt !== null && !s.onDisk,
+      20_000,
     );
     assert.equal(purged.onDisk, false, 'the bytes are removed from disk');
+    assert.equal(purged.folder, false, 'and so is the link\'s folder');
     assert.notEqual(purged.link.purgedAt, null, 'the link records when it was purged');
     assert.equal(purged.link.status, 'expired');
     assert.equal(purged.link.grants[0]!.status, 'expired');
@@ -221,6 +212,7 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     assert.equal(again.status, 204, 'revoking twice is not an error');
 
     const purged = await eventually(
+      'the purge',
       async () => ({ link: await getLink(id), onDisk: link.files.filter((f) => existsSync(stored(id, f.id))).length }),
       (s) => s.link.purgedAt !== null && s.onDisk === 0,
     );
@@ -257,7 +249,7 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     assert.equal(first.status, 200);
     assert.ok(first.body.equals(content));
     const cookie = sessionCookie(first);
-    const afterFirst = await eventually(() => getLink(id), (l) => l.grants[0]!.downloads === 1);
+    const afterFirst = await eventually('the download in tracking', () => getLink(id), (l) => l.grants[0]!.downloads === 1);
     assert.equal(afterFirst.grants[0]!.downloads, 1);
     assert.equal(afterFirst.grants[0]!.status, 'downloaded');
     assert.notEqual(afterFirst.grants[0]!.downloadedAt, null);
@@ -321,6 +313,14 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     const foreignGrant = await fetch(`${gw.baseUrl}/api/v1/links/${other.id}/grants/${grants[0]!.id}`, { method: 'DELETE', headers: auth() });
     assert.equal(foreignGrant.status, 404, 'a grant of another link cannot be revoked through this one');
     assert.equal((await fetch(grants[0]!.url)).status, 200);
+ 
+    // Revoking the remaining grants ends the link as revoked (not as used up), and it is purged.
+    for (const g of [grants[0]!, grants[2]!]) {
+      assert.equal((await fetch(`${gw.baseUrl}/api/v1/links/${id}/grants/${g.id}`, { method: 'DELETE', headers: auth() })).status, 204);
+    }
+    const ended = await getLink(id);
+    assert.equal(ended.status, 'revoked');
+    assert.equal(ended.endedReason, 'revoked');
   });
 
   it('the zip archive holds every file, and downloading it uses up a one-time link', async () => {
@@ -341,7 +341,7 @@ describe('link lifecycle: expiry, revocation, download limits, purge', () => {
     assert.equal(entries.get('data.csv')!.toString(), files[1]!.content);
     assert.equal(entries.get('empty.txt')!.length, 0);
     assert.ok(entries.get('report (2).pdf')!.equals(files[3]!.content as Buffer));
-    const afterPlain = await eventually(() => getLink(plain.id), (l) => l.grants[0]!.downloads === 1);
+    const afterPlain = await eventually('the download in tracking', () => getLink(plain.id), (l) => l.grants[0]!.downloads === 1);
     assert.equal(afterPlain.grants[0]!.downloads, 1, 'an archive counts as one complete download');
     assert.equal((await fetch(plain.url)).status, 200, 'an unlimited link stays available');
 

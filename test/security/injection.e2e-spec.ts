@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { rawRequest, TestGateway, type RawResponse } from '@mft/testing';
+import { eventually, rawRequest, TestGateway, type RawResponse } from '@mft/testing';
 
 const TOKEN_LOOKUPS = 60;
 const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1'];
@@ -92,18 +92,6 @@ function rawPath(target: TestGateway, path: string, opts: { method?: string; hea
     req.on('error', reject);
     req.end(opts.body);
   });
-}
-
-/** Calls `probe` until `done` holds (at most `ms`), and returns the last value. */
-async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (done(v) || Date.now() > deadline) {
-      return v;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -293,6 +281,7 @@ describe('hostile input is stored and shown inertly', () => {
 
     // The delivery is recorded right after the last byte has left: wait for it, so the log is complete.
     const events = await eventually(
+      'the completed download in the audit log',
       () => api<AuditEventJson[]>(gw, token, `/api/v1/audit/events?linkId=${linkId}`),
       (list) => list.some((e) => e.type === 'download.completed'),
     );

@@ -4,6 +4,7 @@ import { AppConfigService } from '@mft/config';
 import { Database, RateLimiter } from '@mft/db';
 import { StorageNotFoundError, StorageService } from '@mft/storage';
 import { LinkNotices } from './link-notices.js';
+import { sendFolder } from './send-upload.service.js';
 import { LinksRepository } from './links.repository.js';
 
 const BATCH = 100;
@@ -128,6 +129,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
             }
           });
         }
+        await driver.removeEmptyFolder(sendFolder(link.id));
       } catch (err) {
         this.#logger.warn({ msg: 'purge failed; will retry', linkId: link.id, err: String(err) });
         continue;

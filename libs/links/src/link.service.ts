@@ -231,8 +231,9 @@ export class LinkService {
     await this.db.transaction(async () => {
       if (await this.links.revokeGrant(grant.id)) {
         const events: Parameters<AuditService['record']>[1][] = [{ type: 'grant.revoked', linkId: link.id, grantId: grant.id }];
-        if (await this.links.endLinkIfAllGrantsEnded(link.id)) {
-          events.push({ type: 'link.consumed', linkId: link.id, details: { reason: 'no grant left' } });
+        const ended = await this.links.endLinkIfAllGrantsEnded(link.id);
+        if (ended) {
+          events.push({ type: ended === 'revoked' ? 'link.revoked' : 'link.consumed', linkId: link.id, details: { reason: 'no grant left' } });
         }
         await this.audit.record(ctx, ...events);
       }

@@ -363,15 +363,20 @@ export class LinksRepository {
     return row ? toGrant(row) : null;
   }
 
-  /** Ends the link as consumed when none of its grants can still be used. Returns whether it did. */
-  async endLinkIfAllGrantsEnded(linkId: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE links SET ended_at = now(), ended_reason = 'consumed'
+  /**
+   * Ends the link when none of its grants can still be used: as revoked when every grant was
+   * revoked, else as consumed. Returns how it ended, or null when it has not (or had already).
+   */
+  async endLinkIfAllGrantsEnded(linkId: string): Promise<'revoked' | 'consumed' | null> {
+    const [row] = await this.db.query<{ ended_reason: 'revoked' | 'consumed' }>(
+      `UPDATE links SET ended_at = now(),
+         ended_reason = CASE WHEN EXISTS (SELECT 1 FROM grants WHERE link_id = $1 AND status <> 'revoked') THEN 'consumed' ELSE 'revoked' END,
+         revoked_at = CASE WHEN EXISTS (SELECT 1 FROM grants WHERE link_id = $1 AND status <> 'revoked') THEN revoked_at ELSE now() END
        WHERE id = $1 AND ended_at IS NULL AND NOT EXISTS (SELECT 1 FROM grants WHERE link_id = $1 AND status = 'active')
-       RETURNING id`,
+       RETURNING ended_reason`,
       [linkId],
     );
-    return rows.length > 0;
+    return row?.ended_reason ?? null;
   }
 
   /** Revokes a link and its live grants. Returns false if it was already revoked. */

@@ -347,8 +347,9 @@ export class RecipientAccessService {
             if (after.status === 'consumed') {
               consumed = true;
               events.push({ type: 'grant.consumed', linkId: link.id, grantId: grant.id, details: { downloads: after.downloads } });
-              if (await this.links.endLinkIfAllGrantsEnded(link.id)) {
-                events.push({ type: 'link.consumed', linkId: link.id });
+              const ended = await this.links.endLinkIfAllGrantsEnded(link.id);
+              if (ended) {
+                events.push({ type: ended === 'revoked' ? 'link.revoked' : 'link.consumed', linkId: link.id });
               }
             }
           }

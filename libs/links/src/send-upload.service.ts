@@ -53,6 +53,9 @@ function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'total'): 
     : new TooLargeError('upload_too_large', `The files together exceed the maximum of ${limits.maxTotalBytes} bytes per link.`, { maxTotalBytes: limits.maxTotalBytes });
 }
 
+/** Where a send link's copies are stored: one folder per link, one object per file. */
+export const sendFolder = (linkId: string): string => `send/${linkId}`;
+
 /** Cleans a client-supplied file name for display; it never becomes a path (keys are ids). */
 export function cleanFileName(raw: string): string {
   // eslint-disable-next-line no-control-regex
@@ -113,7 +116,7 @@ export class SendUpload {
     const limits = (this.#limits ??= await this.deps.linkService.uploadLimits(this.owner));
     const name = cleanFileName(file.filename);
     const id = randomUUID();
-    const key = `send/${this.linkId}/${id}`;
+    const key = `${sendFolder(this.linkId)}/${id}`;
     const connection = this.deps.storage.sendConnection;
     const driver = this.deps.storage.driver(connection);
     await this.deps.links.insertPending({ id, connection, key });
@@ -172,6 +175,7 @@ export class SendUpload {
       }
       await this.deps.links.deletePending([w.id]).catch(() => undefined);
     }
+    await driver.removeEmptyFolder(sendFolder(this.linkId)).catch(() => undefined);
     if (this.#writes.length > 0) {
       await this.deps.audit
         .record(this.ctx, {

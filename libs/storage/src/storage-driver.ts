@@ -42,6 +42,11 @@ export interface StorageDriver {
   stat(key: string): Promise<StoredObjectInfo>;
   /** Deletes `key`; deleting what is not there succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes the folder `prefix` if nothing is left in it (backends without folders, such as object
+   * stores, have nothing to do). Never removes anything that holds data.
+   */
+  removeEmptyFolder(prefix: string): Promise<void>;
   /** Resolves when the backend is reachable and writable. */
   ping(): Promise<void>;
 }

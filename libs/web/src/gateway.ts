@@ -154,6 +154,10 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.on('connection', (socket) => socket.setNoDelay(true));
+  // A client may half-close its side once it has sent the whole request (RFC 9112 allows it). Node's
+  // default then drops the response still being prepared; with half-open allowed, the answer (say, a
+  // refusal decided after the upload was read) is still delivered, and the socket ends after it.
+  (server as import('node:http').Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await app.listen(config.http.port, config.http.host);
   let admin: import('node:net').Server | null = null;
   if (db.kind === 'pglite' && parts.admin) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
 import { resolveInside } from '../path-containment.js';
@@ -98,6 +98,18 @@ export class LocalDriver implements StorageDriver {
     const path = resolveInside(this.root, key);
     await rm(path, { force: true }).catch((err: unknown) => {
       throw classify(err, key);
+    });
+  }
+
+  async removeEmptyFolder(prefix: string): Promise<void> {
+    const path = resolveInside(this.root, prefix);
+    if (path === this.root) {
+      return;
+    }
+    await rmdir(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') {
+        throw classify(err, prefix);
+      }
     });
   }
 
