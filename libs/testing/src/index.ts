@@ -4,3 +4,4 @@ export * from './test-database.js';
 export * from './browser.js';
 export * from './crash-helpers.js';
 export * from './smtp-sink.js';
+export * from './chromium.js';
