@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LinkView } from '@mft/links';
-import { createSendLink, eventually, rawRequest, SmtpSink, TestGateway } from '@mft/testing';
+import { createSendLink, eventually, rawRequest, selfSignedCertificate, SmtpSink, TestGateway } from '@mft/testing';
 
 const SENDER = 'alice';
 const SENDER_EMAIL = 'alice@corp.example';
@@ -242,5 +245,52 @@ describe('two gateway replicas sharing one mail queue', () => {
       await a.stop();
       await sink.stop();
     }
+  });
+});
+
+describe('mail over TLS', () => {
+  const cert = selfSignedCertificate();
+  let dir: string;
+  let caFile: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mft-smtp-tls-'));
+    caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, cert.cert);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function deliveryOf(sinkOptions: Parameters<typeof SmtpSink.start>[0], env: Record<string, string>): Promise<{ sink: SmtpSink; grant: LinkView['grants'][number] }> {
+    const sink = await SmtpSink.start(sinkOptions);
+    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL, MAIL_RETRY_BASE_SECONDS: '30', MAIL_RETRY_MAX_SECONDS: '60', ...env } });
+    try {
+      const token = await senderToken(gw);
+      const created = await createSendLink(gw.baseUrl, token, [{ name: 'tls.txt', content: 'tls' }], { recipients: 'tina@partner.example' });
+      const view = await eventually('a delivery outcome', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null || v.grants[0]!.delivery.error !== null);
+      return { sink, grant: view.grants[0]! };
+    } finally {
+      await gw.stop();
+      await sink.stop();
+    }
+  }
+
+  it('with SMTP_REQUIRE_TLS and the server’s CA (SMTP_TLS_CA_FILE), mail goes out encrypted with STARTTLS', async () => {
+    const { sink, grant } = await deliveryOf({ tls: cert }, { SMTP_REQUIRE_TLS: 'true', SMTP_TLS_CA_FILE: caFile });
+    assert.equal(grant.delivery.status, 'sent', JSON.stringify(grant));
+    assert.equal(sink.messages.length, 1);
+    assert.equal(sink.messages[0]!.encrypted, true);
+  });
+
+  it('a server certificate that nobody vouches for is refused: nothing is sent, and the sender sees why', async () => {
+    const { sink, grant } = await deliveryOf({ tls: cert }, { SMTP_REQUIRE_TLS: 'true' });
+    assert.equal(grant.delivery.status, 'queued');
+    assert.match(grant.delivery.error!, /certificate/i);
+    assert.equal(sink.messages.length, 0);
+  });
+
+  it('with SMTP_REQUIRE_TLS, a server that does not offer STARTTLS gets nothing in clear text', async () => {
+    const { sink, grant } = await deliveryOf({}, { SMTP_REQUIRE_TLS: 'true' });
+    assert.equal(grant.delivery.status, 'queued');
+    assert.match(grant.delivery.error!, /STARTTLS/i);
+    assert.equal(sink.messages.length, 0);
   });
 });

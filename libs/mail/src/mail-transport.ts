@@ -77,9 +77,15 @@ export class MailTransport implements OnApplicationShutdown {
         const info = (await this.#smtp.sendMail(mail)) as { response?: string };
         return { channel: 'smtp', detail: String(info.response ?? 'accepted').slice(0, 500) };
       } catch (err) {
-        const e = err as { responseCode?: number; response?: string; message?: string; code?: string };
-        const reason = (e.response ?? `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`).replace(/\s+/g, ' ').slice(0, 500);
-        if (typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600) {
+        const e = err as { responseCode?: number; response?: string; message?: string; code?: string; command?: string };
+        // What the server said, and to which command (a bare "500 command not recognized" says little).
+        const said = e.response ?? `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
+        const reason = `${e.command && e.response ? `${e.command}: ` : ''}${said}`.replace(/\s+/g, ' ').slice(0, 500);
+        // Final only when the server refused this message or its recipient (5xx to MAIL, RCPT or DATA).
+        // A refused connection, TLS or sign-in is the server's set-up: retried, so nothing is lost
+        // once it is fixed.
+        const refusedMessage = e.code === 'EENVELOPE' || e.code === 'EMESSAGE';
+        if (refusedMessage && typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600) {
           throw new PermanentMailError(reason, { cause: err });
         }
         throw new Error(reason, { cause: err });

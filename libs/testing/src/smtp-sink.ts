@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from './gateway-process.js';
@@ -5,10 +9,14 @@ import { freePort } from './gateway-process.js';
 export interface SinkOptions {
   /** Refuse these recipients for good (550), as a server does for a mailbox that does not exist. */
   readonly rejectRecipients?: RegExp;
+  /** Offer STARTTLS with this key and certificate (PEM); without it the sink speaks plain SMTP only. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** One message the sink accepted, parsed. */
 export interface CapturedMail {
+  /** Whether the message arrived over TLS (STARTTLS). */
+  readonly encrypted: boolean;
   readonly to: string[];
   readonly from: string;
   readonly subject: string;
@@ -53,7 +61,8 @@ export class SmtpSink {
   async listen(): Promise<void> {
     const server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      disabledCommands: this.options.tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+      ...(this.options.tls ? { key: this.options.tls.key, cert: this.options.tls.cert } : {}),
       logger: false,
       onRcptTo: (address, _session, callback) => {
         if (this.options.rejectRecipients?.test(address.address)) {
@@ -64,10 +73,11 @@ export class SmtpSink {
         }
         callback();
       },
-      onData: (stream, _session, callback) => {
+      onData: (stream, session, callback) => {
         simpleParser(stream)
           .then((mail) => {
             this.messages.push({
+              encrypted: Boolean(session.secure),
               to: (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((a) => a.value.map((v) => v.address ?? '')),
               from: mail.from?.text ?? '',
               subject: mail.subject ?? '',
@@ -125,5 +135,19 @@ export class SmtpSink {
     const matching = (): CapturedMail[] => this.to(address).filter((m) => subject.test(m.subject));
     await this.waitFor(() => matching().length >= count, timeoutMs, `${count} email(s) to ${address} matching ${subject}`);
     return matching().at(-1)!;
+  }
+}
+
+/** A throwaway certificate for 127.0.0.1, made with openssl, for a sink that offers STARTTLS. */
+export function selfSignedCertificate(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mft-cert-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
