@@ -8,13 +8,13 @@ export class CreateSendLinkFormDto {
   kind?: string;
   @ApiPropertyOptional({ description: 'Comma-separated recipient emails; one grant (own URL) each. None: one anonymous grant.' })
   recipients?: string;
-  @ApiPropertyOptional({ type: 'boolean', description: 'Allow exactly one completed download per grant.' })
+  @ApiPropertyOptional({ type: 'boolean', description: 'Allow exactly one completed download per grant. Default and enforcement: the policy (oneTime.mode).' })
   oneTime?: boolean;
-  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
-  maxDownloads?: number;
-  @ApiPropertyOptional({ format: 'date-time', description: 'ISO 8601 with time zone. Default: 7 days from now.' })
+  @ApiPropertyOptional({ description: 'Completed downloads per grant: a whole number, or "unlimited". Default and cap: the policy (downloads).' })
+  maxDownloads?: string;
+  @ApiPropertyOptional({ description: 'ISO 8601 with time zone, or "never" where the policy allows it. Default and maximum: the policy (expiry).' })
   expiresAt?: string;
-  @ApiPropertyOptional({ description: 'Link password (hashed with argon2id).' })
+  @ApiPropertyOptional({ description: 'Link password (hashed with argon2id); empty for explicitly none. The policy may require one, set its minimum length, or generate it.' })
   password?: string;
   @ApiPropertyOptional({ type: 'boolean', description: 'Recipients must confirm their email address with a code sent to it before they see the files.' })
   requireEmailVerification?: boolean;
@@ -35,8 +35,10 @@ export class GrantUrlDto {
 export class CreatedLinkDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['send', 'share'] }) kind!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: never expires' }) expiresAt!: string | null;
   @ApiProperty({ type: [GrantUrlDto] }) grants!: GrantUrlDto[];
+  @ApiPropertyOptional({ description: 'A password the policy made the gateway generate; shown only here, for the sender to pass on separately.' })
+  password?: string;
 }
 
 export class LinkFileDto {
