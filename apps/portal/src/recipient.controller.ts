@@ -106,6 +106,7 @@ export class RecipientController {
         askCode: view.emailStep === 'code' && req.query.change !== 'email',
         emailLocked: view.emailStep === 'locked',
         codeSentTo: view.codeSentTo,
+        codeMinutes: Math.round(this.config.emailVerification.codeTtlSeconds / 60),
         verifiedEmail: view.verifiedEmail,
         error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
         csrf: csrfToken(this.config.secretKey, r.session),
