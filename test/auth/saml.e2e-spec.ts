@@ -140,12 +140,18 @@ const SAML_ENV = {
   SAML_IDP_ISSUER: IDP_ISSUER,
   SAML_ROLES_ATTRIBUTE: 'memberOf',
   ROLE_MAP: 'mft-admins=admin,mft-auditors=auditor',
+  // Each refusal test posts from its own client address, so the per-address sign-in budget stays out of its way.
+  TRUSTED_PROXIES: '127.0.0.1',
 };
+const LOGIN_BUDGET = 30; // rateLimits.loginPerIp.max in config/default.yaml
 
 describe('SAML sign-in', () => {
   let gw: TestGateway;
   let token: string;
   let failuresSeen = 0;
+  let nextClient = 10;
+  /** A fresh client address (TEST-NET-2), sent as X-Forwarded-For through the trusted loopback proxy. */
+  const client = (): string => `198.51.100.${nextClient++}`;
 
   before(async () => {
     gw = await TestGateway.start({ env: SAML_ENV });
@@ -176,7 +182,7 @@ describe('SAML sign-in', () => {
   }
 
   /** Posts the response to the ACS as the IdP's auto-submitting form makes the browser do. */
-  async function postAcs(jar: CookieJar, xml: string, relayState?: string, base = gw.baseUrl): Promise<Response> {
+  async function postAcs(jar: CookieJar, xml: string, relayState?: string, base = gw.baseUrl, from?: string): Promise<Response> {
     const form = new URLSearchParams({ SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') });
     if (relayState !== undefined) {
       form.set('RelayState', relayState);
@@ -185,7 +191,7 @@ describe('SAML sign-in', () => {
       method: 'POST',
       body: form,
       redirect: 'manual',
-      headers: { cookie: jar.header, origin: 'https://idp.test.invalid', accept: 'text/html,application/xhtml+xml' },
+      headers: { cookie: jar.header, origin: 'https://idp.test.invalid', accept: 'text/html,application/xhtml+xml', ...(from ? { 'x-forwarded-for': from } : {}) },
     });
     jar.store(res);
     return res;
@@ -224,7 +230,7 @@ describe('SAML sign-in', () => {
   async function refuses(make: (request: AuthnRequest) => string, reason: RegExp): Promise<void> {
     const jar = new CookieJar();
     const request = await startLogin(jar);
-    await assertRefused(jar, await postAcs(jar, make(request)), reason);
+    await assertRefused(jar, await postAcs(jar, make(request), undefined, gw.baseUrl, client()), reason);
   }
 
   it('publishes SP metadata naming its entity ID and ACS', async () => {
@@ -470,6 +476,33 @@ describe('SAML sign-in', () => {
     const res = await fetch(`${gw.baseUrl}/auth/saml/nope/login`, { headers: { accept: 'text/html' } });
     assert.equal(res.status, 404);
     assert.match(await res.text(), /saml_provider_unknown/);
+  });
+
+  it('counts posts per address before checking them: 429 with a page once the budget is spent, successful sign-ins given back, the request still usable from elsewhere', async () => {
+    const office = client();
+    for (let i = 0; i < LOGIN_BUDGET - 1; i++) {
+      assert.equal((await postAcs(new CookieJar(), 'not a SAML response', undefined, gw.baseUrl, office)).status, 401);
+    }
+    const signIn = async (from: string, jar = new CookieJar()): Promise<{ res: Response; jar: CookieJar; signed: string }> => {
+      const request = await startLogin(jar);
+      const r = buildResponse({ request, nameId: 'grace@corp.example' });
+      const signed = sign(r.xml, r.assertionId);
+      return { res: await postAcs(jar, signed, undefined, gw.baseUrl, from), jar, signed };
+    };
+    assert.equal((await signIn(office)).res.status, 303, 'a colleague behind the same address signs in, and the attempt is given back');
+    assert.equal((await postAcs(new CookieJar(), 'not a SAML response', undefined, gw.baseUrl, office)).status, 401, 'the last attempt of the budget');
+
+    const { res: limited, jar, signed } = await signIn(office);
+    const page = await limited.text();
+    assert.equal(limited.status, 429, page);
+    assert.match(limited.headers.get('content-type') ?? '', /text\/html/);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');
+    assert.match(page, /Too many sign-in attempts from your address/);
+    assert.equal(jar.has('mft_session'), false);
+
+    const elsewhere = await postAcs(jar, signed, undefined, gw.baseUrl, client());
+    assert.equal(elsewhere.status, 303, 'the refused response was not checked, so it was not used up: it still signs in from another address');
+    failuresSeen = (await auditEvents('auth.login_failed')).length;
   });
 
   it('finishes on a second replica a sign-in started on the first (request ids in the database)', async () => {

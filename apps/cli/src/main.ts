@@ -8,7 +8,7 @@ import { AuditRepository, AuditService } from '@mft/audit';
 import { AppConfigService, ConfigError, loadConfig } from '@mft/config';
 import { SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
-import { IdentityRepository, LocalAdminRepository, LocalAdminService, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
 import { adminSocketPath } from '@mft/web';
 
 function fail(message: string): never {
@@ -63,7 +63,7 @@ async function run(cmd: string, args: unknown): Promise<unknown> {
     const localUsers = new LocalAdminRepository(db);
     const services: AdminServices = {
       tokens: new TokenService(db, new IdentityRepository(db), audit, clock),
-      local: new LocalAdminService(db, localUsers, new PasswordHasher(), new RateLimiter(db), audit, cfg),
+      local: new LocalAdminService(db, localUsers, new PasswordHasher(), new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
       localUsers,
     };
     return await runAdminCommand(services, cmd, args);

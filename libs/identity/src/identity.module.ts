@@ -3,6 +3,7 @@ import { AuditModule } from '@mft/audit';
 import { IdentityRepository } from './identity.repository.js';
 import { LocalAdminRepository } from './local-admin.repository.js';
 import { LocalAdminService } from './local-admin.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -11,7 +12,7 @@ import { TokenService } from './token.service.js';
 
 @Module({
   imports: [AuditModule],
-  providers: [IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService],
-  exports: [TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository],
+  providers: [IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, LoginThrottle],
+  exports: [TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle],
 })
 export class IdentityModule {}

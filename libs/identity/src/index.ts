@@ -8,4 +8,5 @@ export * from './token.service.js';
 export * from './password-hasher.js';
 export * from './local-admin.repository.js';
 export * from './local-admin.service.js';
+export * from './login-throttle.js';
 export * from './identity.module.js';

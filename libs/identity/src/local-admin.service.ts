@@ -4,8 +4,9 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { DomainError, ForbiddenError, hmac, InvalidInputError, NotFoundError, RateLimitedError, SecretBox, UnauthenticatedError } from '@mft/core';
-import { Database, RateLimiter } from '@mft/db';
+import { Database } from '@mft/db';
 import { LocalAdminRepository, type LocalAccount } from './local-admin.repository.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { BOOTSTRAP_ADMIN } from './token.service.js';
 import type { User } from './user.js';
@@ -35,7 +36,7 @@ export class LocalAdminService {
     private readonly db: Database,
     private readonly repo: LocalAdminRepository,
     private readonly hasher: PasswordHasher,
-    private readonly limiter: RateLimiter,
+    private readonly throttle: LoginThrottle,
     private readonly audit: AuditService,
     private readonly config: AppConfigService,
   ) {
@@ -67,14 +68,6 @@ export class LocalAdminService {
     await this.repo.setPassword(account.id, await this.hasher.hash(password));
   }
 
-  private async throttle(ctx: AccessContext): Promise<void> {
-    const rule = this.config.rateLimits.loginPerIp;
-    const d = await this.limiter.hit(`login:ip:${ctx.ip ?? 'unknown'}`, rule.max, rule.windowSeconds);
-    if (!d.allowed) {
-      throw new RateLimitedError('too_many_attempts', 'Too many sign-in attempts from your address. Wait and try again.', d.retryAfterSeconds);
-    }
-  }
-
   private assertNotLocked(account: LocalAccount): void {
     const until = account.lockedUntil;
     if (until && until.getTime() > Date.now()) {
@@ -98,7 +91,7 @@ export class LocalAdminService {
   /** First factor. Returns the user and what comes next: the TOTP code, or enrolment on first sign-in. */
   async checkPassword(username: string, password: string, ctx: AccessContext): Promise<{ user: User; next: 'totp' | 'totp_enroll' }> {
     this.assertEnabled();
-    await this.throttle(ctx);
+    await this.throttle.attempt(ctx);
     const account = await this.repo.find(username);
     if (!account || !account.passwordHash) {
       decoyHash ??= await this.hasher.hash(randomBytes(16).toString('hex'));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEventInput, AuditService } from '@mft/audit';
-import { type Clock, DomainError } from '@mft/core';
-import type { SessionService, SessionsRepository, SsoIdentity, SsoUsersService, User } from '@mft/identity';
+import { type Clock, DomainError, RateLimitedError } from '@mft/core';
+import type { LoginThrottle, SessionService, SessionsRepository, SsoIdentity, SsoUsersService, User } from '@mft/identity';
 import { checkAssertion, responseDestination, SamlRejection, type AssertionExpectations } from './saml-assertion.js';
 import { SamlLoginService } from './saml-login.service.js';
 import type { SamlProvider, SamlProviders } from './saml-providers.js';
@@ -124,9 +124,16 @@ describe(SamlLoginService.name, () => {
       rolesAttribute: 'memberOf',
       emailAttribute: 'email',
       clockSkewMs: 60_000,
-      saml: { validatePostResponseAsync: () => Promise.resolve({ profile, loggedOut: false }) },
+      saml: { validatePostResponseAsync: () => (validations++, Promise.resolve({ profile, loggedOut: false })) },
     } as unknown as SamlProvider;
     let cacheDown = false;
+    let validations = 0;
+    /** Attempts counted and not given back, with a budget of two. */
+    let attempts = 0;
+    const throttle = {
+      attempt: () => (++attempts > 2 ? Promise.reject(new RateLimitedError('too_many_attempts', 'Too many sign-in attempts.', 60)) : Promise.resolve()),
+      forgive: () => (attempts--, Promise.resolve()),
+    } as unknown as LoginThrottle;
     const repo = {
       cacheSave: (key: string, value: string) => {
         if (cacheDown) {
@@ -147,8 +154,17 @@ describe(SamlLoginService.name, () => {
       repo,
       { record: (_: unknown, ...inputs: AuditEventInput[]) => (audited.push(...inputs), Promise.resolve()) } as unknown as AuditService,
       { now: () => new Date(NOW) } as Clock,
+      throttle,
     );
-    return { sut, audited, signedIn, cache, setCacheDown: (down: boolean) => (cacheDown = down) };
+    return {
+      sut,
+      audited,
+      signedIn,
+      cache,
+      setCacheDown: (down: boolean) => (cacheDown = down),
+      attempts: () => attempts,
+      validations: () => validations,
+    };
   }
 
   it('signs in with the NameID, groups and email of the verified assertion, and audits auth.login', async () => {
@@ -176,6 +192,25 @@ describe(SamlLoginService.name, () => {
     setCacheDown(true);
     await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
     assert.deepEqual(audited, []);
+  });
+
+  it('counts refused posts against the address, refuses with 429 before checking any signature once the budget is spent, and gives back successful sign-ins', async () => {
+    const { sut, attempts, validations } = setup();
+    await sut.complete(undefined, { SAMLResponse: 'x' }, ctx);
+    assert.equal(attempts(), 0, 'a successful sign-in gives its attempt back');
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(sut.complete(undefined, {}, ctx), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_rejected');
+    }
+    const checked = validations();
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.code === 'too_many_attempts');
+    assert.equal(validations(), checked, 'no signature was checked for the refused post');
+  });
+
+  it('gives the attempt back when the post failed on the gateway side (cache down)', async () => {
+    const { sut, setCacheDown, attempts } = setup();
+    setCacheDown(true);
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
+    assert.equal(attempts(), 0);
   });
 
   it('refuses a form without SAMLResponse', async () => {

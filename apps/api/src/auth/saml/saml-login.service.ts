@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SamlStatusError, type Profile } from '@node-saml/passport-saml';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { Clock, UnauthenticatedError, UnavailableError } from '@mft/core';
-import { SessionService, SessionsRepository, SsoUsersService, userActor, type SsoIdentity, type User } from '@mft/identity';
+import { LoginThrottle, SessionService, SessionsRepository, SsoUsersService, userActor, type SsoIdentity, type User } from '@mft/identity';
 import { checkAssertion, responseDestination, SamlRejection } from './saml-assertion.js';
 import { SamlProviders, type SamlProvider } from './saml-providers.js';
 import { SamlCacheError } from './saml-request-cache.js';
@@ -42,6 +42,7 @@ export class SamlLoginService {
     private readonly cache: SessionsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** The IdP URL carrying a new AuthnRequest; its id is stored so that only its answer is accepted. */
@@ -63,14 +64,18 @@ export class SamlLoginService {
   /**
    * Checks the posted response; on success provisions the user, starts a session and audits
    * `auth.login`. Every refusal is audited as `auth.login_failed` with its reason and answers 401.
+   * Each post counts against the address's sign-in budget before any signature is checked (429
+   * once it is spent); a successful sign-in, or a post that failed on our side, gives it back.
    */
   async complete(providerId: string | undefined, form: SamlAcsForm, ctx: AccessContext): Promise<SamlSignedIn> {
     const provider = this.providers.get(providerId);
+    await this.throttle.attempt(ctx);
     let identity: SsoIdentity;
     try {
       identity = await this.verify(provider, form);
     } catch (err) {
       if (err instanceof SamlCacheError) {
+        await this.throttle.forgive(ctx).catch(() => undefined);
         throw this.unavailable(err);
       }
       const rejection = err instanceof SamlRejection ? err : fromLibrary(err);
@@ -81,6 +86,7 @@ export class SamlLoginService {
       });
       throw toDomainError(rejection, provider);
     }
+    await this.throttle.forgive(ctx);
     const user = await this.users.signIn(identity, ctx);
     const sessionId = await this.sessions.start(user, provider.method, 'full', ctx);
     await this.audit.record({ ...ctx, actor: userActor(user) }, { type: 'auth.login', details: { method: provider.method, subject: identity.subject, roles: user.roles } });
