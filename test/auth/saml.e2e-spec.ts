@@ -84,18 +84,20 @@ function buildResponse(o: ResponseOptions): { xml: string; responseId: string; a
   return { xml, responseId, assertionId };
 }
 
-/** Signs the element with ID `id` (RSA-SHA256, exclusive c14n, enveloped), the signature after its Issuer. */
-function sign(xml: string, id: string, signer = IDP): string {
+const RSA_SHA256 = { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2001/04/xmlenc#sha256' };
+
+/** Signs the element with ID `id` (RSA-SHA256 unless told, exclusive c14n, enveloped), the signature after its Issuer. */
+function sign(xml: string, id: string, signer = IDP, algorithms = RSA_SHA256): string {
   const sig = new SignedXml({
     privateKey: signer.key,
     publicCert: signer.cert,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm: algorithms.signature,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
   sig.addReference({
     xpath: `//*[@ID='${id}']`,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm: algorithms.digest,
   });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: `//*[@ID='${id}']/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
@@ -291,6 +293,18 @@ describe('SAML sign-in', () => {
 
   it('refuses an unsigned response', async () => {
     await refuses((request) => buildResponse({ request }).xml, /Invalid signature/);
+  });
+
+  it('refuses a response signed by the trusted key with SHA-1 (RSA-SHA1 or a SHA-1 digest), which the signature library would accept', async () => {
+    const sha1 = { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' };
+    await refuses((request) => {
+      const r = buildResponse({ request });
+      return sign(r.xml, r.assertionId, IDP, sha1);
+    }, /rsa-sha1.*SignatureMethod.*RSA-SHA256 or stronger/);
+    await refuses((request) => {
+      const r = buildResponse({ request });
+      return sign(r.xml, r.responseId, IDP, { signature: RSA_SHA256.signature, digest: sha1.digest });
+    }, /xmldsig#sha1.*DigestMethod/);
   });
 
   it('refuses an assertion signed by a key the gateway does not trust', async () => {

@@ -5,7 +5,42 @@
  * configured one, and the assertion must carry an ID, a NameID and an AuthnStatement.
  */
 
+import { createRequire } from 'node:module';
+
+/**
+ * The part of @xmldom/xmldom (the parser node-saml and xml-crypto use) needed here, typed locally:
+ * its own typings pull in the browser DOM library, which clashes with Node's types.
+ */
+interface XmlDocument {
+  getElementsByTagNameNS(namespace: string, localName: string): { readonly length: number; item(index: number): { getAttribute(name: string): string | null } | null };
+}
+type ParseErrorHandler = (message: string) => void;
+const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as {
+  DOMParser: new (options: { errorHandler: { warning: ParseErrorHandler; error: ParseErrorHandler; fatalError: ParseErrorHandler } }) => {
+    parseFromString(xml: string, mimeType: string): XmlDocument;
+  };
+};
+
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+
+/**
+ * The signature and digest algorithms accepted (XML-DSig URIs). SHA-1 (`rsa-sha1`, `sha1`), which
+ * xml-crypto still verifies by default, is refused: a collision-prone digest must not vouch for who
+ * signed in.
+ */
+const STRONG_ALGORITHMS: Readonly<Record<'SignatureMethod' | 'DigestMethod', ReadonlySet<string>>> = {
+  SignatureMethod: new Set([
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+    'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  ]),
+  DigestMethod: new Set([
+    'http://www.w3.org/2001/04/xmlenc#sha256',
+    'http://www.w3.org/2001/04/xmldsig-more#sha384',
+    'http://www.w3.org/2001/04/xmlenc#sha512',
+  ]),
+};
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 
 /** Why a response was refused: `reason` goes to the audit log, `kind` picks the page a person sees. */
@@ -131,6 +166,28 @@ function confirmBearer(confirmations: XmlElement[], expect: AssertionExpectation
     }
   }
   throw why;
+}
+
+/**
+ * Refuses a response any of whose XML signatures uses an algorithm outside the accepted ones, so
+ * that a SHA-1 signature node-saml verified is still not taken as proof. Called on the response that
+ * node-saml already parsed and verified, with the same parser and the same leniency (errors refuse,
+ * warnings do not), so both read the same elements.
+ */
+export function assertStrongSignatures(xml: string): void {
+  const refuse = (message: string): never => {
+    throw new SamlRejection('invalid', `the response does not parse as XML: ${message}`);
+  };
+  const doc = new DOMParser({ errorHandler: { warning: () => undefined, error: refuse, fatalError: refuse } }).parseFromString(xml, 'text/xml');
+  for (const kind of ['SignatureMethod', 'DigestMethod'] as const) {
+    const elements = doc.getElementsByTagNameNS(XMLDSIG_NS, kind);
+    for (let i = 0; i < elements.length; i++) {
+      const algorithm = elements.item(i)?.getAttribute('Algorithm') ?? '';
+      if (!STRONG_ALGORITHMS[kind].has(algorithm)) {
+        throw new SamlRejection('unsupported', `the response is signed with ${JSON.stringify(algorithm)} (${kind}); use RSA-SHA256 or stronger`);
+      }
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AuditEventInput, AuditService } from '@mft/audit';
 import { type Clock, DomainError, RateLimitedError } from '@mft/core';
 import type { LoginThrottle, SessionService, SessionsRepository, SsoIdentity, SsoUsersService, User } from '@mft/identity';
-import { checkAssertion, responseDestination, SamlRejection, type AssertionExpectations } from './saml-assertion.js';
+import { assertStrongSignatures, checkAssertion, responseDestination, SamlRejection, type AssertionExpectations } from './saml-assertion.js';
 import { SamlLoginService } from './saml-login.service.js';
 import type { SamlProvider, SamlProviders } from './saml-providers.js';
 import { idpCertificates } from './saml-providers.js';
@@ -89,6 +89,29 @@ describe('responseDestination', () => {
   it('is null without a Destination, and refuses what is not a Response', () => {
     assert.equal(responseDestination('<Response ID="_r"><Child Destination="x"/></Response>'), null);
     assert.throws(() => responseDestination('<samlp:LogoutResponse Destination="x"/>'), SamlRejection);
+  });
+});
+
+describe('assertStrongSignatures', () => {
+  const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+  const signed = (prefix: string, signature: string, digest: string): string =>
+    `<r:Response xmlns:r="urn:oasis:names:tc:SAML:2.0:protocol"><a:Assertion xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion"><${prefix}Signature xmlns${prefix ? `:${prefix.slice(0, -1)}` : ''}="${DSIG}"><${prefix}SignedInfo>` +
+    `<${prefix}SignatureMethod Algorithm="${signature}"/><${prefix}Reference URI="#a"><${prefix}DigestMethod Algorithm="${digest}"/></${prefix}Reference></${prefix}SignedInfo></${prefix}Signature></a:Assertion></r:Response>`;
+  const SHA256 = ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2001/04/xmlenc#sha256'] as const;
+
+  it('accepts RSA-SHA256 under any namespace prefix', () => {
+    for (const prefix of ['ds:', 'x:', '']) {
+      assertStrongSignatures(signed(prefix, ...SHA256));
+    }
+  });
+
+  it('refuses SHA-1 signatures and digests whatever the prefix, and a document that does not parse', () => {
+    const refused = (xml: string, reason: RegExp): void =>
+      assert.throws(() => assertStrongSignatures(xml), (err: unknown) => err instanceof SamlRejection && reason.test(err.reason));
+    refused(signed('zz:', `${DSIG}rsa-sha1`, SHA256[1]), /rsa-sha1.*SignatureMethod/);
+    refused(signed('', SHA256[0], `${DSIG}sha1`), /sha1.*DigestMethod/);
+    refused(signed('ds:', SHA256[0], ''), /"".*DigestMethod/);
+    refused('<Response ID="a" ID="b"/>', /does not parse/);
   });
 });
 

@@ -3,7 +3,7 @@ import { SamlStatusError, type Profile } from '@node-saml/passport-saml';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { Clock, UnauthenticatedError, UnavailableError } from '@mft/core';
 import { LoginThrottle, SessionService, SessionsRepository, SsoUsersService, userActor, type SsoIdentity, type User } from '@mft/identity';
-import { checkAssertion, responseDestination, SamlRejection } from './saml-assertion.js';
+import { assertStrongSignatures, checkAssertion, responseDestination, SamlRejection } from './saml-assertion.js';
 import { SamlProviders, type SamlProvider } from './saml-providers.js';
 import { SamlCacheError } from './saml-request-cache.js';
 
@@ -106,7 +106,9 @@ export class SamlLoginService {
     if (typeof inResponseTo !== 'string') {
       throw new SamlRejection('unsolicited', 'the response answers no request of this gateway');
     }
-    const destination = responseDestination(profile.getSamlResponseXml?.() ?? '');
+    const responseXml = profile.getSamlResponseXml?.() ?? '';
+    assertStrongSignatures(responseXml);
+    const destination = responseDestination(responseXml);
     if (destination !== null && destination !== provider.acsUrl) {
       throw new SamlRejection('misdirected', `destination ${JSON.stringify(destination)} is not this gateway's ACS ${JSON.stringify(provider.acsUrl)}`);
     }
