@@ -76,6 +76,9 @@ describe('password-protected links: unlocking and rate limits', () => {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'text/html,application/xhtml+xml',
+        // The page's own form in a browser.
+        origin: gw.baseUrl,
+        'sec-fetch-site': 'same-origin',
         'x-forwarded-for': ip,
         ...(cookie ? { cookie } : {}),
       },
@@ -207,6 +210,16 @@ describe('password-protected links: unlocking and rate limits', () => {
     assert.ok(download.body.equals(content));
     const stranger = await rawRequest(`${url}/files/${fileId}`, { headers: { 'x-forwarded-for': ip } });
     assert.equal(stranger.status, 401, 'another browser without the unlocked session is still refused');
+
+    // A script (no Origin, no Sec-Fetch-Site) may post the form body without a page token: 204 and its own session.
+    const script = await rawRequest(`${url}/unlock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+      body: new URLSearchParams({ password: PASSWORD }).toString(),
+    });
+    assert.equal(script.status, 204);
+    const scriptFiles = await rawRequest(`${url}/files/${fileId}`, { headers: { cookie: sessionCookie(script), 'x-forwarded-for': ip } });
+    assert.equal(scriptFiles.status, 200);
   });
 
   it('repeated wrong passwords end in 429 with Retry-After; then even the right password is refused, and the attempts are audited', async () => {

@@ -238,7 +238,14 @@ describe('email-verified recipients', () => {
     const form = (path: string, fields: Record<string, string>): Promise<Response> =>
       jar.fetch(`${link.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': ip },
+        // As the page's own form in a browser: same-origin, with Origin and Sec-Fetch-Site.
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'text/html',
+          origin: new URL(link.url).origin,
+          'sec-fetch-site': 'same-origin',
+          'x-forwarded-for': ip,
+        },
         body: new URLSearchParams(fields).toString(),
         redirect: 'manual',
       });
@@ -261,5 +268,35 @@ describe('email-verified recipients', () => {
     html = await page();
     assert.match(html, /Confirmed as <strong>nina@partner\.example<\/strong>/);
     assert.match(html, /contract\.pdf/);
+  });
+
+  it('a script may post form bodies (no browser headers) and gets 202 and 204; a cross-site browser post without the page token is refused and sends nothing', async () => {
+    const recipient = 'olga@partner.example';
+    const link = await verifiedLink(recipient);
+    const jar = new CookieJar();
+    const ip = `198.51.100.${nextClient++}`;
+    const formPost = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> =>
+      jar.fetch(`${link.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip, ...headers },
+        body: new URLSearchParams(fields).toString(),
+        redirect: 'manual',
+      });
+
+    const crossSite = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', accept: 'text/html' };
+    await jar.fetch(link.url, { headers: { accept: 'text/html', 'x-forwarded-for': ip } });
+    const forged = await formPost('/email', { email: recipient }, crossSite);
+    assert.equal(forged.status, 403, 'a cross-site form post carries the cookie but not the token');
+    assert.match(await forged.text(), /This form has expired/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(sink.to(recipient).filter((m) => CODE_MAIL.test(m.subject)).length, 0, 'no code was sent for the forged post');
+
+    const sent = await formPost('/email', { email: recipient });
+    assert.equal(sent.status, 202);
+    const code = codeOf((await sink.latest(recipient, CODE_MAIL)).text);
+    assert.equal((await formPost('/email/code', { code }, crossSite)).status, 403);
+    assert.equal((await formPost('/email/code', { code })).status, 204);
+    const landing = await jar.fetch(link.url, { headers: { accept: 'application/json', 'x-forwarded-for': ip } });
+    assert.deepEqual(((await landing.json()) as Landing).locked, []);
   });
 });

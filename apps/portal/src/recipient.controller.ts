@@ -12,7 +12,7 @@ import { StorageService } from '@mft/storage';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
 import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
-import { accessContext, formatBytes, formatDate, Views, wantsJson } from '@mft/web';
+import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
 
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */
@@ -144,8 +144,10 @@ export class RecipientController {
   }
 
   /**
-   * The recipient forms, posted by a browser (form-encoded, CSRF-checked, answered with a redirect
-   * back to the page, which shows any mistake) or by a script (JSON, answered with `status`).
+   * The recipient forms, posted by the page in a browser (form-encoded, CSRF-checked, answered with
+   * a redirect back to the page, which shows any mistake) or by a script (JSON or form-encoded, no
+   * `Origin` or `Sec-Fetch-Site`, answered with `status`). A cross-site post always comes from a
+   * browser, so it always needs the token of the page's own session.
    */
   private async form(
     token: string,
@@ -157,11 +159,11 @@ export class RecipientController {
   ): Promise<void> {
     const r = this.request(req, res, token);
     const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-    const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
-    if (isForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
+    const browserForm = fromBrowser(req) && !req.is('application/json');
+    if (browserForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
       throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }
-    const browser = isForm && !wantsJson(req);
+    const browser = browserForm && !wantsJson(req);
     try {
       await action(r, fields);
     } catch (err) {

@@ -76,6 +76,15 @@ export function beginErrorResponse(res: Response, err: unknown, logger: Logger):
 }
 
 /** Whether the client asked for JSON rather than a page (browsers send text/html first). */
+/**
+ * Whether the request comes from a web browser: every current browser sends `Origin` on a POST and
+ * `Sec-Fetch-Site` on every request; scripts (curl, fetch in Node) send neither. Only a browser
+ * carries ambient cookies into a cross-site request, so only a browser's form posts need a CSRF token.
+ */
+export function fromBrowser(req: Request): boolean {
+  return req.get('origin') !== undefined || req.get('sec-fetch-site') !== undefined;
+}
+
 export function wantsJson(req: Request): boolean {
   const accept = req.get('accept') ?? '';
   return /application\/(json|[\w.+-]+\+json)/i.test(accept) && !/text\/html/i.test(accept);
