@@ -448,6 +448,23 @@ describe('SAML sign-in', () => {
     }, /InResponseTo is not valid/);
   });
 
+  it('a refused post naming a pending request does not cancel it: the real answer still signs in, once', async () => {
+    const jar = new CookieJar();
+    const request = await startLogin(jar);
+    // Someone who saw the request id posts junk answering it, unsigned and signed by another key.
+    const forged = buildResponse({ request, nameId: 'mallory@corp.example' });
+    assert.equal((await postAcs(new CookieJar(), forged.xml, undefined, gw.baseUrl, client())).status, 401);
+    assert.equal((await postAcs(new CookieJar(), sign(forged.xml, forged.assertionId, ATTACKER), undefined, gw.baseUrl, client())).status, 401);
+    const real = buildResponse({ request, nameId: 'heidi@corp.example' });
+    const res = await postAcs(jar, sign(real.xml, real.assertionId));
+    assert.equal(res.status, 303, await res.text());
+    assert.equal((await me(jar)).body.user, 'heidi@corp.example');
+    // A second, different answer to the same request is refused: a request is answered once.
+    const again = buildResponse({ request, nameId: 'heidi@corp.example' });
+    assert.equal((await postAcs(new CookieJar(), sign(again.xml, again.assertionId), undefined, gw.baseUrl, client())).status, 401);
+    failuresSeen = (await auditEvents('auth.login_failed')).length;
+  });
+
   it('refuses an unsolicited (IdP-initiated) response', async () => {
     await refuses((request) => {
       const r = buildResponse({ request });

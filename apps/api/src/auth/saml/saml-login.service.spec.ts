@@ -148,6 +148,8 @@ describe(SamlLoginService.name, () => {
       emailAttribute: 'email',
       clockSkewMs: 60_000,
       saml: { validatePostResponseAsync: () => (validations++, Promise.resolve({ profile, loggedOut: false })) },
+      // Still pending for every caller: the assertion-id check alone must stop a second copy.
+      requests: { take: () => Promise.resolve(true) },
     } as unknown as SamlProvider;
     let cacheDown = false;
     let validations = 0;

@@ -28,8 +28,9 @@ const MAX_NAME_ID = 256;
  * SAML 2.0 Web Browser SSO as a service provider: the AuthnRequest (HTTP-Redirect binding), and the
  * checks on the IdP's response (HTTP-POST binding) before a user is provisioned and a session starts.
  * node-saml verifies the signature, the InResponseTo against the shared request cache, the time
- * conditions and the audience; this service adds the Recipient, Destination and Issuer checks, and
- * remembers each accepted assertion ID until it expires, so that no copy can be used twice.
+ * conditions and the audience; this service adds the algorithm, Recipient, Destination and Issuer
+ * checks, then takes the request id (answered once; a refused post leaves it pending for the real
+ * answer) and remembers each accepted assertion ID until it expires, so that no copy can be used twice.
  */
 @Injectable()
 export class SamlLoginService {
@@ -122,6 +123,9 @@ export class SamlLoginService {
     });
     if (assertion.nameId.length > MAX_NAME_ID) {
       throw new SamlRejection('unsupported', `the NameID is longer than ${MAX_NAME_ID} characters`);
+    }
+    if (!(await provider.requests.take(inResponseTo))) {
+      throw new SamlRejection('replayed', `request ${JSON.stringify(inResponseTo)} was already answered`);
     }
     const ttlSeconds = Math.max(1, Math.ceil((assertion.acceptableUntilMs - nowMs) / 1000));
     const first = await this.guard(() => this.cache.cacheSave(`saml:assertion:${provider.id}:${assertion.id}`, inResponseTo, ttlSeconds));

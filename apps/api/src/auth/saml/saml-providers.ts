@@ -30,6 +30,8 @@ export interface SamlProvider {
   readonly emailAttribute: string;
   readonly clockSkewMs: number;
   readonly saml: SAML;
+  /** The pending AuthnRequest ids, which node-saml checks and the sign-in takes once it succeeds. */
+  readonly requests: Pick<SamlRequestCache, 'take'>;
 }
 
 /**
@@ -85,6 +87,7 @@ export class SamlProviders implements OnModuleInit {
     const entityId = `${base}/metadata`;
     const acsUrl = `${base}/acs`;
     const clockSkewMs = settings.clockSkewSeconds * 1000;
+    const requests = new SamlRequestCache(this.cache, settings.id, SAML_REQUEST_TTL_SECONDS);
     const saml = new SAML({
       entryPoint: settings.entryPoint,
       issuer: entityId,
@@ -98,7 +101,7 @@ export class SamlProviders implements OnModuleInit {
       wantAssertionsSigned: false,
       validateInResponseTo: ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: SAML_REQUEST_TTL_SECONDS * 1000,
-      cacheProvider: new SamlRequestCache(this.cache, settings.id, SAML_REQUEST_TTL_SECONDS),
+      cacheProvider: requests,
       acceptedClockSkewMs: clockSkewMs,
       identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
       // How the IdP authenticates the person is its policy; asking for one class breaks MFA set-ups.
@@ -115,6 +118,7 @@ export class SamlProviders implements OnModuleInit {
       emailAttribute: settings.emailAttribute,
       clockSkewMs,
       saml,
+      requests,
     };
     this.#built.set(settings.id, provider);
     return provider;

@@ -8,9 +8,13 @@ export class SamlCacheError extends Error {
 
 /**
  * node-saml's `CacheProvider` over the `saml_cache` table: the ids of the AuthnRequests this
- * gateway issued, so that any replica can check a response's `InResponseTo`, and a request id
- * stops being accepted once a response to it has been processed. Keys are namespaced per provider,
- * so a request made for one identity provider cannot be answered by another.
+ * gateway issued, so that any replica can check a response's `InResponseTo`. Keys are namespaced
+ * per provider, so a request made for one identity provider cannot be answered by another.
+ *
+ * node-saml removes a request id whenever a post naming it fails, so anyone who saw the id could
+ * cancel that person's sign-in with a junk post. Its removals are therefore ignored: the sign-in
+ * takes the id itself (`take`) once the response has passed every check, so a request is answered
+ * at most once, and a request nobody answers expires.
  */
 export class SamlRequestCache implements CacheProvider {
   readonly #prefix: string;
@@ -32,8 +36,14 @@ export class SamlRequestCache implements CacheProvider {
     return this.guard(() => this.repo.cacheGet(this.#prefix + key));
   }
 
-  async removeAsync(key: string | null): Promise<string | null> {
-    return key ? this.guard(() => this.repo.cacheTake(this.#prefix + key)) : null;
+  /** Ignored (see the class comment); answers as if nothing was there. */
+  removeAsync(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+
+  /** Removes the request id and says whether it was still pending: true for exactly one caller. */
+  async take(key: string): Promise<boolean> {
+    return (await this.guard(() => this.repo.cacheTake(this.#prefix + key))) !== null;
   }
 
   private async guard<T>(op: () => Promise<T>): Promise<T> {
