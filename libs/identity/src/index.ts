@@ -10,3 +10,8 @@ export * from './local-admin.repository.js';
 export * from './local-admin.service.js';
 export * from './login-throttle.js';
 export * from './identity.module.js';
+export { OidcIdpClient, type OidcProvider } from './oidc/oidc-idp.client.js';
+export { OIDC_FLOW_TTL_SECONDS, OidcLoginService, type OidcCallbackCommand, type OidcSignedIn, type OidcStarted } from './oidc/oidc-login.service.js';
+export { SamlLoginService, type SamlAcsForm, type SamlSignedIn } from './saml/saml-login.service.js';
+export { SamlProviders, type SamlProvider } from './saml/saml-providers.js';
+export * from './sso.module.js';

@@ -2,12 +2,12 @@ import { Controller, Get, Param, Req, Res, UseFilters, UseGuards } from '@nestjs
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
+import { OIDC_FLOW_TTL_SECONDS, OidcLoginService } from '@mft/identity';
 import { accessContext } from '@mft/web';
 import { Public } from '../access.decorators.js';
 import { AuthGuard } from '../auth.guard.js';
 import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
 import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
-import { OIDC_FLOW_TTL_SECONDS, OidcLoginService } from './oidc-login.service.js';
 
 /** Binds one round trip to the browser that started it; only its SHA-256 is stored. */
 const FLOW_COOKIE = 'mft_oidc';

@@ -2,12 +2,12 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGua
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
+import { SamlLoginService, type SamlAcsForm } from '@mft/identity';
 import { accessContext } from '@mft/web';
 import { Public } from '../access.decorators.js';
 import { AuthGuard } from '../auth.guard.js';
 import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
 import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
-import { SamlLoginService, type SamlAcsForm } from './saml-login.service.js';
 
 /**
  * SAML 2.0 sign-in as a service provider. The first configured IdP answers at /auth/saml/{metadata,

@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { hashToken, isDomainError, randomToken, safeEqual, UnauthenticatedError } from '@mft/core';
 import { Database } from '@mft/db';
-import { SessionService, SessionsRepository, SsoUsersService, userActor } from '@mft/identity';
+import { SessionService } from '../session.service.js';
+import { SessionsRepository } from '../sessions.repository.js';
+import { SsoUsersService } from '../sso-users.service.js';
+import { userActor } from '../user.js';
 import { errorSummary, OidcIdpClient, type OidcProvider } from './oidc-idp.client.js';
 import { identityFromClaims } from './oidc-identity.js';
 

@@ -3,7 +3,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
 import { AppConfigService, type AppConfig } from '@mft/config';
 import { NotFoundError, UnavailableError } from '@mft/core';
-import { SessionsRepository } from '@mft/identity';
+import { SessionsRepository } from '../sessions.repository.js';
 import { SamlRequestCache } from './saml-request-cache.js';
 
 type SamlSettings = AppConfig['auth']['saml'][number];

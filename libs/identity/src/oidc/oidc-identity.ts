@@ -1,5 +1,5 @@
 import { UnauthenticatedError } from '@mft/core';
-import type { SsoIdentity } from '@mft/identity';
+import type { SsoIdentity } from '../sso-users.service.js';
 
 /** The claims of a verified ID token, completed by the UserInfo response. */
 export type OidcClaims = Readonly<Record<string, unknown>>;

@@ -1,5 +1,5 @@
 import type { CacheItem, CacheProvider } from '@node-saml/passport-saml';
-import type { SessionsRepository } from '@mft/identity';
+import type { SessionsRepository } from '../sessions.repository.js';
 
 /** The shared cache could not be read or written: the sign-in cannot be checked, so it fails closed. */
 export class SamlCacheError extends Error {
