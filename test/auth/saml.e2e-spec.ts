@@ -536,6 +536,71 @@ describe('SAML sign-in', () => {
     failuresSeen = (await auditEvents('auth.login_failed')).length;
   });
 
+  it('over plain HTTP no browser-binding cookie is set (browsers would refuse a SameSite=None cookie without Secure)', async () => {
+    const res = await fetch(`${gw.baseUrl}/auth/saml/login`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.getSetCookie().filter((c) => c.startsWith('mft_saml=')).length, 0);
+  });
+
+  describe('behind TLS (PUBLIC_URL https), a sign-in only finishes in the browser that started it', () => {
+    let tls: TestGateway;
+    let tlsToken: string;
+    before(async () => {
+      tls = await TestGateway.start({ env: { ...SAML_ENV, PUBLIC_URL: 'https://mft.test.invalid' } });
+      tlsToken = await tls.token();
+    });
+    after(async () => tls?.stop());
+
+    const whoAmI = async (jar: CookieJar): Promise<number> => (await fetch(`${tls.baseUrl}/api/v1/me`, { headers: { cookie: jar.header } })).status;
+
+    it('the login sets a Secure, HttpOnly, SameSite=None cookie for the ACS, and the response posted with it signs in', async () => {
+      const first = await fetch(`${tls.baseUrl}/auth/saml/login`, { redirect: 'manual' });
+      const cookie = first.headers.getSetCookie().find((c) => c.startsWith('mft_saml='));
+      assert.ok(cookie, 'mft_saml cookie');
+      assert.match(cookie, /; Secure/i);
+      assert.match(cookie, /; HttpOnly/i);
+      assert.match(cookie, /SameSite=None/i);
+      assert.match(cookie, /Path=\/auth\/saml\//i);
+
+      const jar = new CookieJar();
+      const request = await startLogin(jar, undefined, tls.baseUrl);
+      assert.equal(request.acsUrl, 'https://mft.test.invalid/auth/saml/acs');
+      const secondTab = await startLogin(jar, undefined, tls.baseUrl);
+      const r = buildResponse({ request, nameId: 'ivan@corp.example' });
+      const res = await postAcs(jar, sign(r.xml, r.assertionId), undefined, tls.baseUrl);
+      assert.equal(res.status, 303, await res.text());
+      assert.equal(await whoAmI(jar), 200);
+      // A second tab of the same browser keeps the same secret, so its sign-in finishes too.
+      const r2 = buildResponse({ request: secondTab, nameId: 'ivan@corp.example' });
+      assert.equal((await postAcs(jar, sign(r2.xml, r2.assertionId), undefined, tls.baseUrl)).status, 303);
+    });
+
+    it('a response carried into another browser is refused (login CSRF): the victim is not signed in as the attacker, and the request still works where it started', async () => {
+      const attacker = new CookieJar();
+      const request = await startLogin(attacker, undefined, tls.baseUrl);
+      const r = buildResponse({ request, nameId: 'mallory@corp.example' });
+      const signed = sign(r.xml, r.assertionId);
+
+      for (const victim of [new CookieJar(), await (async () => {
+        const jar = new CookieJar();
+        await startLogin(jar, undefined, tls.baseUrl); // the victim has a sign-in of their own pending
+        return jar;
+      })()]) {
+        const res = await postAcs(victim, signed, undefined, tls.baseUrl, client());
+        const page = await res.text();
+        assert.equal(res.status, 401, page);
+        assert.match(page, /does not match a sign-in started here/);
+        assert.equal(victim.has('mft_session'), false);
+        assert.equal(await whoAmI(victim), 401);
+      }
+      const failures = (await (await fetch(`${tls.baseUrl}/api/v1/audit/events?type=auth.login_failed`, { headers: { authorization: `Bearer ${tlsToken}` } })).json()) as AuditEventBody[];
+      assert.match(String(failures.at(-1)!.details.reason), /started in another browser/);
+
+      const own = await postAcs(attacker, signed, undefined, tls.baseUrl);
+      assert.equal(own.status, 303, 'the refused posts did not use the request up');
+    });
+  });
+
   it('finishes on a second replica a sign-in started on the first (request ids in the database)', async () => {
     // Replicas share a PostgreSQL server; in the embedded-database run this pair gets its own.
     const primary = onPostgres() ? gw : await TestGateway.start({ database: 'postgres', env: SAML_ENV });

@@ -13,5 +13,5 @@ export * from './identity.module.js';
 export { OidcIdpClient, type OidcProvider } from './oidc/oidc-idp.client.js';
 export { OIDC_FLOW_TTL_SECONDS, OidcLoginService, type OidcCallbackCommand, type OidcSignedIn, type OidcStarted } from './oidc/oidc-login.service.js';
 export { SamlLoginService, type SamlAcsForm, type SamlSignedIn } from './saml/saml-login.service.js';
-export { SamlProviders, type SamlProvider } from './saml/saml-providers.js';
+export { SAML_REQUEST_TTL_SECONDS, SamlProviders, type SamlProvider } from './saml/saml-providers.js';
 export * from './sso.module.js';

@@ -151,6 +151,7 @@ describe(SamlLoginService.name, () => {
       rolesAttribute: 'memberOf',
       emailAttribute: 'email',
       clockSkewMs: 60_000,
+      bindToBrowser: false,
       saml: { validatePostResponseAsync: () => (validations++, Promise.resolve({ profile, loggedOut: false })) },
       // Still pending for every caller: the assertion-id check alone must stop a second copy.
       requests: { take: () => Promise.resolve(true) },
@@ -198,7 +199,7 @@ describe(SamlLoginService.name, () => {
 
   it('signs in with the NameID, groups and email of the verified assertion, and audits auth.login', async () => {
     const { sut, audited, signedIn, cache } = setup();
-    const done = await sut.complete(undefined, { SAMLResponse: 'x' }, ctx);
+    const done = await sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null);
     assert.equal(done.sessionId, 'raw-session-id');
     assert.deepEqual(signedIn, [
       { idp: 'saml:saml', subject: 'alice@corp.example', username: 'alice@corp.example', email: 'alice@corp.example', displayName: 'Alice', groups: ['mft-admins', 'staff'] },
@@ -209,8 +210,8 @@ describe(SamlLoginService.name, () => {
 
   it('refuses a second copy of an assertion whose request id is still pending (two replicas racing)', async () => {
     const { sut, audited, signedIn } = setup();
-    await sut.complete(undefined, { SAMLResponse: 'x' }, ctx);
-    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_unsolicited');
+    await sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null);
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_unsolicited');
     assert.equal(signedIn.length, 1);
     assert.equal(audited.at(-1)!.type, 'auth.login_failed');
     assert.match(String(audited.at(-1)!.details!.reason), /assertion "_a1" was already used/);
@@ -219,32 +220,32 @@ describe(SamlLoginService.name, () => {
   it('answers 503 without auditing a failed sign-in when the shared cache is down', async () => {
     const { sut, audited, setCacheDown } = setup();
     setCacheDown(true);
-    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
     assert.deepEqual(audited, []);
   });
 
   it('counts refused posts against the address, refuses with 429 before checking any signature once the budget is spent, and gives back successful sign-ins', async () => {
     const { sut, attempts, validations } = setup();
-    await sut.complete(undefined, { SAMLResponse: 'x' }, ctx);
+    await sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null);
     assert.equal(attempts(), 0, 'a successful sign-in gives its attempt back');
     for (let i = 0; i < 2; i++) {
-      await assert.rejects(sut.complete(undefined, {}, ctx), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_rejected');
+      await assert.rejects(sut.complete(undefined, {}, ctx, null), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_rejected');
     }
     const checked = validations();
-    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.code === 'too_many_attempts');
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null), (err: unknown) => err instanceof DomainError && err.code === 'too_many_attempts');
     assert.equal(validations(), checked, 'no signature was checked for the refused post');
   });
 
   it('gives the attempt back when the post failed on the gateway side (cache down)', async () => {
     const { sut, setCacheDown, attempts } = setup();
     setCacheDown(true);
-    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
+    await assert.rejects(sut.complete(undefined, { SAMLResponse: 'x' }, ctx, null), (err: unknown) => err instanceof DomainError && err.kind === 'unavailable');
     assert.equal(attempts(), 0);
   });
 
   it('refuses a form without SAMLResponse', async () => {
     const { sut, audited } = setup();
-    await assert.rejects(sut.complete(undefined, {}, ctx), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_rejected');
+    await assert.rejects(sut.complete(undefined, {}, ctx, null), (err: unknown) => err instanceof DomainError && err.code === 'saml_response_rejected');
     assert.match(String(audited.at(-1)!.details!.reason), /no SAMLResponse/);
   });
 });

@@ -1,14 +1,15 @@
+import { inflateRawSync } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { SamlStatusError, type Profile } from '@node-saml/passport-saml';
 import { AuditService, type AccessContext } from '@mft/audit';
-import { Clock, UnauthenticatedError, UnavailableError } from '@mft/core';
+import { Clock, hashToken, safeEqual, UnauthenticatedError, UnavailableError } from '@mft/core';
 import { LoginThrottle } from '../login-throttle.js';
 import { SessionService } from '../session.service.js';
 import { SessionsRepository } from '../sessions.repository.js';
 import { SsoUsersService, type SsoIdentity } from '../sso-users.service.js';
 import { userActor, type User } from '../user.js';
 import { assertStrongSignatures, checkAssertion, responseDestination, SamlRejection } from './saml-assertion.js';
-import { SamlProviders, type SamlProvider } from './saml-providers.js';
+import { SAML_REQUEST_TTL_SECONDS, SamlProviders, type SamlProvider } from './saml-providers.js';
 import { SamlCacheError } from './saml-request-cache.js';
 
 /** What the ACS form carries (HTTP-POST binding). */
@@ -50,12 +51,24 @@ export class SamlLoginService {
     private readonly throttle: LoginThrottle,
   ) {}
 
-  /** The IdP URL carrying a new AuthnRequest; its id is stored so that only its answer is accepted. */
-  async authorizeUrl(providerId: string | undefined, returnTo: string | null): Promise<string> {
+  /**
+   * The IdP URL carrying a new AuthnRequest; its id is stored so that only its answer is accepted.
+   * With `bindToBrowser`, the request is also tied to `browser`, the starting browser's own secret
+   * (a cookie), and only a response posted from that browser is accepted.
+   */
+  async authorizeUrl(providerId: string | undefined, returnTo: string | null, browser: string | null): Promise<string> {
     const provider = this.providers.get(providerId);
     const relayState = returnTo && Buffer.byteLength(returnTo) <= MAX_RELAY_STATE ? returnTo : '';
     try {
-      return await provider.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+      const url = await provider.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+      if (provider.bindToBrowser) {
+        if (browser === null) {
+          throw new Error('a browser-bound sign-in was started without a browser secret');
+        }
+        const requestId = authnRequestId(url);
+        await this.guard(() => this.cache.cacheSave(browserKey(provider, requestId), browserHash(browser), SAML_REQUEST_TTL_SECONDS));
+      }
+      return url;
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -72,12 +85,12 @@ export class SamlLoginService {
    * Each post counts against the address's sign-in budget before any signature is checked (429
    * once it is spent); a successful sign-in, or a post that failed on our side, gives it back.
    */
-  async complete(providerId: string | undefined, form: SamlAcsForm, ctx: AccessContext): Promise<SamlSignedIn> {
+  async complete(providerId: string | undefined, form: SamlAcsForm, ctx: AccessContext, browser: string | null): Promise<SamlSignedIn> {
     const provider = this.providers.get(providerId);
     await this.throttle.attempt(ctx);
     let identity: SsoIdentity;
     try {
-      identity = await this.verify(provider, form);
+      identity = await this.verify(provider, form, browser);
     } catch (err) {
       if (err instanceof SamlCacheError) {
         await this.throttle.forgive(ctx).catch(() => undefined);
@@ -98,7 +111,7 @@ export class SamlLoginService {
     return { user, sessionId };
   }
 
-  private async verify(provider: SamlProvider, form: SamlAcsForm): Promise<SsoIdentity> {
+  private async verify(provider: SamlProvider, form: SamlAcsForm, browser: string | null): Promise<SsoIdentity> {
     const encoded = form.SAMLResponse;
     if (typeof encoded !== 'string' || encoded.length === 0) {
       throw new SamlRejection('invalid', 'the form carries no SAMLResponse');
@@ -128,6 +141,12 @@ export class SamlLoginService {
     if (assertion.nameId.length > MAX_NAME_ID) {
       throw new SamlRejection('unsupported', `the NameID is longer than ${MAX_NAME_ID} characters`);
     }
+    if (provider.bindToBrowser) {
+      const bound = await this.guard(() => this.cache.cacheGet(browserKey(provider, inResponseTo)));
+      if (bound === null || browser === null || !safeEqual(bound, browserHash(browser))) {
+        throw new SamlRejection('unsolicited', 'the response answers a sign-in started in another browser (or the browser lost its sign-in cookie)');
+      }
+    }
     if (!(await provider.requests.take(inResponseTo))) {
       throw new SamlRejection('replayed', `request ${JSON.stringify(inResponseTo)} was already answered`);
     }
@@ -154,6 +173,20 @@ export class SamlLoginService {
     this.#logger.error({ msg: 'SAML sign-in cannot reach its cache', err: err.message });
     return new UnavailableError('saml_unavailable', 'Sign-in cannot be checked right now. Wait a minute and start again.');
   }
+}
+
+const browserKey = (provider: SamlProvider, requestId: string): string => `saml:browser:${provider.id}:${requestId}`;
+const browserHash = (browser: string): string => hashToken(browser).toString('hex');
+
+/** The ID of the AuthnRequest that node-saml just put in the redirect URL (deflated, base64). */
+function authnRequestId(url: string): string {
+  const encoded = new URL(url).searchParams.get('SAMLRequest');
+  const xml = encoded ? inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8') : '';
+  const id = /<(?:[\w-]+:)?AuthnRequest\b[^>]*?\sID="([^"]+)"/.exec(xml)?.[1];
+  if (!id) {
+    throw new Error('the AuthnRequest has no ID');
+  }
+  return id;
 }
 
 function strings(value: unknown): string[] {

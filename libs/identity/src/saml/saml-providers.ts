@@ -29,6 +29,11 @@ export interface SamlProvider {
   readonly rolesAttribute: string;
   readonly emailAttribute: string;
   readonly clockSkewMs: number;
+  /**
+   * Whether a response is only accepted in the browser that started the sign-in (a SameSite=None
+   * cookie, which browsers only keep over HTTPS): on when `PUBLIC_URL` is https.
+   */
+  readonly bindToBrowser: boolean;
   readonly saml: SAML;
   /** The pending AuthnRequest ids, which node-saml checks and the sign-in takes once it succeeds. */
   readonly requests: Pick<SamlRequestCache, 'take'>;
@@ -51,6 +56,12 @@ export class SamlProviders implements OnModuleInit {
 
   /** Reports a provider whose certificate cannot be used at boot, instead of at its first sign-in. */
   onModuleInit(): void {
+    if (this.config.values.auth.saml.length > 0 && !this.config.behindTls) {
+      this.#logger.warn({
+        msg: 'SAML sign-in is not bound to the browser that started it over plain HTTP (login CSRF is possible); set PUBLIC_URL to the https:// address',
+        key: 'http.publicUrl',
+      });
+    }
     this.config.values.auth.saml.forEach((settings, index) => {
       try {
         this.build(settings, index);
@@ -117,6 +128,7 @@ export class SamlProviders implements OnModuleInit {
       rolesAttribute: settings.rolesAttribute,
       emailAttribute: settings.emailAttribute,
       clockSkewMs,
+      bindToBrowser: this.config.behindTls,
       saml,
       requests,
     };

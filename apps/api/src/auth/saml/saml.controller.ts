@@ -2,12 +2,21 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGua
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
-import { SamlLoginService, type SamlAcsForm } from '@mft/identity';
+import { randomToken } from '@mft/core';
+import { SAML_REQUEST_TTL_SECONDS, SamlLoginService, type SamlAcsForm } from '@mft/identity';
 import { accessContext } from '@mft/web';
 import { Public } from '../access.decorators.js';
 import { AuthGuard } from '../auth.guard.js';
 import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
 import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
+
+/**
+ * The browser's own secret for SAML sign-ins (behind TLS only). SameSite=None, because the IdP
+ * posts the response from its own site, and a Lax cookie would not come with it; browsers keep
+ * SameSite=None cookies only when they are Secure, hence HTTPS only. One value serves every tab.
+ */
+const BROWSER_COOKIE = 'mft_saml';
+const BROWSER_COOKIE_PATH = '/auth/saml/';
 
 /**
  * SAML 2.0 sign-in as a service provider. The first configured IdP answers at /auth/saml/{metadata,
@@ -39,14 +48,14 @@ export class SamlController {
 
   @Get('login')
   @Public()
-  async login(@Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
-    await this.startLogin(undefined, returnTo, res);
+  async login(@Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.startLogin(undefined, returnTo, req, res);
   }
 
   @Get(':provider/login')
   @Public()
-  async providerLogin(@Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
-    await this.startLogin(provider, returnTo, res);
+  async providerLogin(@Param('provider') provider: string, @Query('returnTo') returnTo: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.startLogin(provider, returnTo, req, res);
   }
 
   @Post('acs')
@@ -66,17 +75,28 @@ export class SamlController {
     res.type('application/samlmetadata+xml').send(xml);
   }
 
-  private async startLogin(provider: string | undefined, returnTo: unknown, res: Response): Promise<void> {
-    const url = await this.saml.authorizeUrl(provider, returnTo === undefined ? null : safeReturnTo(returnTo));
+  private async startLogin(provider: string | undefined, returnTo: unknown, req: Request, res: Response): Promise<void> {
+    let browser: string | null = null;
+    if (this.config.behindTls) {
+      browser = browserSecret(req) ?? randomToken();
+      res.cookie(BROWSER_COOKIE, browser, { httpOnly: true, secure: true, sameSite: 'none', path: BROWSER_COOKIE_PATH, maxAge: SAML_REQUEST_TTL_SECONDS * 1000 });
+    }
+    const url = await this.saml.authorizeUrl(provider, returnTo === undefined ? null : safeReturnTo(returnTo), browser);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(302, url);
   }
 
   private async finishLogin(provider: string | undefined, form: SamlAcsForm | undefined, req: Request, res: Response): Promise<void> {
     const body = form ?? {};
-    const done = await this.saml.complete(provider, body, accessContext(req, 'anonymous'));
+    const done = await this.saml.complete(provider, body, accessContext(req, 'anonymous'), browserSecret(req));
     setSessionCookie(res, done.sessionId, this.config.behindTls);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, safeReturnTo(body.RelayState));
   }
+}
+
+/** The browser's SAML secret, when it sent a well-formed one. */
+function browserSecret(req: Request): string | null {
+  const value = (req.cookies as Record<string, string> | undefined)?.[BROWSER_COOKIE];
+  return typeof value === 'string' && /^[\w-]{43}$/.test(value) ? value : null;
 }
