@@ -65,6 +65,8 @@ export const configSchema = z
         retryMaxSeconds: z.coerce.number().min(1).default(3600),
         pollSeconds: z.coerce.number().min(0.1).default(5),
         timeoutSeconds: seconds.default(60),
+        /** Days a sent, failed or suppressed message's row (recipient address, status) is kept; the audit log keeps the record. */
+        retentionDays: z.coerce.number().int().min(1).max(3650).default(30),
       })
       .strict()
       .default({
@@ -79,6 +81,7 @@ export const configSchema = z
         retryMaxSeconds: 3600,
         pollSeconds: 5,
         timeoutSeconds: 60,
+        retentionDays: 30,
       }),
     emailVerification: z
       .object({
@@ -223,5 +226,6 @@ export const ENV_KEYS: Record<string, string> = {
   MAIL_RETRY_BASE_SECONDS: 'mail.retryBaseSeconds',
   MAIL_RETRY_MAX_SECONDS: 'mail.retryMaxSeconds',
   MAIL_POLL_SECONDS: 'mail.pollSeconds',
+  MAIL_RETENTION_DAYS: 'mail.retentionDays',
   POLICY_FILE: 'policy.file',
 };

@@ -13,6 +13,7 @@ import { Clock, DomainError, hashToken, randomToken } from '@mft/core';
 import { DbModule, type Database } from '@mft/db';
 import { eventually, openTestDatabase } from '@mft/testing';
 import { EmailVerificationService } from './email-verification.service.js';
+import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinksModule } from './links.module.js';
 import { LinksRepository } from './links.repository.js';
 import type { RecipientRequest } from './recipient-access.service.js';
@@ -146,5 +147,46 @@ describe('email verification codes with an injected clock (embedded outbox mail)
     const code = await codeFromOutbox('quinn@partner.example', 1);
     assert.equal(await failure(sut.verifyCode(request(token, b), code)), 'email_code_not_requested');
     assert.deepEqual(await sut.verifyCode(request(token, a), code), { email: 'quinn@partner.example' });
+  });
+
+  it('the maintenance sweep forgets finished messages after mail.retentionDays (30) and challenges older than any session; newer and unsent ones stay', async () => {
+    const recipient = 'rosa@partner.example';
+    const token = await grantFor(recipient);
+    await sut.requestCode(request(token, randomToken(32)), recipient);
+    await codeFromOutbox(recipient, 1);
+    const [grant] = await db.query<{ id: string }>(`SELECT id FROM grants WHERE recipient = $1`, [recipient]);
+    const sent = async (): Promise<Array<{ status: string }>> => db.query(`SELECT status FROM mail_queue WHERE to_address = $1`, [recipient]);
+    await eventually('the code marked sent', sent, (rows) => rows.length === 1 && rows[0]!.status === 'sent');
+
+    // A fresh message and challenge for another grant, and a message that has waited 40 days without being sent.
+    const other = 'sami@partner.example';
+    const otherToken = await grantFor(other);
+    await sut.requestCode(request(otherToken, randomToken(32)), other);
+    const stuck = randomUUID();
+    await db.query(
+      `INSERT INTO mail_queue (id, template, to_address, payload, status, message_id, created_at, next_attempt_at)
+       VALUES ($1, 'verification-code', 'stuck@partner.example', 'sealed', 'queued', $2, now() - interval '40 days', now() + interval '1 day')`,
+      [stuck, `<${stuck}@test>`],
+    );
+
+    const count = async (sql: string, params: unknown[]): Promise<number> => Number((await db.query<{ n: string }>(sql, params))[0]!.n);
+    const challenges = (grantId: string): Promise<number> => count(`SELECT count(*) AS n FROM email_challenges WHERE grant_id = $1`, [grantId]);
+    const mails = (to: string): Promise<number> => count(`SELECT count(*) AS n FROM mail_queue WHERE to_address = $1`, [to]);
+    const maintenance = app.get(LinkMaintenanceService);
+
+    await db.query(`UPDATE mail_queue SET created_at = now() - interval '29 days', sent_at = now() - interval '29 days' WHERE to_address = $1`, [recipient]);
+    await db.query(`UPDATE email_challenges SET issued_at = now() - interval '29 days' WHERE grant_id = $1`, [grant!.id]);
+    await maintenance.sweep();
+    assert.equal(await mails(recipient), 1, 'kept within the retention period');
+    assert.equal(await challenges(grant!.id), 1);
+
+    await db.query(`UPDATE mail_queue SET created_at = now() - interval '31 days', sent_at = now() - interval '31 days' WHERE to_address = $1`, [recipient]);
+    await db.query(`UPDATE email_challenges SET issued_at = now() - interval '31 days' WHERE grant_id = $1`, [grant!.id]);
+    await maintenance.sweep();
+    assert.equal(await mails(recipient), 0, 'the sent code is forgotten');
+    assert.equal(await challenges(grant!.id), 0, 'the old challenge is forgotten');
+    assert.equal(await mails(other), 1, 'a recent message stays');
+    assert.equal(await mails('stuck@partner.example'), 1, 'a message not sent yet is never dropped, however old');
+    await db.query(`DELETE FROM mail_queue WHERE id = $1`, [stuck]);
   });
 });

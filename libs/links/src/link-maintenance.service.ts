@@ -2,10 +2,14 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Database, RateLimiter } from '@mft/db';
+import { MailQueue } from '@mft/mail';
 import { StorageNotFoundError, StorageService } from '@mft/storage';
 import { LinkNotices } from './link-notices.js';
 import { sendFolder } from './send-upload.service.js';
 import { LinksRepository } from './links.repository.js';
+
+/** A recipient's browser session unused this long is forgotten. */
+const RECIPIENT_SESSION_IDLE_SECONDS = 30 * 86_400;
 
 const BATCH = 100;
 
@@ -36,6 +40,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     private readonly limiter: RateLimiter,
     private readonly config: AppConfigService,
     private readonly notices: LinkNotices,
+    private readonly mail: MailQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,7 +79,10 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     report.purged = await this.purge();
     report.abandonedUploads = await this.removeAbandonedUploads();
     await this.limiter.sweep(86_400);
-    await this.links.sweepSessions(30 * 86_400);
+    await this.links.sweepSessions(RECIPIENT_SESSION_IDLE_SECONDS);
+    // A challenge's attempts matter as long as its browser session can come back.
+    await this.links.sweepChallenges(RECIPIENT_SESSION_IDLE_SECONDS);
+    await this.mail.sweep();
     if (report.expired + report.released + report.purged + report.abandonedUploads > 0) {
       this.#logger.log({ msg: 'maintenance sweep', ...report });
     }

@@ -577,4 +577,9 @@ export class LinksRepository {
   async sweepSessions(idleSeconds: number): Promise<void> {
     await this.db.query(`DELETE FROM recipient_sessions WHERE seen_at < now() - make_interval(secs => $1::float8)`, [idleSeconds]);
   }
+
+  /** Email challenges (address, attempts) issued longer ago than any browser session lives. */
+  async sweepChallenges(olderThanSeconds: number): Promise<void> {
+    await this.db.query(`DELETE FROM email_challenges WHERE issued_at < now() - make_interval(secs => $1::float8)`, [olderThanSeconds]);
+  }
 }

@@ -111,6 +111,16 @@ export class MailQueueRepository {
     return rows.length > 0;
   }
 
+  /** Deletes the messages that were finished (sent, failed, suppressed) more than `olderThanSeconds` ago. */
+  async deleteFinished(olderThanSeconds: number): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM mail_queue WHERE status IN ('sent', 'failed', 'suppressed')
+         AND COALESCE(sent_at, created_at) < now() - make_interval(secs => $1::float8) RETURNING id`,
+      [olderThanSeconds],
+    );
+    return rows.length;
+  }
+
   /** Messages per status, for metrics and readiness. */
   async countByStatus(): Promise<Record<MailStatus, number>> {
     const rows = await this.db.query<{ status: MailStatus; n: string | number }>(`SELECT status, count(*) AS n FROM mail_queue GROUP BY status`);

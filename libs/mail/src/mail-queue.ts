@@ -64,6 +64,11 @@ export class MailQueue {
     return added ? id : null;
   }
 
+  /** Forgets finished messages older than `mail.retentionDays`; returns how many. */
+  sweep(): Promise<number> {
+    return this.repo.deleteFinished(this.config.values.mail.retentionDays * 86_400);
+  }
+
   /** Called by the worker: run `wake` when new mail has been committed. */
   onEnqueued(wake: () => void): void {
     this.#wakers.add(wake);
