@@ -147,6 +147,83 @@ describe('link emails: invitations, delivery tracking and sender notifications (
     assert.match(text, /^mft_mail_attempts_total\{outcome="sent"\} [1-9]\d*$/m);
   });
 
+  const resend = (linkId: string, grantId: string, bearer = token): Promise<Response> =>
+    fetch(`${gw.baseUrl}/api/v1/links/${linkId}/grants/${grantId}/resend`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
+
+  it('a sender can send a recipient a new invitation: a new address by email, the old one stops working at once, delivery tracking starts over, audited, and limited', async () => {
+    const recipient = 'elsa@partner.example';
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'plan.pdf', content: 'the plan' }], { recipients: recipient, password: 'a long enough password' });
+    assert.equal(created.status, 201);
+    const grant = created.body.grants[0]!;
+    await sink.latest(recipient, /sent you a file/);
+    const first = await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+    const landing = async (url: string): Promise<{ status: number; locked?: string[] }> => {
+      const r = await rawRequest(url, { headers: { accept: 'application/json' } });
+      return { status: r.status, locked: (JSON.parse(r.body.toString()) as { locked?: string[] }).locked };
+    };
+    assert.deepEqual(await landing(grant.url), { status: 200, locked: ['password'] }, 'the first address works');
+
+    const res = await resend(created.body.id, grant.id);
+    const body = (await res.json()) as { id: string; recipient: string; url: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.id, grant.id);
+    assert.equal(body.recipient, recipient);
+    assert.notEqual(body.url, grant.url);
+    const mail = await sink.latest(recipient, /sent you a file/, 2);
+    assert.ok(mail.text.includes(body.url), 'the new email carries the new address');
+    assert.ok(!mail.text.includes(grant.url));
+    assert.match(mail.text, /password, which alice gives you separately/, 'and still says what is needed');
+
+    assert.equal((await landing(grant.url)).status, 404, 'the old address no longer opens anything');
+    assert.deepEqual(await landing(body.url), { status: 200, locked: ['password'] }, 'the new one opens the same link');
+    const again = await eventually(
+      'delivered again',
+      () => linkView(gw, token, created.body.id),
+      (v) => v.grants[0]!.deliveredAt !== null && v.grants[0]!.deliveredAt! > first.grants[0]!.deliveredAt!,
+    );
+    assert.equal(again.grants[0]!.delivery.status, 'sent');
+    assert.equal(again.grants[0]!.status, 'opened', 'what the recipient did before is kept: it is the same grant');
+
+    const audit = await fetch(`${gw.baseUrl}/api/v1/audit/events?type=grant.invitation_resent&linkId=${created.body.id}`, { headers: { authorization: `Bearer ${await gw.token()}` } });
+    const events = (await audit.json()) as Array<{ actor: string; grantId: string; details: { recipient: string } }>;
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.actor, `user:${SENDER}`);
+    assert.equal(events[0]!.details.recipient, recipient);
+
+    for (let i = 2; i <= 5; i++) {
+      assert.equal((await resend(created.body.id, grant.id)).status, 200, `invitation ${i}`);
+    }
+    const limited = await resend(created.body.id, grant.id);
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.match(((await limited.json()) as { message: string }).message, /elsa@partner\.example has been sent 5 new invitations recently/);
+  });
+
+  it('refuses a new invitation with a reason the sender can act on: no recipient (409), a download in progress (409), an ended grant (410), someone else\'s link (404)', async () => {
+    const code = async (res: Response): Promise<[number, string]> => [res.status, ((await res.json()) as { code: string }).code];
+    const anonymous = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'a' }], { notify: 'false' });
+    assert.deepEqual(await code(await resend(anonymous.body.id, anonymous.body.grants[0]!.id)), [409, 'grant_has_no_recipient']);
+
+    const once = await createSendLink(gw.baseUrl, token, [{ name: 'big.txt', content: 'x'.repeat(4096) }], { recipients: 'finn@partner.example', oneTime: 'true' });
+    const g = once.body.grants[0]!;
+    const fileId = (await linkView(gw, token, once.body.id)).files[0]!.id;
+    const part = await rawRequest(`${g.url}/files/${fileId}`, { headers: { range: 'bytes=0-99' } });
+    assert.equal(part.status, 206, 'a partial download holds the one-time claim');
+    assert.deepEqual(await code(await resend(once.body.id, g.id)), [409, 'grant_in_use']);
+    assert.equal((await rawRequest(g.url, { headers: { accept: 'application/json' } })).status, 200, 'the address in use still works');
+
+    const revoked = await createSendLink(gw.baseUrl, token, [{ name: 'r.txt', content: 'r' }], { recipients: 'gus@partner.example' });
+    const rg = revoked.body.grants[0]!;
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/links/${revoked.body.id}/grants/${rg.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 204);
+    assert.deepEqual(await code(await resend(revoked.body.id, rg.id)), [410, 'grant_ended']);
+
+    const someoneElse = await gw.token();
+    await gw.cli('user', 'add', '--user', 'mallory', '--roles', 'employee');
+    assert.deepEqual(await code(await resend(revoked.body.id, rg.id, await gw.token('mallory'))), [404, 'link_not_found']);
+    assert.equal((await resend(revoked.body.id, rg.id, someoneElse)).status, 410, 'an admin reaches it');
+    assert.deepEqual(await code(await resend(once.body.id, '00000000-0000-4000-8000-000000000000')), [404, 'grant_not_found']);
+  });
+
   it('the 410 page of a used-up link says what happened and whom to ask', async () => {
     const created = await createSendLink(gw.baseUrl, token, [{ name: 'once.txt', content: 'one time' }], { oneTime: 'true' });
     const url = created.body.grants[0]!.url;
@@ -202,6 +279,36 @@ describe('the mail queue when the SMTP server is down', () => {
     }
   });
 
+  it('a new invitation while the first still waits replaces it: once the server is back, only the new address arrives', async () => {
+    const sink = await SmtpSink.down();
+    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+    try {
+      const token = await senderToken(gw);
+      const created = await createSendLink(gw.baseUrl, token, [{ name: 'w.txt', content: 'waiting' }], { recipients: 'hugo@partner.example' });
+      const grant = created.body.grants[0]!;
+      await eventually('a failed attempt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.error !== null);
+      const res = await fetch(`${gw.baseUrl}/api/v1/links/${created.body.id}/grants/${grant.id}/resend`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      const { url } = (await res.json()) as { url: string };
+      const view = await linkView(gw, token, created.body.id);
+      assert.equal(view.grants[0]!.delivery.status, 'queued');
+      assert.equal(view.grants[0]!.delivery.error, null, 'tracking starts over');
+
+      await sink.listen();
+      try {
+        const mail = await sink.latest('hugo@partner.example', /sent you a file/, 1, 20_000);
+        assert.ok(mail.text.includes(url));
+        await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.equal(sink.to('hugo@partner.example').length, 1, 'the invitation with the dead address was withdrawn, not sent');
+      } finally {
+        await sink.stop();
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('a message the server refuses for good (5xx) is marked failed with the reason, and not retried', async () => {
     const sink = await SmtpSink.start({ rejectRecipients: /@nowhere\.example$/ });
     const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
@@ -211,7 +318,7 @@ describe('the mail queue when the SMTP server is down', () => {
       const view = await eventually('failure', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.status === 'failed');
       assert.equal(view.grants[0]!.status, 'delivery_failed');
       assert.match(view.grants[0]!.delivery.error!, /550/);
-      assert.match(view.grants[0]!.delivery.text!, /Send the link to the recipient another way/);
+      assert.match(view.grants[0]!.delivery.text!, /send a new invitation, or send the link to the recipient another way/);
       assert.equal(sink.rejected, 1);
     } finally {
       await gw.stop();

@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'link.consumed',
   'link.purged',
   'grant.revoked',
+  'grant.invitation_resent',
   'grant.claimed',
   'grant.released',
   'grant.consumed',

@@ -1,11 +1,20 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { formatBytes } from '@mft/core';
 import { MailQueue, MailWorker } from '@mft/mail';
-import type { User } from '@mft/identity';
 import type { Grant, Link, LinkFile } from './link.js';
 import { LinksRepository } from './links.repository.js';
 
 const BRAND = 'Secure file transfer';
+
+/** What an invitation tells the recipient about the link. */
+export interface InvitationOptions {
+  readonly expiresAt: Date | null;
+  readonly oneTime: boolean;
+  readonly maxDownloads: number | null;
+  readonly passwordProtected: boolean;
+  readonly requireEmailVerification: boolean;
+  readonly message: string | null;
+}
 
 const fileList = (files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>) => files.map((f) => ({ name: f.name, sizeText: formatBytes(f.size) }));
 const when = (d: Date | null): string | null => d?.toUTCString() ?? null;
@@ -27,12 +36,12 @@ export class LinkNotices implements OnModuleInit {
     this.worker.observe('recipient-invitation', {
       delivered: async (m, receipt) => {
         if (m.grantId) {
-          await this.links.setDelivery(m.grantId, receipt.channel === 'smtp' ? 'sent' : 'outbox', null);
+          await this.links.setDelivery(m.grantId, receipt.channel === 'smtp' ? 'sent' : 'outbox', null, m.id);
         }
       },
       failed: async (m, reason, final) => {
         if (m.grantId) {
-          await this.links.setDelivery(m.grantId, final ? 'failed' : 'queued', reason);
+          await this.links.setDelivery(m.grantId, final ? 'failed' : 'queued', reason, m.id);
         }
       },
     });
@@ -43,8 +52,8 @@ export class LinkNotices implements OnModuleInit {
     grantId: string;
     recipient: string;
     url: string;
-    owner: User;
-    options: { expiresAt: Date | null; oneTime: boolean; maxDownloads: number | null; password: string | null; requireEmailVerification: boolean; message: string | null };
+    sender: { name: string; email: string | null };
+    options: InvitationOptions;
     files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>;
   }): Promise<void> {
     const { options, files } = a;
@@ -55,15 +64,15 @@ export class LinkNotices implements OnModuleInit {
       grantId: a.grantId,
       data: {
         brand: BRAND,
-        senderName: a.owner.displayName?.trim() || a.owner.username,
-        senderEmail: a.owner.email,
+        senderName: a.sender.name,
+        senderEmail: a.sender.email,
         recipient: a.recipient,
         url: a.url,
         message: options.message,
         expiresAtText: when(options.expiresAt),
         oneTime: options.oneTime,
         maxDownloads: options.oneTime ? null : options.maxDownloads,
-        needsPassword: options.password !== null,
+        needsPassword: options.passwordProtected,
         needsEmailCode: options.requireEmailVerification,
         files: fileList(files),
         fileCount: files.length,
@@ -71,6 +80,11 @@ export class LinkNotices implements OnModuleInit {
         totalText: formatBytes(files.reduce((n, f) => n + f.size, 0)),
       },
     });
+  }
+
+  /** Withdraws a grant's invitations that are still waiting to be sent (their link no longer works). */
+  async withdrawInvitations(grantId: string): Promise<number> {
+    return this.mail.withdraw(grantId, 'recipient-invitation');
   }
 
   /** The code that proves a recipient owns `email`; `suppressed` when the address is not allowed (nothing is sent). */

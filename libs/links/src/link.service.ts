@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
-import { Database } from '@mft/db';
+import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFoundError, randomToken, RateLimitedError } from '@mft/core';
+import { Database, RateLimiter } from '@mft/db';
 import { hasRole, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
-import type { LinkFile } from './link.js';
+import { isExpired, senderContact, type Grant, type Link, type LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
@@ -21,6 +21,13 @@ export interface CreatedLink {
   readonly grants: ReadonlyArray<{ id: string; recipient: string | null; url: string }>;
   /** A password the policy made the gateway generate: shown here once, for the sender to pass on. */
   readonly password?: string;
+}
+
+/** A new invitation: the grant's new address, shown here once, as in the answer to its creation. */
+export interface ResentInvitation {
+  readonly id: string;
+  readonly recipient: string;
+  readonly url: string;
 }
 
 /** A file already written to storage (under its final key) for a link that does not exist yet. */
@@ -64,6 +71,7 @@ export class LinkService {
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
     private readonly policies: PolicyService,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /**
@@ -155,7 +163,15 @@ export class LinkService {
       }
       for (const g of grants) {
         if (emailed(g.recipient)) {
-          await this.notices.invite({ linkId, grantId: g.id, recipient: g.recipient, url: `${base}/l/${g.token}`, owner, options, files });
+          await this.notices.invite({
+            linkId,
+            grantId: g.id,
+            recipient: g.recipient,
+            url: `${base}/l/${g.token}`,
+            sender: { name: owner.displayName?.trim() || owner.username, email: owner.email },
+            options: { ...options, passwordProtected: options.password !== null },
+            files,
+          });
         }
       }
       await this.links.deletePending(files.map((f) => f.id));
@@ -240,6 +256,53 @@ export class LinkService {
     });
   }
 
+  /**
+   * Emails a recipient a new invitation with a new address. Only token hashes are kept, so the old
+   * address cannot be sent again: it stops working at once, invitations to it still waiting in the
+   * queue are withdrawn, and the grant's delivery tracking starts over. For a message that bounced,
+   * was lost, or went to a mailbox the recipient can no longer read.
+   */
+  async resendInvitation(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<ResentInvitation> {
+    const link = await this.visibleLink(linkId, viewer);
+    const grant = await this.links.findGrant(grantId);
+    if (!grant || grant.linkId !== link.id) {
+      throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
+    }
+    const recipient = grant.recipient;
+    if (recipient === null) {
+      throw new ConflictError('grant_has_no_recipient', 'This link was made for no particular recipient, so there is nobody to email. Share its address yourself, or create a link with recipients.');
+    }
+    const ended = endedReason(link, grant, this.clock.now());
+    if (ended) {
+      throw new GoneError('grant_ended', `The link for ${recipient} has ended (${ended}), so it cannot be sent again. Create a new link to send the files.`, { reason: ended });
+    }
+    const rule = this.config.rateLimits.resendPerGrant;
+    const decision = await this.limiter.hit(`resend:grant:${grant.id}`, rule.max, rule.windowSeconds);
+    if (!decision.allowed) {
+      throw new RateLimitedError('resend_rate_limited', `${recipient} has been sent ${rule.max} new invitations recently. Wait before sending another.`, decision.retryAfterSeconds);
+    }
+    const token = randomToken(32);
+    const url = `${this.config.publicUrl}/l/${token}`;
+    const files = await this.links.filesOf(link.id);
+    await this.db.transaction(async () => {
+      if (!(await this.links.rotateToken(grant.id, hashToken(token).toString('hex')))) {
+        throw new ConflictError('grant_in_use', `${recipient} is downloading right now, and a new address would cut the download off. Try again once it has finished.`);
+      }
+      const withdrawn = await this.notices.withdrawInvitations(grant.id);
+      await this.notices.invite({
+        linkId: link.id,
+        grantId: grant.id,
+        recipient,
+        url,
+        sender: senderContact(link),
+        options: { ...link, passwordProtected: link.passwordHash !== null },
+        files,
+      });
+      await this.audit.record(ctx, { type: 'grant.invitation_resent', linkId: link.id, grantId: grant.id, details: { recipient, withdrawnUnsent: withdrawn } });
+    });
+    return { id: grant.id, recipient, url };
+  }
+
   private async visibleLink(linkId: string, viewer: User) {
     const link = /^[0-9a-f-]{36}$/i.test(linkId) ? await this.links.findLink(linkId) : null;
     if (!link || (link.ownerId !== viewer.id && !hasRole(viewer, 'admin'))) {
@@ -247,4 +310,18 @@ export class LinkService {
     }
     return link;
   }
+}
+
+/** Why a grant can no longer be used, from its sender's side; null while it can. */
+function endedReason(link: Link, grant: Grant, now: Date): string | null {
+  if (grant.status !== 'active') {
+    return grant.status;
+  }
+  if (link.revokedAt !== null) {
+    return 'revoked';
+  }
+  if (isExpired(link, now)) {
+    return 'expired';
+  }
+  return link.endedReason ?? (link.endedAt !== null || link.purgedAt !== null ? 'ended' : null);
 }

@@ -151,6 +151,6 @@ export function deliveryText(grant: Pick<Grant, 'deliveryStatus' | 'deliveredAt'
     case 'outbox':
       return 'Written to the outbox folder: no mail server is configured, so it was not sent.';
     case 'failed':
-      return `Not delivered: ${grant.deliveryError ?? 'the mail server refused it'}. Send the link to the recipient another way.`;
+      return `Not delivered: ${grant.deliveryError ?? 'the mail server refused it'}. Check the address and send a new invitation, or send the link to the recipient another way.`;
   }
 }

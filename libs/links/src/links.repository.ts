@@ -214,13 +214,32 @@ export class LinksRepository {
   }
 
   /** Records what became of the email to a grant's recipient. */
-  async setDelivery(grantId: string, status: DeliveryStatus, error: string | null): Promise<void> {
+  /**
+   * Records what became of invitation `messageId` on its grant, unless a newer invitation to the
+   * grant exists (a resend), whose outcome is the one the sender must see.
+   */
+  async setDelivery(grantId: string, status: DeliveryStatus, error: string | null, messageId: string): Promise<void> {
     await this.db.query(
       `UPDATE grants SET delivery_status = $2, delivery_error = $3,
          delivered_at = CASE WHEN $2 = 'sent' THEN COALESCE(delivered_at, now()) ELSE delivered_at END
-       WHERE id = $1`,
-      [grantId, status, error],
+       WHERE id = $1 AND NOT EXISTS (
+         SELECT 1 FROM mail_queue newer, mail_queue this
+          WHERE this.id = $4 AND newer.grant_id = $1 AND newer.template = this.template AND newer.created_at > this.created_at)`,
+      [grantId, status, error, messageId],
     );
+  }
+
+  /**
+   * Gives an active grant a new token (the old URL stops working at once) and marks its invitation
+   * queued again. Refused (false) once the grant has ended or while a download holds it.
+   */
+  async rotateToken(grantId: string, tokenHash: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE grants SET token_hash = $2, delivery_status = 'queued', delivered_at = NULL, delivery_error = NULL
+       WHERE id = $1 AND status = 'active' AND claim_id IS NULL RETURNING id`,
+      [grantId, tokenHash],
+    );
+    return rows.length > 0;
   }
 
   async findLink(id: string): Promise<Link | null> {

@@ -111,6 +111,12 @@ export class MailQueueRepository {
     return rows.length > 0;
   }
 
+  /** Deletes the messages of `template` about `grantId` that no worker has taken yet; returns how many. */
+  async deleteWaiting(grantId: string, template: string): Promise<number> {
+    const rows = await this.db.query(`DELETE FROM mail_queue WHERE grant_id = $1 AND template = $2 AND status = 'queued' RETURNING id`, [grantId, template]);
+    return rows.length;
+  }
+
   /** Deletes the messages that were finished (sent, failed, suppressed) more than `olderThanSeconds` ago. */
   async deleteFinished(olderThanSeconds: number): Promise<number> {
     const rows = await this.db.query(

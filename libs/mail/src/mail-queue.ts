@@ -64,6 +64,11 @@ export class MailQueue {
     return added ? id : null;
   }
 
+  /** Withdraws the messages of `template` about `grantId` that have not been taken for sending; returns how many. */
+  withdraw(grantId: string, template: string): Promise<number> {
+    return this.repo.deleteWaiting(grantId, template);
+  }
+
   /** Forgets finished messages older than `mail.retentionDays`; returns how many. */
   sweep(): Promise<number> {
     return this.repo.deleteFinished(this.config.values.mail.retentionDays * 86_400);

@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { AppConfigService } from '@mft/config';
 import { InvalidInputError, NotImplementedError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
-import { LinkService, SendUploadService, type CreatedLink, type LinkView } from '@mft/links';
+import { LinkService, SendUploadService, type CreatedLink, type LinkView, type ResentInvitation } from '@mft/links';
 import { accessContext } from '@mft/web';
 import { Access, LINK_ROLES } from '../auth/access.decorators.js';
 import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto } from './links.dto.js';
+import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto, ResentInvitationDto } from './links.dto.js';
 import { receiveMultipart } from './multipart-upload.js';
 
 const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
@@ -102,5 +102,22 @@ export class LinksController {
     @CurrentUser() user: User,
   ): Promise<void> {
     await this.links.revokeGrant(id, grantId, user, accessContext(req, userActor(user)));
+  }
+
+  @Post(':id/grants/:grantId/resend')
+  @HttpCode(200)
+  @Access('links:write', ...LINK_ROLES)
+  @ApiOkResponse({ type: ResentInvitationDto, description: 'A new invitation is queued with a new address; the old address stops working at once' })
+  @ApiResponse({ status: 404, type: ErrorDto, description: 'No such link or grant that you can see' })
+  @ApiResponse({ status: 409, type: ErrorDto, description: 'The grant has no recipient, or a download holds it right now' })
+  @ApiResponse({ status: 410, type: ErrorDto, description: 'The grant or its link has ended' })
+  @ApiResponse({ status: 429, type: ErrorDto, description: 'Too many new invitations to this recipient recently (rateLimits.resendPerGrant)' })
+  resendInvitation(
+    @Req() req: AuthenticatedRequest,
+    @Param('id', { schema: uuid }) id: string,
+    @Param('grantId', { schema: uuid }) grantId: string,
+    @CurrentUser() user: User,
+  ): Promise<ResentInvitation> {
+    return this.links.resendInvitation(id, grantId, user, accessContext(req, userActor(user)));
   }
 }

@@ -32,6 +32,12 @@ export class GrantUrlDto {
   @ApiProperty({ description: 'The recipient page; shown once.' }) url!: string;
 }
 
+export class ResentInvitationDto {
+  @ApiProperty({ format: 'uuid', description: 'The grant' }) id!: string;
+  @ApiProperty() recipient!: string;
+  @ApiProperty({ description: 'The new recipient page, also in the new email; shown once. The previous address no longer works.' }) url!: string;
+}
+
 export class CreatedLinkDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['send', 'share'] }) kind!: string;
