@@ -277,29 +277,36 @@ export class LinkService {
       throw new GoneError('grant_ended', `The link for ${recipient} has ended (${ended}), so it cannot be sent again. Create a new link to send the files.`, { reason: ended });
     }
     const rule = this.config.rateLimits.resendPerGrant;
-    const decision = await this.limiter.hit(`resend:grant:${grant.id}`, rule.max, rule.windowSeconds);
+    const limitKey = `resend:grant:${grant.id}`;
+    const decision = await this.limiter.hit(limitKey, rule.max, rule.windowSeconds);
     if (!decision.allowed) {
       throw new RateLimitedError('resend_rate_limited', `${recipient} has been sent ${rule.max} new invitations recently. Wait before sending another.`, decision.retryAfterSeconds);
     }
     const token = randomToken(32);
     const url = `${this.config.publicUrl}/l/${token}`;
     const files = await this.links.filesOf(link.id);
-    await this.db.transaction(async () => {
-      if (!(await this.links.rotateToken(grant.id, hashToken(token).toString('hex')))) {
-        throw new ConflictError('grant_in_use', `${recipient} is downloading right now, and a new address would cut the download off. Try again once it has finished.`);
-      }
-      const withdrawn = await this.notices.withdrawInvitations(grant.id);
-      await this.notices.invite({
-        linkId: link.id,
-        grantId: grant.id,
-        recipient,
-        url,
-        sender: senderContact(link),
-        options: { ...link, passwordProtected: link.passwordHash !== null },
-        files,
+    try {
+      await this.db.transaction(async () => {
+        if (!(await this.links.rotateToken(grant.id, hashToken(token).toString('hex')))) {
+          throw new ConflictError('grant_in_use', `${recipient} is downloading right now, and a new address would cut the download off. Try again once it has finished.`);
+        }
+        const withdrawn = await this.notices.withdrawInvitations(grant.id);
+        await this.notices.invite({
+          linkId: link.id,
+          grantId: grant.id,
+          recipient,
+          url,
+          sender: senderContact(link),
+          options: { ...link, passwordProtected: link.passwordHash !== null },
+          files,
+        });
+        await this.audit.record(ctx, { type: 'grant.invitation_resent', linkId: link.id, grantId: grant.id, details: { recipient, withdrawnUnsent: withdrawn } });
       });
-      await this.audit.record(ctx, { type: 'grant.invitation_resent', linkId: link.id, grantId: grant.id, details: { recipient, withdrawnUnsent: withdrawn } });
-    });
+    } catch (err) {
+      // Nothing was sent: the attempt does not count against the recipient's allowance.
+      await this.limiter.giveBack(limitKey);
+      throw err;
+    }
     return { id: grant.id, recipient, url };
   }
 
