@@ -292,7 +292,7 @@ describe('the mail queue when the SMTP server is down', () => {
       const { url } = (await res.json()) as { url: string };
       const view = await linkView(gw, token, created.body.id);
       assert.equal(view.grants[0]!.delivery.status, 'queued');
-      assert.equal(view.grants[0]!.delivery.error, null, 'tracking starts over');
+      assert.equal(view.grants[0]!.deliveredAt, null);
 
       await sink.listen();
       try {
@@ -309,7 +309,7 @@ describe('the mail queue when the SMTP server is down', () => {
     }
   });
 
-  it('a message the server refuses for good (5xx) is marked failed with the reason, and not retried', async () => {
+  it('a message the server refuses for good (5xx) is marked failed with the reason, not retried, and shown to administrators', async () => {
     const sink = await SmtpSink.start({ rejectRecipients: /@nowhere\.example$/ });
     const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
     try {
@@ -320,6 +320,25 @@ describe('the mail queue when the SMTP server is down', () => {
       assert.match(view.grants[0]!.delivery.error!, /550/);
       assert.match(view.grants[0]!.delivery.text!, /send a new invitation, or send the link to the recipient another way/);
       assert.equal(sink.rejected, 1);
+
+      // Administrators see the queue: where each message stands and why, never its content.
+      const admin = { authorization: `Bearer ${await gw.token()}` };
+      const list = await fetch(`${gw.baseUrl}/api/v1/mail/messages?status=failed`, { headers: admin });
+      assert.equal(list.status, 200);
+      const failed = (await list.json()) as Array<Record<string, unknown>>;
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.to, 'ghost@nowhere.example');
+      assert.equal(failed[0]!.template, 'recipient-invitation');
+      assert.equal(failed[0]!.grantId, created.body.grants[0]!.id);
+      assert.match(String(failed[0]!.lastError), /550/);
+      assert.ok(!JSON.stringify(failed).includes('/l/'), 'no link address');
+      assert.deepEqual(Object.keys(failed[0]!).sort(), ['attempts', 'createdAt', 'grantId', 'id', 'lastError', 'linkId', 'messageId', 'nextAttemptAt', 'sentAt', 'status', 'template', 'to']);
+      assert.equal(((await (await fetch(`${gw.baseUrl}/api/v1/mail/messages?status=sent`, { headers: admin })).json()) as unknown[]).length, 0);
+      assert.equal(((await (await fetch(`${gw.baseUrl}/api/v1/mail/messages?before=${String(failed[0]!.id)}`, { headers: admin })).json()) as unknown[]).length, 0, 'paging: nothing older');
+      const bad = await fetch(`${gw.baseUrl}/api/v1/mail/messages?status=lost`, { headers: admin });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { message: string }).message, /status.*must be one of: queued, sending, sent, failed, suppressed/);
+      assert.equal((await fetch(`${gw.baseUrl}/api/v1/mail/messages`, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'senders do not see the queue');
     } finally {
       await gw.stop();
       await sink.stop();

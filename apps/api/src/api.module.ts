@@ -6,6 +6,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { LinksController } from './links/links.controller.js';
+import { MailController } from './mail/mail.controller.js';
 import { MeController } from './me/me.controller.js';
 import { PolicyController } from './policy/policy.controller.js';
 import { HttpErrorFilter } from './http-error.filter.js';
@@ -13,7 +14,7 @@ import { HttpErrorFilter } from './http-error.filter.js';
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController],
   providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
 })
 export class ApiModule {}

@@ -37,6 +37,30 @@ const toMail = (r: Row): QueuedMail => ({
   grantId: r.grant_id,
 });
 
+/** A message as an administrator sees it: where it stands, never its content. */
+export interface MailMessageView {
+  readonly id: string;
+  readonly template: string;
+  readonly to: string;
+  readonly status: MailStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly sentAt: Date | null;
+  /** When the next attempt is due, for a message still waiting. */
+  readonly nextAttemptAt: Date | null;
+  readonly messageId: string;
+  readonly linkId: string | null;
+  readonly grantId: string | null;
+}
+
+/** Which messages to list: newest first, optionally one status, after message `before` in that order (paging). */
+export interface MailListQuery {
+  readonly status?: MailStatus;
+  readonly before?: string;
+  readonly limit: number;
+}
+
 /** Every SQL statement about the mail queue. */
 @Injectable()
 export class MailQueueRepository {
@@ -125,6 +149,44 @@ export class MailQueueRepository {
       [olderThanSeconds],
     );
     return rows.length;
+  }
+
+  async list(q: MailListQuery): Promise<MailMessageView[]> {
+    const rows = await this.db.query<{
+      id: string;
+      template: string;
+      to_address: string;
+      status: MailStatus;
+      attempts: number;
+      last_error: string | null;
+      created_at: Date;
+      sent_at: Date | null;
+      next_attempt_at: Date;
+      message_id: string;
+      link_id: string | null;
+      grant_id: string | null;
+    }>(
+      `SELECT id, template, to_address, status, attempts, last_error, created_at, sent_at, next_attempt_at, message_id, link_id, grant_id
+         FROM mail_queue
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($2::uuid IS NULL OR (created_at, id) < (SELECT b.created_at, b.id FROM mail_queue b WHERE b.id = $2))
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [q.status ?? null, q.before ?? null, q.limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      template: r.template,
+      to: r.to_address,
+      status: r.status,
+      attempts: Number(r.attempts),
+      lastError: r.last_error,
+      createdAt: new Date(r.created_at),
+      sentAt: r.sent_at ? new Date(r.sent_at) : null,
+      nextAttemptAt: r.status === 'queued' ? new Date(r.next_attempt_at) : null,
+      messageId: r.message_id,
+      linkId: r.link_id,
+      grantId: r.grant_id,
+    }));
   }
 
   /** Messages per status, for metrics and readiness. */

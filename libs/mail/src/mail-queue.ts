@@ -4,7 +4,7 @@ import { AppConfigService } from '@mft/config';
 import { SecretBox } from '@mft/core';
 import { Database } from '@mft/db';
 import type { MailTemplate } from './mail-templates.js';
-import { MailQueueRepository } from './mail-queue.repository.js';
+import { MailQueueRepository, type MailListQuery, type MailMessageView } from './mail-queue.repository.js';
 
 /** A message to send: a template and its data, to one address. */
 export interface OutgoingMail {
@@ -67,6 +67,11 @@ export class MailQueue {
   /** Withdraws the messages of `template` about `grantId` that have not been taken for sending; returns how many. */
   withdraw(grantId: string, template: string): Promise<number> {
     return this.repo.deleteWaiting(grantId, template);
+  }
+
+  /** The queue as an administrator sees it (no message content). */
+  list(q: MailListQuery): Promise<MailMessageView[]> {
+    return this.repo.list(q);
   }
 
   /** Forgets finished messages older than `mail.retentionDays`; returns how many. */
