@@ -145,7 +145,7 @@ const SAML_ENV = {
   // Each refusal test posts from its own client address, so the per-address sign-in budget stays out of its way.
   TRUSTED_PROXIES: '127.0.0.1',
 };
-const LOGIN_BUDGET = 30; // rateLimits.loginPerIp.max in config/default.yaml
+const LOGIN_BUDGET = 120; // rateLimits.ssoPerIp.max in config/default.yaml
 
 describe('SAML sign-in', () => {
   let gw: TestGateway;

@@ -125,6 +125,8 @@ export const configSchema = z
         unlockPerIp: window,
         tokenLookupPerIp: window,
         loginPerIp: window.default({ max: 30, windowSeconds: 900 }),
+        /** Failed SSO responses (SAML ACS posts) per client address; successful sign-ins are given back. */
+        ssoPerIp: window.default({ max: 120, windowSeconds: 900 }),
         /** New invitations a sender may send one recipient, per window. */
         resendPerGrant: window.default({ max: 5, windowSeconds: 3600 }),
       })

@@ -91,7 +91,7 @@ export class LocalAdminService {
   /** First factor. Returns the user and what comes next: the TOTP code, or enrolment on first sign-in. */
   async checkPassword(username: string, password: string, ctx: AccessContext): Promise<{ user: User; next: 'totp' | 'totp_enroll' }> {
     this.assertEnabled();
-    await this.throttle.attempt(ctx);
+    await this.throttle.attempt(ctx, 'password');
     const account = await this.repo.find(username);
     if (!account || !account.passwordHash) {
       decoyHash ??= await this.hasher.hash(randomBytes(16).toString('hex'));

@@ -87,13 +87,13 @@ export class SamlLoginService {
    */
   async complete(providerId: string | undefined, form: SamlAcsForm, ctx: AccessContext, browser: string | null): Promise<SamlSignedIn> {
     const provider = this.providers.get(providerId);
-    await this.throttle.attempt(ctx);
+    await this.throttle.attempt(ctx, 'sso');
     let identity: SsoIdentity;
     try {
       identity = await this.verify(provider, form, browser);
     } catch (err) {
       if (err instanceof SamlCacheError) {
-        await this.throttle.forgive(ctx).catch(() => undefined);
+        await this.throttle.forgive(ctx, 'sso').catch(() => undefined);
         throw this.unavailable(err);
       }
       const rejection = err instanceof SamlRejection ? err : fromLibrary(err);
@@ -104,7 +104,7 @@ export class SamlLoginService {
       });
       throw toDomainError(rejection, provider);
     }
-    await this.throttle.forgive(ctx);
+    await this.throttle.forgive(ctx, 'sso');
     const user = await this.users.signIn(identity, ctx);
     const sessionId = await this.sessions.start(user, provider.method, 'full', ctx);
     await this.audit.record({ ...ctx, actor: userActor(user) }, { type: 'auth.login', details: { method: provider.method, subject: identity.subject, roles: user.roles } });
