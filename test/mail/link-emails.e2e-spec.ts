@@ -15,6 +15,21 @@ async function senderToken(gw: TestGateway): Promise<string> {
   return gw.token(SENDER);
 }
 
+/** A gateway that mails through `sink`, with its sender's token; the gateway and the sink are stopped when `run` ends. */
+async function withMailGateway(sink: SmtpSink, run: (gw: TestGateway, token: string) => Promise<void>): Promise<void> {
+  const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+  try {
+    await run(gw, await senderToken(gw));
+  } finally {
+    await gw.stop();
+    await sink.stop();
+  }
+}
+
+function resendInvitation(gw: TestGateway, token: string, linkId: string, grantId: string): Promise<Response> {
+  return fetch(`${gw.baseUrl}/api/v1/links/${linkId}/grants/${grantId}/resend`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+}
+
 async function linkView(gw: TestGateway, token: string, id: string): Promise<LinkView> {
   const res = await fetch(`${gw.baseUrl}/api/v1/links/${id}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
@@ -147,8 +162,7 @@ describe('link emails: invitations, delivery tracking and sender notifications (
     assert.match(text, /^mft_mail_attempts_total\{outcome="sent"\} [1-9]\d*$/m);
   });
 
-  const resend = (linkId: string, grantId: string, bearer = token): Promise<Response> =>
-    fetch(`${gw.baseUrl}/api/v1/links/${linkId}/grants/${grantId}/resend`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
+  const resend = (linkId: string, grantId: string, bearer = token): Promise<Response> => resendInvitation(gw, bearer, linkId, grantId);
 
   it('a sender can send a recipient a new invitation: a new address by email, the old one stops working at once, delivery tracking starts over, audited, and limited', async () => {
     const recipient = 'elsa@partner.example';
@@ -243,9 +257,7 @@ describe('link emails: invitations, delivery tracking and sender notifications (
 describe('the mail queue when the SMTP server is down', () => {
   it('the link is created, the email waits ("not delivered yet"), survives a crash of the gateway, and goes out exactly once when the server is back', async () => {
     const sink = await SmtpSink.down();
-    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
-    try {
-      const token = await senderToken(gw);
+    await withMailGateway(sink, async (gw, token) => {
       const created = await createSendLink(gw.baseUrl, token, [{ name: 'late.txt', content: 'eventually' }], { recipients: 'gina@partner.example' });
       assert.equal(created.status, 201, 'the link does not wait for the mail server');
       const waiting = await eventually(
@@ -263,31 +275,23 @@ describe('the mail queue when the SMTP server is down', () => {
       await gw.kill('SIGKILL');
       await gw.launch();
       await sink.listen();
-      try {
-        const mail = await sink.latest('gina@partner.example', /sent you a file/, 1, 20_000);
-        assert.ok(mail.text.includes('/l/'));
-        const view = await eventually('deliveredAt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
-        assert.equal(view.grants[0]!.delivery.status, 'sent');
-        assert.equal(view.grants[0]!.delivery.error, null);
-        await new Promise((r) => setTimeout(r, 2_000));
-        assert.equal(sink.to('gina@partner.example').length, 1, 'sent exactly once');
-      } finally {
-        await sink.stop();
-      }
-    } finally {
-      await gw.stop();
-    }
+      const mail = await sink.latest('gina@partner.example', /sent you a file/, 1, 20_000);
+      assert.ok(mail.text.includes('/l/'));
+      const view = await eventually('deliveredAt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+      assert.equal(view.grants[0]!.delivery.status, 'sent');
+      assert.equal(view.grants[0]!.delivery.error, null);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(sink.to('gina@partner.example').length, 1, 'sent exactly once');
+    });
   });
 
   it('a new invitation while the first still waits replaces it: once the server is back, only the new address arrives', async () => {
     const sink = await SmtpSink.down();
-    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
-    try {
-      const token = await senderToken(gw);
+    await withMailGateway(sink, async (gw, token) => {
       const created = await createSendLink(gw.baseUrl, token, [{ name: 'w.txt', content: 'waiting' }], { recipients: 'hugo@partner.example' });
       const grant = created.body.grants[0]!;
       await eventually('a failed attempt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.error !== null);
-      const res = await fetch(`${gw.baseUrl}/api/v1/links/${created.body.id}/grants/${grant.id}/resend`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const res = await resendInvitation(gw, token, created.body.id, grant.id);
       assert.equal(res.status, 200);
       const { url } = (await res.json()) as { url: string };
       const view = await linkView(gw, token, created.body.id);
@@ -295,25 +299,17 @@ describe('the mail queue when the SMTP server is down', () => {
       assert.equal(view.grants[0]!.deliveredAt, null);
 
       await sink.listen();
-      try {
-        const mail = await sink.latest('hugo@partner.example', /sent you a file/, 1, 20_000);
-        assert.ok(mail.text.includes(url));
-        await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
-        await new Promise((r) => setTimeout(r, 2_000));
-        assert.equal(sink.to('hugo@partner.example').length, 1, 'the invitation with the dead address was withdrawn, not sent');
-      } finally {
-        await sink.stop();
-      }
-    } finally {
-      await gw.stop();
-    }
+      const mail = await sink.latest('hugo@partner.example', /sent you a file/, 1, 20_000);
+      assert.ok(mail.text.includes(url));
+      await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(sink.to('hugo@partner.example').length, 1, 'the invitation with the dead address was withdrawn, not sent');
+    });
   });
 
   it('a message the server refuses for good (5xx) is marked failed with the reason, not retried, and shown to administrators', async () => {
     const sink = await SmtpSink.start({ rejectRecipients: /@nowhere\.example$/ });
-    const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
-    try {
-      const token = await senderToken(gw);
+    await withMailGateway(sink, async (gw, token) => {
       const created = await createSendLink(gw.baseUrl, token, [{ name: 'x.txt', content: 'x' }], { recipients: 'ghost@nowhere.example' });
       const view = await eventually('failure', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.status === 'failed');
       assert.equal(view.grants[0]!.status, 'delivery_failed');
@@ -339,10 +335,7 @@ describe('the mail queue when the SMTP server is down', () => {
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { message: string }).message, /status.*must be one of: queued, sending, sent, failed, suppressed/);
       assert.equal((await fetch(`${gw.baseUrl}/api/v1/mail/messages`, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'senders do not see the queue');
-    } finally {
-      await gw.stop();
-      await sink.stop();
-    }
+    });
   });
 });
 

@@ -12,6 +12,6 @@ export * from './login-throttle.js';
 export * from './identity.module.js';
 export { OidcIdpClient, type OidcProvider } from './oidc/oidc-idp.client.js';
 export { OIDC_FLOW_TTL_SECONDS, OidcLoginService, type OidcCallbackCommand, type OidcSignedIn, type OidcStarted } from './oidc/oidc-login.service.js';
-export { SamlLoginService, type SamlAcsForm, type SamlSignedIn } from './saml/saml-login.service.js';
+export { SamlLoginService, type SamlAcsForm, type SamlSignedIn, type SamlStarted } from './saml/saml-login.service.js';
 export { SAML_REQUEST_TTL_SECONDS, SamlProviders, type SamlProvider } from './saml/saml-providers.js';
 export * from './sso.module.js';

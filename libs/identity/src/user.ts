@@ -13,5 +13,8 @@ export interface User {
 
 export const hasRole = (user: User, ...roles: Role[]): boolean => user.roles.some((r) => roles.includes(r));
 
+/** How others see a user: the display name from the IdP, else the user name. */
+export const displayNameOf = (user: Pick<User, 'displayName' | 'username'>): string => user.displayName?.trim() || user.username;
+
 /** The actor string that audit events carry for a user. */
 export const userActor = (user: User): string => `user:${user.username}`;

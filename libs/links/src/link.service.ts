@@ -4,9 +4,9 @@ import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFoundError, randomToken, RateLimitedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
-import { hasRole, type User } from '@mft/identity';
+import { displayNameOf, hasRole, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
-import { isExpired, senderContact, type Grant, type Link, type LinkFile } from './link.js';
+import { grantEndReason, senderContact, type LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
@@ -168,7 +168,7 @@ export class LinkService {
             grantId: g.id,
             recipient: g.recipient,
             url: `${base}/l/${g.token}`,
-            sender: { name: owner.displayName?.trim() || owner.username, email: owner.email },
+            sender: { name: displayNameOf(owner), email: owner.email },
             options: { ...options, passwordProtected: options.password !== null },
             files,
           });
@@ -239,11 +239,7 @@ export class LinkService {
 
   /** Ends one recipient's access, leaving the others. */
   async revokeGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<void> {
-    const link = await this.visibleLink(linkId, viewer);
-    const grant = await this.links.findGrant(grantId);
-    if (!grant || grant.linkId !== link.id) {
-      throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
-    }
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
     await this.db.transaction(async () => {
       if (await this.links.revokeGrant(grant.id)) {
         const events: Parameters<AuditService['record']>[1][] = [{ type: 'grant.revoked', linkId: link.id, grantId: grant.id }];
@@ -263,16 +259,13 @@ export class LinkService {
    * was lost, or went to a mailbox the recipient can no longer read.
    */
   async resendInvitation(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<ResentInvitation> {
-    const link = await this.visibleLink(linkId, viewer);
-    const grant = await this.links.findGrant(grantId);
-    if (!grant || grant.linkId !== link.id) {
-      throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
-    }
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
     const recipient = grant.recipient;
     if (recipient === null) {
       throw new ConflictError('grant_has_no_recipient', 'This link was made for no particular recipient, so there is nobody to email. Share its address yourself, or create a link with recipients.');
     }
-    const ended = endedReason(link, grant, this.clock.now());
+    const end = grantEndReason(link, grant, this.clock.now());
+    const ended = end === 'ended' ? (link.endedReason ?? end) : end;
     if (ended) {
       throw new GoneError('grant_ended', `The link for ${recipient} has ended (${ended}), so it cannot be sent again. Create a new link to send the files.`, { reason: ended });
     }
@@ -310,6 +303,15 @@ export class LinkService {
     return { id: grant.id, recipient, url };
   }
 
+  private async visibleGrant(linkId: string, grantId: string, viewer: User) {
+    const link = await this.visibleLink(linkId, viewer);
+    const grant = await this.links.findGrant(grantId);
+    if (!grant || grant.linkId !== link.id) {
+      throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
+    }
+    return { link, grant };
+  }
+
   private async visibleLink(linkId: string, viewer: User) {
     const link = /^[0-9a-f-]{36}$/i.test(linkId) ? await this.links.findLink(linkId) : null;
     if (!link || (link.ownerId !== viewer.id && !hasRole(viewer, 'admin'))) {
@@ -317,18 +319,4 @@ export class LinkService {
     }
     return link;
   }
-}
-
-/** Why a grant can no longer be used, from its sender's side; null while it can. */
-function endedReason(link: Link, grant: Grant, now: Date): string | null {
-  if (grant.status !== 'active') {
-    return grant.status;
-  }
-  if (link.revokedAt !== null) {
-    return 'revoked';
-  }
-  if (isExpired(link, now)) {
-    return 'expired';
-  }
-  return link.endedReason ?? (link.endedAt !== null || link.purgedAt !== null ? 'ended' : null);
 }

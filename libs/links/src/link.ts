@@ -76,18 +76,34 @@ export function isExpired(link: Pick<Link, 'expiresAt'>, now: Date): boolean {
 }
 
 /**
- * The rule every access path applies before anything is served: revoked, expired and consumed
- * grants end access at once, whatever the background jobs have or have not done yet.
+ * Why a grant can no longer be used, or null while it can: revoked, expired and consumed grants end
+ * at once, whatever the background jobs have or have not done yet. `ended` is a link that ended
+ * (or was purged) for a reason of its own (`link.endedReason`).
  */
+export function grantEndReason(link: Link, grant: Grant, now: Date): 'revoked' | 'expired' | 'consumed' | 'ended' | null {
+  if (link.revokedAt !== null || grant.status === 'revoked') {
+    return 'revoked';
+  }
+  if (isExpired(link, now) || grant.status === 'expired' || link.endedReason === 'expired') {
+    return 'expired';
+  }
+  if (grant.status === 'consumed') {
+    return 'consumed';
+  }
+  return link.purgedAt !== null || link.endedAt !== null ? 'ended' : null;
+}
+
+/** The rule every access path applies before anything is served, with a refusal the recipient can act on. */
 export function assertGrantUsable(link: Link, grant: Grant, now: Date): void {
   const contact = senderContact(link);
-  if (link.revokedAt !== null || grant.status === 'revoked') {
+  const reason = grantEndReason(link, grant, now);
+  if (reason === 'revoked') {
     throw new GoneError('link_revoked', `${contact.name} has withdrawn this link, so its files can no longer be downloaded.`, {
       reason: 'revoked',
       sender: contact,
     });
   }
-  if (isExpired(link, now) || grant.status === 'expired' || link.endedReason === 'expired') {
+  if (reason === 'expired') {
     const when = link.expiresAt ? ` on ${link.expiresAt.toUTCString()}` : '';
     throw new GoneError('link_expired', `This link expired${when}, so its files can no longer be downloaded.`, {
       reason: 'expired',
@@ -95,7 +111,7 @@ export function assertGrantUsable(link: Link, grant: Grant, now: Date): void {
       sender: contact,
     });
   }
-  if (grant.status === 'consumed') {
+  if (reason === 'consumed') {
     const times = grant.downloads === 1 ? 'once' : `${grant.downloads} times`;
     const when = grant.downloadedAt ? `, first on ${grant.downloadedAt.toUTCString()}` : '';
     throw new GoneError('grant_consumed', `This link has already been used: its files were downloaded ${times}${when}, which is all it allows.`, {
@@ -103,7 +119,7 @@ export function assertGrantUsable(link: Link, grant: Grant, now: Date): void {
       sender: contact,
     });
   }
-  if (link.purgedAt !== null || link.endedAt !== null) {
+  if (reason === 'ended') {
     throw new GoneError('link_ended', 'This link is no longer available.', { reason: link.endedReason ?? 'ended', sender: contact });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mft/db';
+import { displayNameOf } from '@mft/identity';
 import type { DeliveryStatus, Grant, GrantStatus, Link, LinkEndReason, LinkFile, LinkKind } from './link.js';
 
 interface LinkRow {
@@ -99,7 +100,7 @@ const toLink = (r: LinkRow): Link => ({
   kind: r.kind,
   ownerId: r.owner_id,
   ownerName: r.owner_name,
-  ownerDisplayName: r.owner_display_name?.trim() || r.owner_name,
+  ownerDisplayName: displayNameOf({ displayName: r.owner_display_name, username: r.owner_name }),
   ownerEmail: r.owner_email,
   storageConnection: r.storage_connection,
   oneTime: r.one_time,

@@ -22,6 +22,7 @@ const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as {
 };
 
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
 /**
@@ -41,7 +42,6 @@ const STRONG_ALGORITHMS: Readonly<Record<'SignatureMethod' | 'DigestMethod', Rea
     'http://www.w3.org/2001/04/xmlenc#sha512',
   ]),
 };
-const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 
 /** Why a response was refused: `reason` goes to the audit log, `kind` picks the page a person sees. */
 export class SamlRejection extends Error {

@@ -2,7 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { SamlStatusError, type Profile } from '@node-saml/passport-saml';
 import { AuditService, type AccessContext } from '@mft/audit';
-import { Clock, hashToken, safeEqual, UnauthenticatedError, UnavailableError } from '@mft/core';
+import { Clock, hashToken, randomToken, safeEqual, UnauthenticatedError, UnavailableError } from '@mft/core';
 import { LoginThrottle } from '../login-throttle.js';
 import { SessionService } from '../session.service.js';
 import { SessionsRepository } from '../sessions.repository.js';
@@ -16,6 +16,12 @@ import { SamlCacheError } from './saml-request-cache.js';
 export interface SamlAcsForm {
   readonly SAMLResponse?: unknown;
   readonly RelayState?: unknown;
+}
+
+/** A started SAML sign-in: where to send the browser, and the browser secret to keep in its cookie (null: not bound). */
+export interface SamlStarted {
+  readonly url: string;
+  readonly browser: string | null;
 }
 
 /** A finished SAML sign-in. */
@@ -53,22 +59,20 @@ export class SamlLoginService {
 
   /**
    * The IdP URL carrying a new AuthnRequest; its id is stored so that only its answer is accepted.
-   * With `bindToBrowser`, the request is also tied to `browser`, the starting browser's own secret
-   * (a cookie), and only a response posted from that browser is accepted.
+   * With `bindToBrowser`, the request is also tied to the browser's own secret (the one it already
+   * has, `browser`, else a new one), and only a response posted with that secret is accepted.
    */
-  async authorizeUrl(providerId: string | undefined, returnTo: string | null, browser: string | null): Promise<string> {
+  async authorizeUrl(providerId: string | undefined, returnTo: string | null, browser: string | null): Promise<SamlStarted> {
     const provider = this.providers.get(providerId);
     const relayState = returnTo && Buffer.byteLength(returnTo) <= MAX_RELAY_STATE ? returnTo : '';
     try {
       const url = await provider.saml.getAuthorizeUrlAsync(relayState, undefined, {});
-      if (provider.bindToBrowser) {
-        if (browser === null) {
-          throw new Error('a browser-bound sign-in was started without a browser secret');
-        }
-        const requestId = authnRequestId(url);
-        await this.guard(() => this.cache.cacheSave(browserKey(provider, requestId), browserHash(browser), SAML_REQUEST_TTL_SECONDS));
+      if (!provider.bindToBrowser) {
+        return { url, browser: null };
       }
-      return url;
+      const secret = browser ?? randomToken();
+      await this.guard(() => this.cache.cacheSave(browserKey(provider, authnRequestId(url)), browserHash(secret), SAML_REQUEST_TTL_SECONDS));
+      return { url, browser: secret };
     } catch (err) {
       throw this.unavailable(err);
     }

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGua
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
-import { randomToken } from '@mft/core';
 import { SAML_REQUEST_TTL_SECONDS, SamlLoginService, type SamlAcsForm } from '@mft/identity';
 import { accessContext } from '@mft/web';
 import { Public } from '../access.decorators.js';
@@ -11,9 +10,10 @@ import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
 import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
 
 /**
- * The browser's own secret for SAML sign-ins (behind TLS only). SameSite=None, because the IdP
- * posts the response from its own site, and a Lax cookie would not come with it; browsers keep
- * SameSite=None cookies only when they are Secure, hence HTTPS only. One value serves every tab.
+ * The browser's own secret for SAML sign-ins, when the service binds them (behind TLS only).
+ * SameSite=None, because the IdP posts the response from its own site, and a Lax cookie would not
+ * come with it; browsers keep SameSite=None cookies only when they are Secure. One value serves
+ * every tab.
  */
 const BROWSER_COOKIE = 'mft_saml';
 const BROWSER_COOKIE_PATH = '/auth/saml/';
@@ -76,14 +76,12 @@ export class SamlController {
   }
 
   private async startLogin(provider: string | undefined, returnTo: unknown, req: Request, res: Response): Promise<void> {
-    let browser: string | null = null;
-    if (this.config.behindTls) {
-      browser = browserSecret(req) ?? randomToken();
-      res.cookie(BROWSER_COOKIE, browser, { httpOnly: true, secure: true, sameSite: 'none', path: BROWSER_COOKIE_PATH, maxAge: SAML_REQUEST_TTL_SECONDS * 1000 });
+    const started = await this.saml.authorizeUrl(provider, returnTo === undefined ? null : safeReturnTo(returnTo), browserSecret(req));
+    if (started.browser) {
+      res.cookie(BROWSER_COOKIE, started.browser, { httpOnly: true, secure: true, sameSite: 'none', path: BROWSER_COOKIE_PATH, maxAge: SAML_REQUEST_TTL_SECONDS * 1000 });
     }
-    const url = await this.saml.authorizeUrl(provider, returnTo === undefined ? null : safeReturnTo(returnTo), browser);
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url);
+    res.redirect(302, started.url);
   }
 
   private async finishLogin(provider: string | undefined, form: SamlAcsForm | undefined, req: Request, res: Response): Promise<void> {
