@@ -235,6 +235,10 @@ describe('SAML sign-in', () => {
     await assertRefused(jar, await postAcs(jar, make(request), undefined, gw.baseUrl, client()), reason);
   }
 
+  it('over plain HTTP the gateway warns at start that SAML sign-ins cannot be bound to the browser, naming the key to change', () => {
+    assert.match(gw.output(), /SAML sign-in is not bound to the browser that started it over plain HTTP.*"key":"http\.publicUrl"/);
+  });
+
   it('publishes SP metadata naming its entity ID and ACS', async () => {
     const res = await fetch(`${gw.baseUrl}/auth/saml/metadata`);
     assert.equal(res.status, 200);
@@ -548,6 +552,7 @@ describe('SAML sign-in', () => {
     before(async () => {
       tls = await TestGateway.start({ env: { ...SAML_ENV, PUBLIC_URL: 'https://mft.test.invalid' } });
       tlsToken = await tls.token();
+      assert.doesNotMatch(tls.output(), /not bound to the browser/, 'no warning behind TLS');
     });
     after(async () => tls?.stop());
 

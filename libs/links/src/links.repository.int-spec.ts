@@ -97,4 +97,30 @@ describe(`${LinksRepository.name} against a real database`, () => {
     assert.equal(done.filter((g) => g !== null).length, 1);
     assert.equal(done.find((g) => g)?.status, 'consumed');
   });
+
+  it('a late outcome of an older invitation does not overwrite the delivery of a newer one (after a resend)', async () => {
+    const { linkId, grantId } = await newGrant();
+    const invitation = async (createdAt: string): Promise<string> => {
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO mail_queue (id, template, to_address, status, message_id, link_id, grant_id, created_at)
+         VALUES ($1, 'recipient-invitation', 'x@partner.example', 'sending', $2, $3, $4, now() - $5::interval)`,
+        [id, `<${id}@test>`, linkId, grantId, createdAt],
+      );
+      return id;
+    };
+    const older = await invitation('1 hour');
+    const newer = await invitation('1 minute');
+    const delivery = async (): Promise<{ status: string | null; error: string | null }> => {
+      const [g] = await db.query<{ delivery_status: string | null; delivery_error: string | null }>(`SELECT delivery_status, delivery_error FROM grants WHERE id = $1`, [grantId]);
+      return { status: g!.delivery_status, error: g!.delivery_error };
+    };
+
+    await sut.setDelivery(grantId, 'sent', null, newer);
+    assert.deepEqual(await delivery(), { status: 'sent', error: null });
+    await sut.setDelivery(grantId, 'failed', '550 no such user (old address)', older);
+    assert.deepEqual(await delivery(), { status: 'sent', error: null }, 'the older message’s failure is not the grant’s state');
+    await sut.setDelivery(grantId, 'failed', '550 mailbox full', newer);
+    assert.deepEqual(await delivery(), { status: 'failed', error: '550 mailbox full' });
+  });
 });
