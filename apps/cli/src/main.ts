@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { runAdminCommand, type AdminServices } from '@mft/api';
 import { AuditRepository, AuditService } from '@mft/audit';
-import { AppConfigService, ConfigError, loadConfig } from '@mft/config';
+import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/config';
 import { SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
 import { IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
@@ -18,7 +18,10 @@ function fail(message: string): never {
 
 function config(): AppConfigService {
   try {
-    return new AppConfigService(loadConfig());
+    const values = loadConfig();
+    // The CLI may be the first to create the data directory (and the embedded database in it).
+    prepareDataDir(values.dataDir);
+    return new AppConfigService(values);
   } catch (err) {
     fail(err instanceof ConfigError ? err.message : String(err));
   }

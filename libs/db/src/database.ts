@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
@@ -59,7 +60,8 @@ export class Database implements Queryable {
         applicationName: 'mft-gateway',
       });
     } else {
-      mkdirSync(options.dataDir, { recursive: true });
+      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+      keepEmbeddedFilesPrivate();
       lockFile = acquireLock(join(options.dataDir, 'db.lock'));
       const held = lockFile;
       process.once('exit', () => rmSync(held, { force: true }));
@@ -206,4 +208,27 @@ function acquireLock(file: string): string {
     }
   }
   throw new Error(`could not take the embedded database lock ${file}`);
+}
+
+let embeddedFilesPrivate = false;
+
+/**
+ * The embedded engine sets the POSIX mode of every file it creates itself (0666 or 0644, Emscripten's
+ * defaults) with chmod, which the process umask does not restrict. Its files hold token hashes and
+ * the audit log, so chmod in this process never grants anything to the group or other accounts.
+ */
+function keepEmbeddedFilesPrivate(): void {
+  if (embeddedFilesPrivate) {
+    return;
+  }
+  embeddedFilesPrivate = true;
+  // The engine calls the CommonJS `fs` functions (require("node:fs")), so that is where the rule goes.
+  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const privateMode = (mode: import('node:fs').Mode): number => (typeof mode === 'string' ? parseInt(mode, 8) : mode) & ~0o077;
+  const { chmodSync, fchmodSync, lchmodSync } = fs;
+  fs.chmodSync = (path, mode) => chmodSync(path, privateMode(mode));
+  fs.fchmodSync = (fd, mode) => fchmodSync(fd, privateMode(mode));
+  if (lchmodSync) {
+    fs.lchmodSync = (path, mode) => lchmodSync(path, privateMode(mode));
+  }
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Registry } from 'prom-client';
-import { AppConfigService, ConfigError, ConfigModule, loadConfig, projectRoot } from '@mft/config';
+import { AppConfigService, ConfigError, ConfigModule, loadConfig, prepareDataDir, projectRoot, type DataDirReport } from '@mft/config';
 import { Clock, InvalidInputError, StartupError, SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, DbModule } from '@mft/db';
 import { StorageModule } from '@mft/storage';
@@ -59,12 +59,18 @@ function fatal(logger: JsonLogger | null, message: string): never {
 /** Loads and validates the configuration, opens the database, and serves `parts` over HTTP. */
 export async function startGateway(parts: GatewayParts): Promise<NestExpressApplication> {
   let config: AppConfigService;
+  let dataDir: DataDirReport;
   try {
-    config = new AppConfigService(loadConfig());
+    const values = loadConfig();
+    dataDir = prepareDataDir(values.dataDir);
+    config = new AppConfigService(values);
   } catch (err) {
-    fatal(null, err instanceof ConfigError ? err.message : `Invalid configuration: ${String(err)}`);
+    fatal(null, err instanceof ConfigError ? err.message : `Invalid configuration: ${err instanceof Error ? err.message : String(err)}`);
   }
   const logger = new JsonLogger(config.values.log.level);
+  if (dataDir.tightened > 0) {
+    logger.warn({ msg: 'made the data directory private: other accounts could read or change these entries', dataDir: dataDir.dir, entries: dataDir.tightened, examples: dataDir.examples });
+  }
   let db: Database;
   try {
     db = await Database.open({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.values.database.poolSize });
