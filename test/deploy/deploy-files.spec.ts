@@ -56,6 +56,11 @@ describe('deployment files', () => {
     const c = deployment.spec.template.spec.containers[0]!;
     assert.equal(c.readinessProbe.httpGet.path, '/readyz');
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+    // Prometheus scrapes the metrics listener, which the Service (what recipients reach) does not expose.
+    const annotations = (docs[1]!.toJS() as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
+    assert.equal(annotations['prometheus.io/port'], configMap.data.METRICS_PORT);
+    const service = docs[2]!.toJS() as { spec: { ports: Array<{ targetPort: string }> } };
+    assert.deepEqual(service.spec.ports.map((p) => p.targetPort), ['http']);
   });
 
   it('the default configuration file is valid', () => {

@@ -155,7 +155,7 @@ describe('link emails: invitations, delivery tracking and sender notifications (
   });
 
   it('exposes the queue and the send attempts as Prometheus metrics', async () => {
-    const text = await (await fetch(`${gw.baseUrl}/metrics`)).text();
+    const text = await (await fetch(gw.metricsUrl)).text();
     const sent = /^mft_mail_queue_messages\{status="sent"\} (\d+)$/m.exec(text);
     assert.ok(sent && Number(sent[1]) >= 3, text.split('\n').filter((l) => l.includes('mft_mail')).join('\n'));
     assert.match(text, /^mft_mail_queue_messages\{status="queued"\} 0$/m);

@@ -35,7 +35,7 @@ describe('the gateway as an operator sees it', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
-    const text = await (await fetch(`${gw.baseUrl}/metrics`)).text();
+    const text = await (await fetch(gw.metricsUrl)).text();
     assert.match(text, /mft_http_requests_total/);
     assert.match(text, /process_resident_memory_bytes/);
   });

@@ -22,6 +22,17 @@ export const configSchema = z
         trustedProxies: z.array(z.string().min(1)).default([]),
       })
       .strict(),
+    /** Prometheus metrics: a listener of their own, away from the port recipients use. */
+    metrics: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        /** The metrics listener's port; "off" = none (then only the bearer token opens /metrics on the main port). */
+        port: z.union([port, z.literal('off')]).default(9464),
+        /** When set, /metrics answers only `Authorization: Bearer <token>`, on the metrics listener and on the main port. */
+        token: z.string().min(24, 'must be at least 24 characters').nullable().default(null),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 9464, token: null }),
     dataDir: z.string().min(1).default('./data'),
     database: z
       .object({
@@ -207,6 +218,9 @@ export const ENV_KEYS: Record<string, string> = {
   PUBLIC_URL: 'http.publicUrl',
   TRUSTED_PROXIES: 'http.trustedProxies',
   DATA_DIR: 'dataDir',
+  METRICS_HOST: 'metrics.host',
+  METRICS_PORT: 'metrics.port',
+  METRICS_TOKEN: 'metrics.token',
   DATABASE_URL: 'database.url',
   DATABASE_POOL_SIZE: 'database.poolSize',
   SECRET_KEY: 'secretKey',

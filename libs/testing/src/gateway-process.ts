@@ -66,6 +66,8 @@ export class TestGateway {
   #ownsData = false;
   #drop: (() => Promise<void>) | null = null;
   port = 0;
+  /** The metrics listener's port (each test gateway gets a free one unless METRICS_PORT is given). */
+  metricsPort = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -112,6 +114,11 @@ export class TestGateway {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Where Prometheus scrapes this gateway. */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.env.METRICS_PORT ?? this.metricsPort}/metrics`;
+  }
+
   /** Environment for processes that share this gateway's data (the CLI, a restart). */
   processEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
@@ -120,6 +127,7 @@ export class TestGateway {
       PORT: String(this.port),
       PUBLIC_URL: this.baseUrl,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      METRICS_PORT: String(this.metricsPort),
       ...this.env,
     };
     if (this.databaseUrl) {
@@ -132,6 +140,7 @@ export class TestGateway {
 
   async launch(): Promise<void> {
     this.port = await freePort();
+    this.metricsPort = await freePort();
     const proc = spawn(process.execPath, [this.entry], { cwd: projectRoot(), env: this.processEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     proc.stdout!.on('data', (c: Buffer) => this.#output.push(c.toString()));

@@ -17,6 +17,7 @@ import { startAdminSocket, type AdminHandler } from './admin-socket.js';
 import { HealthController } from './health.controller.js';
 import { JsonLogger } from './json-logger.js';
 import { createMetrics, redactPath } from './metrics.js';
+import { startMetricsListener } from './metrics-listener.js';
 
 /** What one process serves. */
 export interface GatewayParts {
@@ -165,6 +166,12 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   // refusal decided after the upload was read) is still delivered, and the socket ends after it.
   (server as import('node:http').Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await app.listen(config.http.port, config.http.host);
+  let metricsServer: import('node:http').Server | null = null;
+  try {
+    metricsServer = await startMetricsListener(config, metrics.registry, new Logger('metrics'));
+  } catch (err) {
+    fatal(logger, `Cannot serve metrics on ${config.values.metrics.host}:${String(config.values.metrics.port)} (METRICS_HOST, METRICS_PORT; "off" turns the listener off): ${err instanceof Error ? err.message : String(err)}`);
+  }
   let admin: import('node:net').Server | null = null;
   if (db.kind === 'pglite' && parts.admin) {
     admin = await startAdminSocket(config.dataDir, parts.admin(app), new Logger('admin'));
@@ -177,8 +184,10 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     port: config.http.port,
     database: db.kind,
     dataDir: config.dataDir,
+    metrics: metricsServer ? `http://${config.values.metrics.host}:${String(config.values.metrics.port)}/metrics` : config.values.metrics.token ? '/metrics with METRICS_TOKEN' : 'off',
   });
   const stop = async (): Promise<void> => {
+    metricsServer?.close();
     admin?.close();
     await db.close().catch(() => undefined);
   };

@@ -1,9 +1,11 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Controller, Get, HttpCode, NotFoundException, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfigService } from '@mft/config';
 import { Database } from '@mft/db';
 import { StorageService } from '@mft/storage';
 import { Registry } from 'prom-client';
+import { answerScrape } from './metrics-listener.js';
 
 @ApiTags('health')
 @Controller()
@@ -12,13 +14,21 @@ export class HealthController {
     private readonly db: Database,
     private readonly storage: StorageService,
     private readonly metrics: Registry,
+    private readonly config: AppConfigService,
   ) {}
 
-  /** Prometheus metrics. */
+  /**
+   * Prometheus metrics on the main port: only with the metrics token (`METRICS_TOKEN`); without one
+   * configured they live on the metrics listener alone, and this route does not exist.
+   */
+  @ApiExcludeEndpoint()
   @Get('metrics')
-  async metricsText(@Res() res: Response): Promise<void> {
-    res.setHeader('Content-Type', this.metrics.contentType);
-    res.send(await this.metrics.metrics());
+  async metricsText(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const token = this.config.values.metrics.token;
+    if (token === null) {
+      throw new NotFoundException('Cannot GET /metrics');
+    }
+    await answerScrape(req, res, this.metrics, token);
   }
 
   /** The process is up. */
