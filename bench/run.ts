@@ -188,9 +188,9 @@ interface GcCounters {
   readonly seconds: number;
 }
 
-async function gcCounters(baseUrl: string): Promise<GcCounters | null> {
+async function gcCounters(metricsUrl: string): Promise<GcCounters | null> {
   try {
-    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    const text = await (await fetch(metricsUrl)).text();
     let major = 0;
     let seconds = 0;
     for (const line of text.split('\n')) {
@@ -426,7 +426,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     };
     await rawUpload(`${up.url}/sink`, null); // warm-up
     const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
-      { key: 'up.gw.disk', pids: () => [g.pid], run: async () => (await uploadToGateway(g, file, size)).timed, gateway: g.gw.baseUrl },
+      { key: 'up.gw.disk', pids: () => [g.pid], run: async () => (await uploadToGateway(g, file, size)).timed, gateway: g.gw.metricsUrl },
       { key: 'up.node.disk', pids: () => [up.pid], run: () => rawUpload(`${up.url}/disk/upload.bin`, join(work, 'upload.bin')) },
       { key: 'up.node.sink', pids: () => [up.pid], run: () => rawUpload(`${up.url}/sink`, null) },
     ];
@@ -450,7 +450,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       track(() => nginx!.stop());
     }
     const targets: Array<{ key: string; url: string; pids: () => number[]; gateway?: string }> = [
-      { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid], gateway: g.gw.baseUrl },
+      { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid], gateway: g.gw.metricsUrl },
       { key: 'node', url: `${dl.url}/${copy.key}`, pids: () => [dl.pid] },
       ...(nginx ? [{ key: 'nginx', url: `${nginx.url}/${copy.key}`, pids: () => nginx!.pids() }] : []),
     ];
@@ -504,7 +504,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       track(() => upShm.stop());
       await uploadToGateway(gt, file, size); // warm-up
       const shmUploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
-        { key: 'up.gw.tmpfs', pids: () => [gt.pid], run: async () => (await uploadToGateway(gt, file, size)).timed, gateway: gt.gw.baseUrl },
+        { key: 'up.gw.tmpfs', pids: () => [gt.pid], run: async () => (await uploadToGateway(gt, file, size)).timed, gateway: gt.gw.metricsUrl },
         { key: 'up.node.tmpfs', pids: () => [upShm.pid], run: () => rawUpload(`${upShm.url}/disk/upload.bin`, join(upShmDir, 'upload.bin')) },
       ];
       for (let i = 0; i < runs; i++) {
