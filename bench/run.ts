@@ -562,7 +562,7 @@ async function benchPglite(size: number, work: string): Promise<PgliteResult> {
     const up = await measure(
       () => [g.pid],
       async () => (await uploadToGateway(g, file, size)).timed,
-      g.gw.baseUrl,
+      g.gw.metricsUrl,
     );
     const first = await uploadToGateway(g, file, size);
     const copy = await describeCopy(g, first.linkId, first.grantUrl, size, sha256);
@@ -573,9 +573,9 @@ async function benchPglite(size: number, work: string): Promise<PgliteResult> {
         const [t] = await download(copy.downloadUrl, size);
         return { bytes: t!.bytes, seconds: t!.seconds };
       },
-      g.gw.baseUrl,
+      g.gw.metricsUrl,
     );
-    const par = await measure(() => [g.pid], () => parallelDownload(copy.downloadUrl, size, settings.parallel, 1), g.gw.baseUrl);
+    const par = await measure(() => [g.pid], () => parallelDownload(copy.downloadUrl, size, settings.parallel, 1), g.gw.metricsUrl);
     const peak = statusBytes(g.pid, 'VmHWM') ?? NaN;
     return { size, idle, peak, figures: { 'up.gw.disk': figure([up]), 'dl1.gw': figure([dl]), [`dl${settings.parallel}.gw`]: figure([par]) } };
   } finally {
