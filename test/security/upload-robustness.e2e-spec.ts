@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { Database } from '@mft/db';
 import { createSendLink, listLinks, partialUpload, stagedFiles, stopGateway, storedFiles, TestGateway, waitFor, within } from '@mft/testing';
 
@@ -64,11 +65,12 @@ function uploadRequest(token: string, body: Buffer | string, opts: { boundary?: 
 /** The rows of pending_uploads. On the embedded database the gateway is stopped to read them, then started again. */
 async function pendingUploads(gw: TestGateway): Promise<number> {
   if (gw.databaseUrl) {
-    const db = await Database.open({ url: gw.databaseUrl, dataDir: gw.dataDir, poolSize: 1 });
+    const client = new pg.Client({ connectionString: gw.databaseUrl });
+    await client.connect();
     try {
-      return Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM pending_uploads'))[0]!.n);
+      return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pending_uploads')).rows[0]!.n);
     } finally {
-      await db.close();
+      await client.end();
     }
   }
   await gw.kill('SIGTERM');
