@@ -171,6 +171,25 @@ describe('a broken or abandoned upload cannot end the gateway or leave anything 
     assert.match(gw.output(), /"msg":"connection idle, closed"/);
   });
 
+  it('a download whose client stops reading is cut after http.idleSeconds', LIMIT, async () => {
+    const content = randomBytes(32 * 1024 * 1024);
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'big.bin', content }]);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const url = new URL(created.body.grants[0]!.url);
+    const meta = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { files: Array<{ id: string }> };
+    const ex = await openRaw(gw.port, `GET ${url.pathname}/files/${meta.files[0]!.id} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await waitFor(() => ex.received().length > 64 * 1024, { what: 'the download to start' });
+    ex.socket.pause();
+    await waitFor(() => /"msg":"connection idle, closed".*"method":"GET"/.test(gw.output()), { what: 'the stalled download to be cut', ms: 30_000 });
+    ex.socket.resume();
+    await within(ex.closed, 20_000, 'the connection to end');
+    assert.match(ex.received(), /^HTTP\/1\.1 200 /);
+    assert.ok(ex.received().length < content.length, 'the download did not complete');
+    await assertAlive(gw, token);
+    const del = await fetch(`${gw.baseUrl}/api/v1/links/${created.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(del.status, 204);
+  });
+
   it('no pending upload rows are left by any of the above', LIMIT, async () => {
     assert.equal(await pendingUploads(gw), 0);
   });
