@@ -20,6 +20,9 @@ export const configSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         publicUrl: z.url({ protocol: /^https?$/ }).nullable().default(null),
         trustedProxies: z.array(z.string().min(1)).default([]),
+        idleSeconds: seconds.default(60),
+        maxConnectionsPerIp: z.coerce.number().int().min(1).default(64),
+        shutdownGraceSeconds: seconds.default(10),
       })
       .strict(),
     /** Prometheus metrics: a listener of their own, away from the port recipients use. */
@@ -217,6 +220,9 @@ export const ENV_KEYS: Record<string, string> = {
   HOST: 'http.host',
   PUBLIC_URL: 'http.publicUrl',
   TRUSTED_PROXIES: 'http.trustedProxies',
+  HTTP_IDLE_SECONDS: 'http.idleSeconds',
+  HTTP_MAX_CONNECTIONS_PER_IP: 'http.maxConnectionsPerIp',
+  HTTP_SHUTDOWN_GRACE_SECONDS: 'http.shutdownGraceSeconds',
   DATA_DIR: 'dataDir',
   METRICS_HOST: 'metrics.host',
   METRICS_PORT: 'metrics.port',

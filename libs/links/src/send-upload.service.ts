@@ -123,10 +123,11 @@ export class SendUpload {
     const entry: { id: string; key: string; write: StagedWrite | null } = { id, key, write: null };
     this.#writes.push(entry);
     this.#startHeartbeat();
+    entry.write = await driver.beginWrite(key, id);
+    // Created after the last await, so that it is in the pipeline (and listened to) from the start.
     const remaining = limits.maxTotalBytes - this.#total;
     const perFile = Math.min(limits.maxFileBytes, remaining);
     const meter = new Meter(perFile, () => tooLarge(name, limits, perFile === limits.maxFileBytes ? 'file' : 'total'));
-    entry.write = await driver.beginWrite(key, id);
     await pipeline(file.stream, meter, entry.write.stream);
     await entry.write.commit();
     this.#total += meter.bytes;

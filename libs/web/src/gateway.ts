@@ -10,14 +10,16 @@ import { urlencoded, type NextFunction, type Request, type Response } from 'expr
 import helmet from 'helmet';
 import { Registry } from 'prom-client';
 import { AppConfigService, ConfigError, ConfigModule, loadConfig, prepareDataDir, projectRoot, type DataDirReport } from '@mft/config';
-import { Clock, InvalidInputError, StartupError, SystemClock } from '@mft/core';
+import { Clock, InvalidInputError, StartupError, SystemClock, TooLargeError } from '@mft/core';
 import { Database, DatabaseLockedError, DbModule } from '@mft/db';
 import { StorageModule } from '@mft/storage';
 import { startAdminSocket, type AdminHandler } from './admin-socket.js';
+import { capConnectionsPerAddress, closeAfterUnreadBody, cutIdleConnections, OpenRequests } from './connection-guard.js';
 import { HealthController } from './health.controller.js';
 import { JsonLogger } from './json-logger.js';
 import { createMetrics, redactPath } from './metrics.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { installProcessGuard } from './process-guard.js';
 
 /** What one process serves. */
 export interface GatewayParts {
@@ -96,11 +98,16 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   app.disable('x-powered-by');
   app.set('etag', false);
   const requestLog = new Logger('http');
+  const openRequests = new OpenRequests();
+  app.use(closeAfterUnreadBody());
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = Date.now();
     const id = randomUUID();
     res.setHeader('X-Request-Id', id);
+    const open = { id, method: req.method, path: redactPath(req.path), ip: req.ip, started };
+    openRequests.add(req.socket, open);
     res.once('close', () => {
+      openRequests.remove(req.socket, open);
       requestLog.log({ msg: 'request', id, method: req.method, path: redactPath(req.path), status: res.statusCode, ms: Date.now() - started, ip: req.ip, finished: res.writableFinished });
     });
     next();
@@ -109,10 +116,19 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   const secureHeaders = helmetFor(config.behindTls);
   app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/api/docs') ? next() : secureHeaders(req, res, next)));
   app.use(cookieParser());
-  app.useBodyParser('json', { limit: '1mb' });
   // Forms are small, except SAML responses (signed XML listing many groups) on the ACS routes.
   const samlAcs = /^\/auth\/saml\/(?:[a-z0-9-]+\/)?acs$/;
   const isForm = (req: IncomingMessage): boolean => (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  // The body parsers read a body over their limit to its end before they answer, however slowly it
+  // comes: a declared length over the limit is refused at once instead (and the connection closed).
+  const bodyLimit = (req: Request): number | null =>
+    req.is('application/json') ? 1024 * 1024 : isForm(req) ? (samlAcs.test(req.path) ? 1024 * 1024 : 64 * 1024) : null;
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const limit = bodyLimit(req);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    next(limit !== null && declared > limit ? new TooLargeError('body_too_large', `The request body may be at most ${limit} bytes.`, { maxBytes: limit }) : undefined);
+  });
+  app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('urlencoded', { limit: '64kb', extended: false, type: (req: IncomingMessage) => isForm(req) && !samlAcs.test((req.url ?? '').split('?')[0]!) });
   app.use(samlAcs, urlencoded({ limit: '1mb', extended: false }));
   app.useGlobalPipes(
@@ -147,7 +163,6 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     });
     SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
   }
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   try {
     await app.init();
   } catch (err) {
@@ -158,9 +173,16 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   }
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;
+  // No total time for a request (an upload of gigabytes takes what it takes); a request on which
+  // nothing moves for http.idleSeconds is cut instead.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.on('connection', (socket) => socket.setNoDelay(true));
+  const connections = new Logger('connections');
+  cutIdleConnections(server, config.http.idleSeconds * 1000, openRequests, connections);
+  // The cap is on the TCP peer: a trusted proxy carries many clients and limits them itself.
+  const trusted = (app.getHttpAdapter().getInstance() as { get(name: string): unknown }).get('trust proxy fn') as (addr: string, i: number) => boolean;
+  capConnectionsPerAddress(server, config.http.maxConnectionsPerIp, (ip) => trusted(ip, 0), connections);
   // A client may half-close its side once it has sent the whole request (RFC 9112 allows it). Node's
   // default then drops the response still being prepared; with half-open allowed, the answer (say, a
   // refusal decided after the upload was read) is still delivered, and the socket ends after it.
@@ -196,7 +218,49 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     await originalClose();
     await stop();
   };
+  installProcessGuard(new Logger('process'));
+  stopOnSignals(app, server, openRequests, config.http.shutdownGraceSeconds * 1000);
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let the requests in flight finish for up to `graceMs`, then cut
+ * what is left (logging each request cut) and exit. A request that never ends (a client that went
+ * away without closing, a stuck upload) cannot hold the process.
+ */
+function stopOnSignals(app: NestExpressApplication, server: import('node:http').Server, open: OpenRequests, graceMs: number): void {
+  const log = new Logger('shutdown');
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    log.log({ msg: 'shutting down', signal, openRequests: open.size, graceSeconds: graceMs / 1000 });
+    const cut = setTimeout(() => {
+      log.warn({ msg: 'shutdown grace over; cutting the requests still open', cut: open.describe() });
+      server.closeAllConnections();
+    }, graceMs);
+    cut.unref();
+    // Closing the database and the workers after the cut is bounded too.
+    const last = setTimeout(() => {
+      log.error({ msg: 'shutdown did not finish in time; exiting' });
+      process.exit(1);
+    }, graceMs + 15_000);
+    last.unref();
+    app.close().then(
+      () => {
+        clearTimeout(cut);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ msg: 'shutdown failed', err: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** Security headers; HSTS and upgrade-insecure-requests only when the public URL is HTTPS. */

@@ -64,7 +64,12 @@ export class AuditController {
       case 'csv':
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
         res.setHeader('Content-Disposition', `attachment; filename="audit-${stamp}.csv"`);
-        body = Readable.from(this.csvRows(events)).pipe(stringify({ header: true, columns: CSV_COLUMNS }));
+        {
+          const rows = Readable.from(this.csvRows(events));
+          body = rows.pipe(stringify({ header: true, columns: CSV_COLUMNS }));
+          // pipe() does not pass errors on: a failing query would otherwise be an unhandled 'error'.
+          rows.on('error', (err) => body.destroy(err));
+        }
         break;
       case 'jsonl':
         res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');

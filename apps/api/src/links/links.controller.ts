@@ -53,17 +53,8 @@ export class LinksController {
       res.setHeader('Location', `/api/v1/links/${created.id}`);
       return created;
     } catch (err) {
+      // An answer before the whole body was read closes the connection (the gateway's closeAfterUnreadBody).
       await upload.abort(err);
-      if (!req.complete) {
-        // The rest of the body is not read: close the connection once the answer is sent.
-        res.setHeader('Connection', 'close');
-        res.once('finish', () => {
-          // Lingering close: stop writing, discard what the client still sends for a while, then cut.
-          req.socket.end();
-          req.resume();
-          setTimeout(() => req.socket.destroy(), 5000).unref();
-        });
-      }
       throw err;
     }
   }

@@ -1,13 +1,15 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { InvalidInputError, TooLargeError } from '@mft/core';
+import { InvalidInputError } from '@mft/core';
 import type { SendUpload } from '@mft/links';
 
 const FIELD_LIMIT = 64 * 1024;
 
 /**
  * Streams a multipart/form-data body into a SendUpload: each file part goes straight to storage as
- * it arrives; the text fields are returned once the body has ended. Throws on the first problem.
+ * it arrives; the text fields are returned once the body has ended. Throws on the first problem,
+ * as soon as it is known: the rest of the body is then not read (the connection is closed after
+ * the answer), so no refusal waits on a body that may never end.
  */
 export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
@@ -41,9 +43,13 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
       }
     });
     bb.on('file', (_name, stream, info) => {
+      // Busboy ends this stream with an error when the body is cut or the client hangs up, maybe
+      // while the step below still awaits the database or storage; that failure itself reaches the
+      // 'error' and 'close' handlers below, and the pipeline sees the stream destroyed.
+      stream.on('error', () => undefined);
       chain = chain
         .then(async () => {
-          if (failure) {
+          if (failure || stream.destroyed) {
             stream.resume();
             return;
           }
@@ -55,12 +61,11 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
         .catch((err: unknown) => {
           fail(err);
           stream.resume();
-          if (err instanceof TooLargeError) {
-            // Answer at once rather than read gigabytes more; the connection is closed after the answer.
-            req.unpipe(bb);
-            settle();
-          }
-          // Other refusals read (and discard) the rest of the body, so the client always gets the answer.
+          // Answer now. Waiting for the body to end is not safe: busboy finishes only once every file
+          // stream has ended, and one the upload destroyed (a size limit crossed mid-file) never does.
+          req.unpipe(bb);
+          bb.destroy();
+          settle();
         });
     });
     bb.on('filesLimit', () => fail(new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`)));
@@ -92,7 +97,7 @@ export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: num
       settled = true;
       void chain.then(() => {
         if (failure) {
-          reject(failure instanceof TooLargeError || failure instanceof Error ? failure : new Error(String(failure)));
+          reject(failure instanceof Error ? failure : new Error(String(failure)));
         } else {
           resolve(fields);
         }
