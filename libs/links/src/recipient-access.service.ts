@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, GoneError, hashToken, NotFoundError, RateLimitedError, UnauthenticatedError } from '@mft/core';
+import { Clock, ConflictError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
@@ -164,14 +164,23 @@ export class RecipientAccessService {
     };
   }
 
-  /** Unlocks the grant for this browser session with the link password. */
-  async unlock(req: RecipientRequest, password: string): Promise<void> {
+  /**
+   * Unlocks the grant with the link password. The browser session moves to a new id (returned, for
+   * the cookie) that carries the unlock and everything the old one had; the old id keeps nothing, so
+   * an id planted in the recipient's browser beforehand gains its planter nothing.
+   */
+  async unlock(req: RecipientRequest, password: string): Promise<{ session: string | null }> {
     const r = await this.resolve(req);
     if (r.link.passwordHash === null) {
-      return;
+      return { session: null };
     }
     await this.checkPassword(r.req, r.link, r.grant, password);
-    await this.links.markUnlocked(sessionHash(req.session), r.grant.id);
+    const next = randomToken(32);
+    await this.db.transaction(async () => {
+      await this.links.rotateSession(sessionHash(req.session), sessionHash(next));
+      await this.links.markUnlocked(sessionHash(next), r.grant.id);
+    });
+    return { session: next };
   }
 
   private async checkPassword(req: RecipientRequest, link: Link, grant: Grant, password: string): Promise<void> {
