@@ -92,7 +92,7 @@ export class RecipientController {
       this.views.render('landing', {
         title: 'Files shared with you',
         base: `/l/${token}`,
-        sender: view.link.ownerName,
+        sender: view.link.ownerDisplayName,
         recipient: view.grant.recipient,
         message: view.link.message,
         expiresAt: view.expiresAt,
