@@ -78,7 +78,10 @@ export function cleanFileName(raw: string): string {
 /** A file name as uploaded, for the audit: each invisible character written as `\uXXXX`, so it can be read and stored. */
 export function visibleFileName(raw: string): string {
   return raw
-    .replace(INVISIBLE, (c) => `\\u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .replace(INVISIBLE, (c) => {
+      const hex = c.codePointAt(0)!.toString(16).toUpperCase();
+      return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+    })
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
