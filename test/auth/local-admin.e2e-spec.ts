@@ -28,10 +28,10 @@ describe('the local break-glass administrator', () => {
   });
   after(async () => gw?.stop());
 
-  async function passwordStep(jar: CookieJar, password = PASSWORD): Promise<Response> {
+  async function passwordStep(jar: CookieJar, password = PASSWORD, username = 'admin'): Promise<Response> {
     const page = await jar.fetch(`${gw.baseUrl}/auth/login`);
     const csrf = formField(await page.text(), '_csrf');
-    return jar.postForm(`${gw.baseUrl}/auth/local/login`, { username: 'admin', password, _csrf: csrf });
+    return jar.postForm(`${gw.baseUrl}/auth/local/login`, { username, password, _csrf: csrf });
   }
 
   async function totpStep(jar: CookieJar, code: string): Promise<Response> {
@@ -115,14 +115,22 @@ describe('the local break-glass administrator', () => {
     assert.equal((await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie } })).status, 401);
   });
 
-  it('locks the account after repeated failures, even for the right password, and audits it', async () => {
+  it('locks the account after repeated failures, even for the right password, answering as for an unknown user, and audits it', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await passwordStep(new CookieJar(), 'wrong password ' + i);
-      assert.ok(res.status === 401 || res.status === 429, `attempt ${i}: ${res.status}`);
+      assert.equal(res.status, 401, `attempt ${i}`);
     }
+    const errorOf = (html: string): string | undefined => /<p class="error"[^>]*>([^<]*)</.exec(html)?.[1];
     const locked = await passwordStep(new CookieJar());
-    assert.equal(locked.status, 429);
-    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    const lockedPage = await locked.text();
+    const unknown = await passwordStep(new CookieJar(), PASSWORD, 'nobody-here');
+    const unknownPage = await unknown.text();
+    assert.equal(unknown.status, 401);
+    assert.equal(locked.status, 401, 'a locked account answers like a wrong password');
+    assert.equal(locked.headers.get('retry-after'), null, 'and does not say how long it is locked');
+    assert.equal(errorOf(lockedPage), 'The user name, password or code is not correct.');
+    assert.equal(errorOf(lockedPage), errorOf(unknownPage), 'the same message for a locked and an unknown user');
+    assert.doesNotMatch(lockedPage, /locked/i);
     const token = await gw.token();
     const events = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=auth.locked_out&format=jsonl`, { headers: { authorization: `Bearer ${token}` } })).text();
     assert.match(events, /auth\.locked_out/);

@@ -198,14 +198,17 @@ describe('password-protected links: unlocking and rate limits', () => {
     const ok = await postForm(url, ip, { _csrf: csrf, password: PASSWORD }, cookie);
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.location, path);
-    const unlocked = await rawRequest(url, { headers: { accept: 'text/html', cookie, 'x-forwarded-for': ip } });
+    const unlockedCookie = sessionCookie(ok);
+    assert.match(unlockedCookie, /^mft_rs=/, 'the unlock moves the browser to a new session');
+    assert.notEqual(unlockedCookie, cookie);
+    const unlocked = await rawRequest(url, { headers: { accept: 'text/html', cookie: unlockedCookie, 'x-forwarded-for': ip } });
     assert.equal(unlocked.status, 200);
     const html = unlocked.body.toString();
     assert.match(html, /secret-plan\.pdf/, 'the page lists the files once unlocked');
     assert.ok(html.includes(`${path}/files/${fileId}`));
     assert.doesNotMatch(html, /type="password"/);
 
-    const download = await rawRequest(`${url}/files/${fileId}`, { headers: { cookie, 'x-forwarded-for': ip } });
+    const download = await rawRequest(`${url}/files/${fileId}`, { headers: { cookie: unlockedCookie, 'x-forwarded-for': ip } });
     assert.equal(download.status, 200);
     assert.ok(download.body.equals(content));
     const stranger = await rawRequest(`${url}/files/${fileId}`, { headers: { 'x-forwarded-for': ip } });
@@ -228,8 +231,12 @@ describe('password-protected links: unlocking and rate limits', () => {
     const { id, url, fileId } = await passwordLink(content);
     // A recipient who unlocked before the attack keeps access through their session.
     const early = await fetch(url, { headers: { 'x-forwarded-for': client() } });
-    const earlyCookie = sessionCookie(early);
-    assert.equal((await unlockJson(url, client(), PASSWORD, earlyCookie)).status, 204);
+    const earlyUnlock = await unlockJson(url, client(), PASSWORD, sessionCookie(early));
+    assert.equal(earlyUnlock.status, 204);
+    const earlyCookie = earlyUnlock.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
 
     const statuses: number[] = [];
     let limited: { status: number; headers: Headers; body: Problem | null } | null = null;

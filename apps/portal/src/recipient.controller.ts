@@ -11,7 +11,7 @@ import { EmailVerificationService, RecipientAccessService, type DeliveredRange, 
 import { StorageService } from '@mft/storage';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
-import { csrfToken, csrfValid, recipientSession } from './recipient-session.js';
+import { csrfToken, csrfValid, issueRecipientSession, recipientSession } from './recipient-session.js';
 import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
 
 
@@ -63,7 +63,7 @@ export class RecipientController {
   ) {}
 
   private request(req: Request, res: Response, token: string): RecipientRequest {
-    const session = recipientSession(req, res, this.config.behindTls);
+    const session = recipientSession(req, res, this.config.secretKey, this.config.behindTls);
     const header = req.get('x-link-password');
     return { token, session, ctx: accessContext(req, 'recipient'), password: header ?? null };
   }
@@ -92,7 +92,7 @@ export class RecipientController {
       this.views.render('landing', {
         title: 'Files shared with you',
         base: `/l/${token}`,
-        sender: view.link.ownerName,
+        sender: view.link.ownerDisplayName,
         recipient: view.grant.recipient,
         message: view.link.message,
         expiresAt: view.expiresAt,
@@ -123,7 +123,7 @@ export class RecipientController {
       if (typeof fields.password !== 'string' || fields.password.length === 0) {
         throw new InvalidInputError('password_missing', 'Enter the password of this link.');
       }
-      await this.access.unlock(r, fields.password);
+      return (await this.access.unlock(r, fields.password)).session;
     });
   }
 
@@ -135,19 +135,19 @@ export class RecipientController {
     });
   }
 
-  /** Email verification, step two: 204 and a session that carries the verified email, or 401 / 429. */
+  /** Email verification, step two: 204 and a new session that carries the verified email, or 401 / 429. */
   @Post('email/code')
   async verifyEmailCode(@Param('token') token: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.form(token, body, req, res, 204, async (r, fields) => {
-      await this.verification.verifyCode(r, fields.code);
-    });
+    await this.form(token, body, req, res, 204, async (r, fields) => (await this.verification.verifyCode(r, fields.code)).session);
   }
 
   /**
    * The recipient forms, posted by the page in a browser (form-encoded, CSRF-checked, answered with
    * a redirect back to the page, which shows any mistake) or by a script (JSON or form-encoded, no
    * `Origin` or `Sec-Fetch-Site`, answered with `status`). A cross-site post always comes from a
-   * browser, so it always needs the token of the page's own session.
+   * browser, so it always needs the token of the page's own session. An action that proves
+   * something (unlock, verification) returns the new session id it moved the session to, which
+   * replaces the cookie; the page after the redirect carries the new session's CSRF token.
    */
   private async form(
     token: string,
@@ -155,7 +155,7 @@ export class RecipientController {
     req: Request,
     res: Response,
     status: number,
-    action: (r: RecipientRequest, fields: Record<string, unknown>) => Promise<void>,
+    action: (r: RecipientRequest, fields: Record<string, unknown>) => Promise<string | null | void>,
   ): Promise<void> {
     const r = this.request(req, res, token);
     const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
@@ -165,7 +165,10 @@ export class RecipientController {
     }
     const browser = browserForm && !wantsJson(req);
     try {
-      await action(r, fields);
+      const rotated = await action(r, fields);
+      if (rotated) {
+        issueRecipientSession(res, this.config.secretKey, this.config.behindTls, rotated);
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (browser && code && code in FORM_ERRORS) {

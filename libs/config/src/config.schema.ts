@@ -135,8 +135,14 @@ export const configSchema = z
       .strict(),
     rateLimits: z
       .object({
+        /** Link password attempts from all addresses on one link: the ceiling a distributed guesser reaches. */
         unlockPerLink: window,
+        /** Link password attempts from one address across all links. */
         unlockPerIp: window,
+        /** Link password attempts of one browser session on one link: a guesser locks out their own session first. */
+        unlockPerSession: window.default({ max: 5, windowSeconds: 900 }),
+        /** Link password attempts from one address on one link: then their own address, not the recipient's. */
+        unlockPerLinkAndIp: window.default({ max: 10, windowSeconds: 900 }),
         tokenLookupPerIp: window,
         loginPerIp: window.default({ max: 30, windowSeconds: 900 }),
         /** Failed SSO responses (SAML ACS posts) per client address; successful sign-ins are given back. */

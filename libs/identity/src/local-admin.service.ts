@@ -21,6 +21,9 @@ export interface TotpEnrollment {
   readonly uri: string;
 }
 
+const loginFailed = (): UnauthenticatedError => new UnauthenticatedError('login_failed', 'The user name, password or code is not correct.');
+const isLocked = (a: LocalAccount): boolean => a.lockedUntil !== null && a.lockedUntil.getTime() > Date.now();
+
 const toUser = (a: LocalAccount): User => ({ id: a.id, username: a.username, email: a.email, displayName: a.displayName, roles: a.roles });
 
 /**
@@ -68,9 +71,10 @@ export class LocalAdminService {
     await this.repo.setPassword(account.id, await this.hasher.hash(password));
   }
 
+  /** After the password step (the account is known to whoever passed it), a lock may be named. */
   private assertNotLocked(account: LocalAccount): void {
     const until = account.lockedUntil;
-    if (until && until.getTime() > Date.now()) {
+    if (until && isLocked(account)) {
       throw new RateLimitedError(
         'account_locked',
         `Too many failed attempts: this account is locked until ${until.toISOString()}.`,
@@ -85,7 +89,7 @@ export class LocalAdminService {
     if (lockedUntil && lockedUntil.getTime() > Date.now()) {
       await this.audit.record(ctx, { type: 'auth.locked_out', outcome: 'denied', details: { username: account.username, until: lockedUntil.toISOString() } });
     }
-    throw new UnauthenticatedError('login_failed', 'The user name, password or code is not correct.');
+    throw loginFailed();
   }
 
   /** First factor. Returns the user and what comes next: the TOTP code, or enrolment on first sign-in. */
@@ -93,14 +97,24 @@ export class LocalAdminService {
     this.assertEnabled();
     await this.throttle.attempt(ctx, 'password');
     const account = await this.repo.find(username);
+    // An unknown user, a locked account and a wrong password get the same answer after the same
+    // work (one argon2 verification), so the form tells nobody which accounts exist or are locked.
     if (!account || !account.passwordHash) {
       decoyHash ??= await this.hasher.hash(randomBytes(16).toString('hex'));
       await this.hasher.verify(decoyHash, password);
       await this.audit.record(ctx, { type: 'auth.login_failed', outcome: 'failure', details: { method: 'local', username: username.slice(0, 100), reason: 'unknown user or no password' } });
-      throw new UnauthenticatedError('login_failed', 'The user name, password or code is not correct.');
+      throw loginFailed();
     }
-    this.assertNotLocked(account);
-    if (!(await this.hasher.verify(account.passwordHash, password))) {
+    const right = await this.hasher.verify(account.passwordHash, password);
+    if (isLocked(account)) {
+      await this.audit.record(ctx, {
+        type: 'auth.login_failed',
+        outcome: 'denied',
+        details: { method: 'local', username: account.username, reason: 'account locked', until: account.lockedUntil!.toISOString() },
+      });
+      throw loginFailed();
+    }
+    if (!right) {
       return this.fail(account, 'wrong password', ctx);
     }
     const enrolled = account.totpSecret !== null && account.totpLastStep !== null;

@@ -136,8 +136,11 @@ describe('email verification codes with an injected clock (embedded outbox mail)
     await sut.requestCode(request(token, session), 'pia@partner.example');
     const fresh = await codeFromOutbox('pia@partner.example', 2);
     clock.advance(10 * 60_000 - 1_000);
-    assert.deepEqual(await sut.verifyCode(request(token, session), fresh), { email: 'pia@partner.example' });
-    assert.equal(await failure(sut.verifyCode(request(token, session), fresh)), 'email_code_used');
+    const verified = await sut.verifyCode(request(token, session), fresh);
+    assert.equal(verified.email, 'pia@partner.example');
+    assert.notEqual(verified.session, session, 'a verification moves the browser session to a new id');
+    assert.equal(await failure(sut.verifyCode(request(token, verified.session), fresh)), 'email_code_used');
+    assert.equal(await failure(sut.verifyCode(request(token, session), fresh)), 'email_code_not_requested', 'the old id keeps nothing');
   });
 
   it('a code issued to one session does not verify another session of the same link', async () => {
@@ -146,7 +149,7 @@ describe('email verification codes with an injected clock (embedded outbox mail)
     await sut.requestCode(request(token, a), 'quinn@partner.example');
     const code = await codeFromOutbox('quinn@partner.example', 1);
     assert.equal(await failure(sut.verifyCode(request(token, b), code)), 'email_code_not_requested');
-    assert.deepEqual(await sut.verifyCode(request(token, a), code), { email: 'quinn@partner.example' });
+    assert.equal((await sut.verifyCode(request(token, a), code)).email, 'quinn@partner.example');
   });
 
   it('the maintenance sweep forgets finished messages after mail.retentionDays (30) and challenges older than any session; newer and unsent ones stay', async () => {

@@ -68,7 +68,7 @@ export class EmailVerificationService {
         sessionHash: session,
         email,
         allowed,
-        codeHash: this.codeHash(r.grant.id, session, allowed ? code : randomToken(16)),
+        codeHash: this.codeHash(r.grant.id, allowed ? code : randomToken(16)),
         issuedAt: now,
         expiresAt: new Date(now.getTime() + ttl * 1000),
       });
@@ -82,11 +82,15 @@ export class EmailVerificationService {
     });
   }
 
-  /** Checks a code; on success the browser session carries the verified email for this grant. */
-  async verifyCode(req: RecipientRequest, rawCode: unknown): Promise<{ email: string }> {
+  /**
+   * Checks a code. On success the browser session moves to a new id (returned, for the cookie) that
+   * carries the verified email and everything the old id had; the old id keeps nothing.
+   */
+  async verifyCode(req: RecipientRequest, rawCode: unknown): Promise<{ email: string; session: string }> {
     const r = await this.verifiable(req);
     const code = typeof rawCode === 'string' || typeof rawCode === 'number' ? String(rawCode).replace(/\s+/g, '') : '';
     const session = sessionHash(req.session);
+    const next = randomToken(32);
     const outcome = await this.db.transaction(async (): Promise<Outcome | null> => {
       const challenge = await this.links.lockChallenge(r.grant.id, session);
       if (!challenge) {
@@ -98,11 +102,12 @@ export class EmailVerificationService {
       const now = this.clock.now();
       // Expiry and reuse are looked at only once the code matches: a code for an address that is not
       // allowed never matches, so no answer tells the two apart.
-      const matches = /^\d{6}$/.test(code) && safeEqual(this.codeHash(r.grant.id, session, code), challenge.codeHash);
+      const matches = /^\d{6}$/.test(code) && safeEqual(this.codeHash(r.grant.id, code), challenge.codeHash);
       const reason = !matches ? 'wrong' : challenge.usedAt ? 'used' : now >= challenge.expiresAt ? 'expired' : null;
       if (reason === null) {
         await this.links.useChallenge(r.grant.id, session, now);
-        await this.links.markVerified(session, r.grant.id, challenge.email);
+        await this.links.rotateSession(session, sessionHash(next));
+        await this.links.markVerified(sessionHash(next), r.grant.id, challenge.email);
         const ctx = { ...r.req.ctx, actor: `recipient:${challenge.email}` };
         await this.audit.record(ctx, { type: 'email.verified', linkId: r.link.id, grantId: r.grant.id, details: { email: challenge.email } });
         return { ok: true, email: challenge.email };
@@ -122,7 +127,7 @@ export class EmailVerificationService {
       throw new UnauthenticatedError('email_code_not_requested', 'Ask for a code first: enter your email address on the link page.', { locked: ['email'] });
     }
     if (outcome.ok) {
-      return { email: outcome.email };
+      return { email: outcome.email, session: next };
     }
     if (outcome.reason === 'locked') {
       throw new EmailVerificationLockedError();
@@ -164,7 +169,8 @@ export class EmailVerificationService {
     }
   }
 
-  private codeHash(grantId: string, session: string, code: string): string {
-    return hmac(this.config.secretKey, `email-code:${grantId}:${session}:${code}`);
+  /** The challenge row is the session's own, so the hash need not name the session (which moves at a password unlock). */
+  private codeHash(grantId: string, code: string): string {
+    return hmac(this.config.secretKey, `email-code:${grantId}:${code}`);
   }
 }

@@ -34,6 +34,8 @@ export interface ResentInvitation {
 export interface StagedFile {
   readonly id: string;
   readonly name: string;
+  /** The name as the client sent it, invisible characters written out (`visibleFileName`), for the audit. */
+  readonly originalName?: string;
   readonly size: number;
   readonly sha256: string;
   readonly contentType: string;
@@ -181,7 +183,13 @@ export class LinkService {
         bytes: files.reduce((n, f) => n + f.size, 0),
         details: {
           kind: 'send',
-          files: files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256 })),
+          files: files.map((f) => ({
+            id: f.id,
+            name: f.name,
+            ...(f.originalName !== undefined && f.originalName !== f.name ? { originalName: f.originalName } : {}),
+            size: f.size,
+            sha256: f.sha256,
+          })),
           grants: grants.map((g) => ({ id: g.id, recipient: g.recipient })),
           oneTime: options.oneTime,
           maxDownloads: options.maxDownloads,

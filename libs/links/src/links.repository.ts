@@ -170,6 +170,10 @@ export interface ClaimResult {
   readonly displacedClaimId: string | null;
 }
 
+/** A SHA-256 hex digest shaped as a UUID, as `uuidFrom` in recipient-access.service.ts does. */
+const hexAsUuid = (hex: string): string =>
+  `(substr(${hex}, 1, 8) || '-' || substr(${hex}, 9, 4) || '-4' || substr(${hex}, 14, 3) || '-8' || substr(${hex}, 18, 3) || '-' || substr(${hex}, 21, 12))::uuid`;
+
 /** Every SQL statement about links, files, grants and deliveries. */
 @Injectable()
 export class LinksRepository {
@@ -543,6 +547,29 @@ export class LinksRepository {
        ON CONFLICT (id_hash) DO UPDATE SET seen_at = now(), verified = s.verified || jsonb_build_object($2::text, $3::text)`,
       [sessionHash, grantId, email],
     );
+  }
+
+  /**
+   * Moves everything keyed by a browser session to a new session id, in one transaction: what it
+   * proved (unlocks, verified emails), its email challenges, the claims it holds and the bytes its
+   * unlimited grants delivered. The old id keeps nothing.
+   */
+  async rotateSession(oldHash: string, newHash: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.query(`UPDATE recipient_sessions SET id_hash = $2, seen_at = now() WHERE id_hash = $1`, [oldHash, newHash]);
+      await this.db.query(`UPDATE email_challenges SET session_hash = $2 WHERE session_hash = $1`, [oldHash, newHash]);
+      await this.db.query(`UPDATE grants SET claim_session = $2 WHERE claim_session = $1`, [oldHash, newHash]);
+      // A grant without a download limit counts its deliveries under a cycle derived from the session.
+      await this.db.query(
+        `UPDATE grant_deliveries d SET cycle_id = ${hexAsUuid('h.to_hex')}
+         FROM (SELECT DISTINCT grant_id,
+                 encode(sha256(convert_to($1::text || ':' || grant_id::text, 'UTF8')), 'hex') AS from_hex,
+                 encode(sha256(convert_to($2::text || ':' || grant_id::text, 'UTF8')), 'hex') AS to_hex
+               FROM grant_deliveries) h
+         WHERE d.grant_id = h.grant_id AND d.cycle_id = ${hexAsUuid('h.from_hex')}`,
+        [oldHash, newHash],
+      );
+    });
   }
 
   // Email challenges ------------------------------------------------------------------------

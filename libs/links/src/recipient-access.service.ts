@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, GoneError, hashToken, NotFoundError, RateLimitedError, UnauthenticatedError } from '@mft/core';
+import { Clock, ConflictError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
@@ -164,39 +164,69 @@ export class RecipientAccessService {
     };
   }
 
-  /** Unlocks the grant for this browser session with the link password. */
-  async unlock(req: RecipientRequest, password: string): Promise<void> {
+  /**
+   * Unlocks the grant with the link password. The browser session moves to a new id (returned, for
+   * the cookie) that carries the unlock and everything the old one had; the old id keeps nothing, so
+   * an id planted in the recipient's browser beforehand gains its planter nothing.
+   */
+  async unlock(req: RecipientRequest, password: string): Promise<{ session: string | null }> {
     const r = await this.resolve(req);
     if (r.link.passwordHash === null) {
-      return;
+      return { session: null };
     }
     await this.checkPassword(r.req, r.link, r.grant, password);
-    await this.links.markUnlocked(sessionHash(req.session), r.grant.id);
+    const next = randomToken(32);
+    await this.db.transaction(async () => {
+      await this.links.rotateSession(sessionHash(req.session), sessionHash(next));
+      await this.links.markUnlocked(sessionHash(next), r.grant.id);
+    });
+    return { session: next };
   }
 
+  /**
+   * Checks a link password against the guessing budgets: the browser session's and the client
+   * address's on this link first, so that a guesser locks out only themselves, then the address's
+   * across all links, and a higher ceiling for the link from everywhere (a distributed attack).
+   */
   private async checkPassword(req: RecipientRequest, link: Link, grant: Grant, password: string): Promise<void> {
-    const perLink = this.config.rateLimits.unlockPerLink;
-    const perIp = this.config.rateLimits.unlockPerIp;
-    const linkKey = `unlock:link:${link.id}`;
-    const ipKey = `unlock:ip:${req.ctx.ip ?? 'unknown'}`;
+    const rules = this.config.rateLimits;
+    const ip = req.ctx.ip ?? 'unknown';
+    const budgets = [
+      { limit: 'session', key: `unlock:session:${link.id}:${sessionHash(req.session)}`, rule: rules.unlockPerSession },
+      { limit: 'address', key: `unlock:link-ip:${link.id}:${ip}`, rule: rules.unlockPerLinkAndIp },
+      { limit: 'address', key: `unlock:ip:${ip}`, rule: rules.unlockPerIp },
+      { limit: 'link', key: `unlock:link:${link.id}`, rule: rules.unlockPerLink },
+    ] as const;
     // Every attempt counts while it is checked (so parallel guesses cannot slip through); a right
     // password gives its count back, so scripts that send the password on each request are not locked out.
-    const byLink = await this.limiter.hit(linkKey, perLink.max, perLink.windowSeconds);
-    const byIp = await this.limiter.hit(ipKey, perIp.max, perIp.windowSeconds);
-    if (!byLink.allowed || !byIp.allowed) {
-      await this.limiter.giveBack(linkKey);
-      await this.limiter.giveBack(ipKey);
-      await this.audit.record(req.ctx, { type: 'unlock.rate_limited', outcome: 'denied', linkId: link.id, grantId: grant.id });
+    const decisions = [];
+    for (const b of budgets) {
+      decisions.push({ ...b, d: await this.limiter.hit(b.key, b.rule.max, b.rule.windowSeconds) });
+    }
+    const giveBack = async (): Promise<void> => {
+      for (const b of budgets) {
+        await this.limiter.giveBack(b.key);
+      }
+    };
+    const refused = decisions.filter((x) => !x.d.allowed);
+    if (refused.length > 0) {
+      await giveBack();
+      await this.audit.record(req.ctx, {
+        type: 'unlock.rate_limited',
+        outcome: 'denied',
+        linkId: link.id,
+        grantId: grant.id,
+        details: { limit: refused[0]!.limit },
+      });
       throw new RateLimitedError(
         'too_many_attempts',
         'Too many password attempts. Wait a while and try again, or ask the sender for a new link.',
-        Math.max(byLink.allowed ? 0 : byLink.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds),
+        Math.max(...refused.map((x) => x.d.retryAfterSeconds)),
       );
     }
     const ok = password.length <= 1024 && (await this.hasher.verify(link.passwordHash!, password));
     if (ok) {
-      await this.limiter.giveBack(linkKey);
-      await this.limiter.giveBack(ipKey);
+      await giveBack();
     }
     await this.audit.record(req.ctx, {
       type: ok ? 'unlock.succeeded' : 'unlock.failed',

@@ -56,10 +56,16 @@ function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'total'): 
 /** Where a send link's copies are stored: one folder per link, one object per file. */
 export const sendFolder = (linkId: string): string => `send/${linkId}`;
 
-/** Cleans a client-supplied file name for display; it never becomes a path (keys are ids). */
+/** Control and format characters (bidi overrides, zero-width characters, BOM) and the line and paragraph separators. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * Cleans a client-supplied file name for display; it never becomes a path (keys are ids). Invisible
+ * characters go, so that `invoice\u202Efdp.exe` cannot pass for "invoiceexe.pdf"; the name as
+ * uploaded is kept in the audit (`visibleFileName`).
+ */
 export function cleanFileName(raw: string): string {
-  // eslint-disable-next-line no-control-regex
-  const name = raw.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const name = raw.normalize('NFC').replace(INVISIBLE, '').trim();
   if (name.length === 0) {
     throw new InvalidInputError('file_name_missing', 'Every file part needs a file name.');
   }
@@ -67,6 +73,16 @@ export function cleanFileName(raw: string): string {
     throw new InvalidInputError('file_name_too_long', 'A file name may be at most 1024 bytes long.');
   }
   return name;
+}
+
+/** A file name as uploaded, for the audit: each invisible character written as `\uXXXX`, so it can be read and stored. */
+export function visibleFileName(raw: string): string {
+  return raw
+    .replace(INVISIBLE, (c) => {
+      const hex = c.codePointAt(0)!.toString(16).toUpperCase();
+      return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+    })
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /**
@@ -134,6 +150,7 @@ export class SendUpload {
     this.#files.push({
       id,
       name,
+      originalName: visibleFileName(file.filename),
       size: meter.bytes,
       sha256: meter.hash.digest('hex'),
       contentType: /^[\w.+-]+\/[\w.+-]+$/.test(file.contentType) ? file.contentType : 'application/octet-stream',
