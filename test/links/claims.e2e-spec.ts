@@ -143,7 +143,7 @@ describe('one-time claims: a claim that delivered bytes stays with its session u
 
   it('the sender resets a partly delivered grant: 200 with what was delivered, audited grant.reset; then any session downloads it whole', async () => {
     const content = randomBytes(64_000);
-    const { id, url, link, fileUrl } = await create([{ name: 'contract.pdf', content }]);
+    const { id, link, fileUrl } = await create([{ name: 'contract.pdf', content }]);
     const grantId = link.grants[0]!.id;
     const reset = (g = grantId): Promise<Response> => fetch(`${gw.baseUrl}/api/v1/links/${id}/grants/${g}/reset`, { method: 'POST', headers: auth() });
 

@@ -265,8 +265,9 @@ export class RecipientController {
       await this.access.recordDelivery(ticket, [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }]);
       throw err;
     }
-    first.on('error', () => undefined);
     const zip = new ZipArchive({ store: true, forceZip64: access.files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
+    // A copy failing before the archive takes it must end the archive, not the process.
+    first.on('error', (err) => zip.destroy(err));
     const names = zipNames(access.files);
     res.status(200);
     res.setHeader('Content-Type', 'application/zip');
@@ -276,6 +277,14 @@ export class RecipientController {
     const feeding = (async () => {
       for (const [i, f] of access.files.entries()) {
         const stream = i === 0 ? first : await open(f);
+        if (i > 0) {
+          stream.on('error', (err) => zip.destroy(err));
+        }
+        if (zip.destroyed) {
+          // The response ended while the next copy was being opened.
+          stream.destroy();
+          return;
+        }
         await new Promise<void>((resolve, reject) => {
           zip.once('entry', () => resolve());
           zip.once('error', reject);
