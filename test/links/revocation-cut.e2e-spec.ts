@@ -99,6 +99,16 @@ describe('a running download ends once its grant may no longer be downloaded', (
     });
   }
 
+  it('the sender\'s reset cuts a one-time download under way; reason reset', async () => {
+    const link = await create({ oneTime: 'true' });
+    const download = await slowDownload(link.fileUrl);
+    assert.equal(download.res.statusCode, 200);
+    const reset = await fetch(`${gw.baseUrl}/api/v1/links/${link.id}/grants/${link.grantId}/reset`, { method: 'POST', headers: auth() });
+    assert.equal(reset.status, 200);
+    await new Promise((r) => setTimeout(r, 3000));
+    await assertCut(link, download, 'reset');
+  });
+
   it('a download under way when its link expires is cut; reason expired', async () => {
     const expiresAt = new Date(Date.now() + 10_000);
     const link = await create({ oneTime: 'false', expiresAt: expiresAt.toISOString() });
