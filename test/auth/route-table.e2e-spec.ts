@@ -19,6 +19,7 @@ const TABLE: Record<string, readonly Role[]> = {
   'DELETE /api/v1/links/{id}': ['admin', 'manager', 'employee', 'external'],
   'DELETE /api/v1/links/{id}/grants/{grantId}': ['admin', 'manager', 'employee', 'external'],
   'POST /api/v1/links/{id}/grants/{grantId}/resend': ['admin', 'manager', 'employee', 'external'],
+  'POST /api/v1/links/{id}/grants/{grantId}/reset': ['admin', 'manager', 'employee', 'external'],
   'GET /api/v1/mail/messages': ['admin'],
   'GET /api/v1/audit/events': ['admin', 'auditor'],
   'GET /api/v1/audit/verify': ['admin', 'auditor'],

@@ -49,8 +49,11 @@ describe('one-time send links over real HTTP', () => {
       assert.equal((await fetch(`${url}/files/${fileId}`, { method: 'HEAD' })).status, 200);
     }
     const prefetch = await fetch(`${url}/files/${fileId}`, { headers: { 'sec-purpose': 'prefetch' } });
-    assert.notEqual(prefetch.status, 200);
-    await fetch(url, { headers: { 'sec-purpose': 'prefetch;prerender' } });
+    assert.equal(prefetch.status, 503, 'a prefetch of the file is refused, to be retried for real');
+    assert.equal(prefetch.headers.get('retry-after'), '0');
+    const prerender = await fetch(url, { headers: { 'sec-purpose': 'prefetch;prerender' } });
+    assert.equal(prerender.status, 200, 'a prerendered page is served, and consumes nothing');
+    assert.match(await prerender.text(), /report\.bin/);
     const download = await rawRequest(`${url}/files/${fileId}`);
     assert.equal(download.status, 200);
     assert.ok(download.body.equals(content));

@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Body, Controller, Get, Head, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Head, Logger, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ZipArchive } from 'archiver';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '@mft/core';
-import { EmailVerificationService, RecipientAccessService, type DeliveredRange, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
+import { ForbiddenError, InvalidInputError, isDomainError, NotFoundError } from '@mft/core';
+import { EmailVerificationService, RecipientAccessService, type DeliveredRange, type DownloadCutReason, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
 import { StorageService } from '@mft/storage';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
+import { ZipEntryTracker } from './zip-progress.js';
 import { csrfToken, csrfValid, issueRecipientSession, recipientSession } from './recipient-session.js';
 import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
 
@@ -54,6 +54,7 @@ function zipNames(files: readonly LinkFile[]): string[] {
 @UseFilters(PortalErrorFilter)
 @Controller('l/:token')
 export class RecipientController {
+  readonly #logger = new Logger('Download');
   constructor(
     private readonly access: RecipientAccessService,
     private readonly verification: EmailVerificationService,
@@ -224,7 +225,7 @@ export class RecipientController {
       source = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
     } catch (err) {
       await this.access.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
-      throw err;
+      throw this.access.missingCopy(ticket, file, err);
     }
     if (range.kind === 'partial') {
       res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
@@ -232,9 +233,12 @@ export class RecipientController {
       res.status(200);
     }
     res.setHeader('Content-Length', String(length));
-    const delivered = await this.stream(source, res, ticket);
+    const sent = await this.stream(source, res, ticket);
+    if (sent.cut) {
+      await this.access.recordCut(ticket, file.id, sent.cut);
+    }
     await this.access.recordDelivery(ticket, [
-      { fileId: file.id, start, end: start + (delivered.complete ? length : Math.min(length, delivered.bytes)), complete: delivered.complete },
+      { fileId: file.id, start, end: start + (sent.complete ? length : Math.min(length, sent.flushed)), complete: sent.complete },
     ]);
   }
 
@@ -249,7 +253,24 @@ export class RecipientController {
     const access = await this.access.authorize(r);
     const ticket = await this.access.beginDownload(access, { fileId: null, range: null });
     const driver = this.storage.driver(access.link.storageConnection);
+    const open = async (f: LinkFile): Promise<Readable> => {
+      try {
+        return f.size === 0 ? Readable.from([]) : await driver.openRead(f.storageKey);
+      } catch (err) {
+        throw this.access.missingCopy(ticket, f, err);
+      }
+    };
+    // The first copy is opened before the answer starts, so that a missing one is answered as the fault it is.
+    let first: Readable;
+    try {
+      first = await open(access.files[0]!);
+    } catch (err) {
+      await this.access.recordDelivery(ticket, [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }]);
+      throw err;
+    }
     const zip = new ZipArchive({ store: true, forceZip64: access.files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
+    // A copy failing before the archive takes it must end the archive, not the process.
+    first.on('error', (err) => zip.destroy(err));
     const names = zipNames(access.files);
     res.status(200);
     res.setHeader('Content-Type', 'application/zip');
@@ -258,7 +279,15 @@ export class RecipientController {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const feeding = (async () => {
       for (const [i, f] of access.files.entries()) {
-        const stream = f.size === 0 ? Readable.from([]) : await driver.openRead(f.storageKey);
+        const stream = i === 0 ? first : await open(f);
+        if (i > 0) {
+          stream.on('error', (err) => zip.destroy(err));
+        }
+        if (zip.destroyed) {
+          // The response ended while the next copy was being opened.
+          stream.destroy();
+          return;
+        }
         await new Promise<void>((resolve, reject) => {
           zip.once('entry', () => resolve());
           zip.once('error', reject);
@@ -267,14 +296,31 @@ export class RecipientController {
       }
       await zip.finalize();
     })();
-    feeding.catch((err: unknown) => zip.destroy(err instanceof Error ? err : new Error(String(err))));
-    const delivered = await this.stream(zip, res, ticket);
+    feeding.catch((err: unknown) => {
+      // A copy that failed mid-archive (the client hanging up also ends the feeding, after the response).
+      if (!res.destroyed && !isDomainError(err)) {
+        this.#logger.error({ msg: 'archive failed', linkId: access.link.id, err: err instanceof Error ? err.message : String(err) });
+      }
+      zip.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+    // Store mode copies each file's bytes unchanged, so the bytes that reached the client say
+    // exactly which entries (and how much of the one in progress) were delivered.
+    const tracker = new ZipEntryTracker(access.files.map((f) => f.size));
+    const sent = await this.stream(zip, res, ticket, (chunk) => tracker.observe(chunk));
     await feeding.catch(() => undefined);
-    // An archive counts only when it was delivered whole; an interrupted one is recorded (and
-    // audited) as one interrupted transfer that delivered no file.
-    const ranges: DeliveredRange[] = delivered.complete
-      ? access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }))
-      : [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
+    if (sent.cut) {
+      await this.access.recordCut(ticket, null, sent.cut);
+    }
+    let ranges: DeliveredRange[];
+    if (sent.complete) {
+      ranges = access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }));
+    } else {
+      const progress = tracker.progress(sent.flushed);
+      ranges = access.files.flatMap((f, i) => (progress[i]!.bytes > 0 || progress[i]!.complete ? [{ fileId: f.id, start: 0, end: progress[i]!.bytes, complete: progress[i]!.complete }] : []));
+      if (ranges.length === 0) {
+        ranges = [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
+      }
+    }
     await this.access.recordDelivery(ticket, ranges);
   }
 
@@ -297,23 +343,71 @@ export class RecipientController {
   }
 
   /**
-   * Pipes a body to the client, keeping the claim alive. Returns whether the response finished and,
-   * if not, roughly how many body bytes left this process (never fewer than the client received).
+   * Sends a body to the client, keeping the claim alive and ending the transfer once the grant may
+   * no longer be downloaded. Returns whether the response finished, how many body bytes were handed
+   * to the network (written to the socket: never fewer than the client received), and why the
+   * transfer was cut, if it was.
    */
-  private async stream(source: Readable, res: Response, ticket: DownloadTicket): Promise<{ complete: boolean; bytes: number }> {
-    let read = 0;
-    source.on('data', (chunk: Buffer) => {
-      read += chunk.length;
-    });
+  private async stream(
+    source: Readable,
+    res: Response,
+    ticket: DownloadTicket,
+    onChunk?: (chunk: Buffer) => void,
+  ): Promise<{ complete: boolean; flushed: number; cut: DownloadCutReason | null }> {
+    let flushed = 0;
+    let cut: DownloadCutReason | null = null;
+    const links = this.config.links;
     // Well inside the grace period, so a live download never loses its claim to another session.
-    const every = Math.min(30_000, (this.config.links.claimGraceSeconds * 1000) / 3);
-    const timer = setInterval(() => void this.access.heartbeat(ticket).catch(() => undefined), every);
+    const every = Math.min(links.heartbeatSeconds * 1000, (links.claimGraceSeconds * 1000) / 3);
+    const timer = setInterval(() => {
+      void this.access
+        .heartbeat(ticket)
+        .then((reason) => {
+          if (reason && cut === null && !res.writableFinished) {
+            cut = reason;
+            res.destroy();
+            source.destroy(new Error(`download cut: ${reason}`));
+          }
+        })
+        .catch(() => undefined);
+    }, every);
     try {
-      await pipeline(source, res);
-      return { complete: true, bytes: read };
-    } catch {
-      const buffered = res.writableLength + (res.socket?.writableLength ?? 0);
-      return { complete: false, bytes: Math.max(0, read - buffered) };
+      const finished = await new Promise<boolean>((resolve) => {
+        let settled = false;
+        const done = (ok: boolean): void => {
+          if (!settled) {
+            settled = true;
+            resolve(ok);
+          }
+        };
+        // Destroyed with an error, so that whatever feeds the source (the archive's files) stops too.
+        const fail = (): void => {
+          done(false);
+          source.destroy(new Error('the response ended before its last byte'));
+          res.destroy();
+        };
+        source.on('error', fail);
+        res.on('error', fail);
+        res.on('close', () => (res.writableFinished ? done(true) : fail()));
+        res.on('finish', () => done(true));
+        res.on('drain', () => source.resume());
+        source.on('end', () => res.end());
+        source.on('data', (chunk: Buffer) => {
+          onChunk?.(chunk);
+          const n = chunk.length;
+          const written = res.write(chunk, (err) => {
+            if (!err) {
+              flushed += n;
+            }
+          });
+          if (!written) {
+            source.pause();
+          }
+        });
+      });
+      // Write callbacks of a cut connection settle on the next turns of the loop.
+      await new Promise((r) => setImmediate(r));
+      return { complete: finished && cut === null, flushed, cut };
     } finally {
       clearInterval(timer);
     }

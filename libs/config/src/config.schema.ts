@@ -55,6 +55,8 @@ export const configSchema = z
         maxTotalBytes: z.coerce.number().int().min(1).default(10 * 1024 ** 3),
         maxFilesPerLink: z.coerce.number().int().min(1).max(10000).default(1000),
         claimGraceSeconds: seconds.default(900),
+        /** How often a running download renews its claim and checks its grant is still live (at most a third of the grace period). */
+        heartbeatSeconds: seconds.default(5),
       })
       .strict(),
     mail: z
@@ -240,6 +242,7 @@ export const ENV_KEYS: Record<string, string> = {
   MAX_FILE_BYTES: 'links.maxFileBytes',
   MAX_TOTAL_BYTES: 'links.maxTotalBytes',
   CLAIM_GRACE_SECONDS: 'links.claimGraceSeconds',
+  DOWNLOAD_HEARTBEAT_SECONDS: 'links.heartbeatSeconds',
   JOBS_INTERVAL_SECONDS: 'jobs.intervalSeconds',
   ROLE_MAP: 'auth.roleMap',
   LOCAL_ADMIN_ENABLED: 'auth.localAdmin.enabled',

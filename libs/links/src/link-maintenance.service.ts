@@ -115,7 +115,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
             type: 'grant.released' as const,
             linkId: r.linkId,
             grantId: r.grantId,
-            details: { claimId: r.claimId, reason: 'claim idle past grace period' },
+            details: { claimId: r.claimId, reason: 'claim idle past grace period, nothing delivered' },
           })),
         );
       }

@@ -31,6 +31,8 @@ export interface LinkView {
     openedAt: string | null;
     downloadedAt: string | null;
     downloads: number;
+    /** Bytes the unfinished download now holding the grant has delivered (0 when none holds it). */
+    deliveredBytes: number;
     endedAt: string | null;
   }>;
 }
@@ -50,7 +52,8 @@ export function linkStatus(link: Link, now: Date): string {
   return 'active';
 }
 
-export function toLinkView(link: Link, files: readonly LinkFile[], grants: readonly Grant[], now: Date): LinkView {
+/** `delivered`: the bytes each grant's current claim has delivered (see `LinksRepository.claimDeliveredBytes`). */
+export function toLinkView(link: Link, files: readonly LinkFile[], grants: readonly Grant[], now: Date, delivered: ReadonlyMap<string, number> = new Map()): LinkView {
   return {
     id: link.id,
     kind: link.kind,
@@ -79,6 +82,7 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
       openedAt: iso(g.openedAt),
       downloadedAt: iso(g.downloadedAt),
       downloads: g.downloads,
+      deliveredBytes: g.claimId ? (delivered.get(g.id) ?? 0) : 0,
       endedAt: iso(g.endedAt),
     })),
   };

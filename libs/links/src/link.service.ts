@@ -30,6 +30,14 @@ export interface ResentInvitation {
   readonly url: string;
 }
 
+/** What a reset grant's unfinished download had delivered, file by file, before it was reset. */
+export interface GrantReset {
+  readonly id: string;
+  readonly recipient: string | null;
+  readonly deliveredBytes: number;
+  readonly files: ReadonlyArray<{ id: string; name: string; size: number; deliveredBytes: number }>;
+}
+
 /** A file already written to storage (under its final key) for a link that does not exist yet. */
 export interface StagedFile {
   readonly id: string;
@@ -216,7 +224,7 @@ export class LinkService {
   async get(linkId: string, viewer: User): Promise<LinkView> {
     const link = await this.visibleLink(linkId, viewer);
     const [files, grants] = [await this.links.filesOf(link.id), await this.links.grantsOf(link.id)];
-    return toLinkView(link, files, grants, this.clock.now());
+    return toLinkView(link, files, grants, this.clock.now(), await this.links.claimDeliveredBytes(grants.map((g) => g.id)));
   }
 
   async list(viewer: User, limit: number, before: Date | null): Promise<LinkView[]> {
@@ -224,6 +232,7 @@ export class LinkService {
     const links = await this.links.listLinks(owner, limit, before);
     const ids = links.map((l) => l.id);
     const [files, grants] = [await this.links.filesOfLinks(ids), await this.links.grantsOfLinks(ids)];
+    const delivered = await this.links.claimDeliveredBytes(grants.map((g) => g.id));
     const now = this.clock.now();
     return links.map((link) =>
       toLinkView(
@@ -231,6 +240,7 @@ export class LinkService {
         files.filter((f) => f.linkId === link.id),
         grants.filter((g) => g.linkId === link.id),
         now,
+        delivered,
       ),
     );
   }
@@ -309,6 +319,41 @@ export class LinkService {
       throw err;
     }
     return { id: grant.id, recipient, url };
+  }
+
+  /**
+   * The sender's (or an admin's) way out of a download that stopped part way: a claim that has
+   * delivered bytes stays with its session until the link ends, so only this hands the grant to a
+   * new download from any session. Answers (and audits) what the old claim had delivered.
+   */
+  async resetGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<GrantReset> {
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
+    const who = grant.recipient ?? 'this recipient';
+    const end = grantEndReason(link, grant, this.clock.now());
+    if (end) {
+      const reason = end === 'ended' ? (link.endedReason ?? end) : end;
+      throw new GoneError('grant_ended', `The link for ${who} has ended (${reason}), so there is no download to reset.`, { reason });
+    }
+    const files = await this.links.filesOf(link.id);
+    return this.db.transaction(async () => {
+      const current = await this.links.lockGrant(grant.id);
+      const claimId = current?.status === 'active' ? current.claimId : null;
+      if (!claimId) {
+        throw new ConflictError('grant_not_claimed', `No download of the link for ${who} is under way or unfinished, so there is nothing to reset.`);
+      }
+      const delivered = await this.links.deliveredOf(claimId);
+      await this.links.resetClaim(grant.id, claimId);
+      const perFile = files.map((f) => ({ id: f.id, name: f.name, size: f.size, deliveredBytes: delivered.get(f.id) ?? 0 }));
+      const deliveredBytes = perFile.reduce((n, f) => n + f.deliveredBytes, 0);
+      await this.audit.record(ctx, {
+        type: 'grant.reset',
+        linkId: link.id,
+        grantId: grant.id,
+        bytes: deliveredBytes,
+        details: { claimId, deliveredBytes, files: perFile },
+      });
+      return { id: grant.id, recipient: grant.recipient, deliveredBytes, files: perFile };
+    });
   }
 
   private async visibleGrant(linkId: string, grantId: string, viewer: User) {

@@ -72,6 +72,31 @@ describe(`${LinksRepository.name} against a real database`, () => {
     assert.equal(taken.displacedClaimId, first!.claimId);
   });
 
+  it('a claim idle past the grace period that has delivered bytes is neither taken over nor released; the sender\'s reset frees it', async () => {
+    const { grantId, fileIds } = await newGrant({ files: [100] });
+    const first = await sut.claim(grantId, 'slow', randomUUID(), 900);
+    await sut.addDelivered(first!.claimId, grantId, fileIds[0]!, 0, 99);
+    await db.query(`UPDATE grants SET claim_seen_at = now() - interval '1 hour' WHERE id = $1`, [grantId]);
+    assert.equal(await sut.claim(grantId, 'new', randomUUID(), 60), null);
+    assert.deepEqual(await sut.releaseStaleClaims(60, 100).then((r) => r.filter((x) => x.grantId === grantId)), []);
+    assert.deepEqual([...(await sut.deliveredOf(first!.claimId))], [[fileIds[0]!, 99]]);
+    assert.deepEqual([...(await sut.claimDeliveredBytes([grantId]))], [[grantId, 99]]);
+    assert.equal((await sut.claim(grantId, 'slow', randomUUID(), 60))?.claimId, first!.claimId, 'its holder may resume');
+    assert.equal(await sut.resetClaim(grantId, first!.claimId), true);
+    assert.equal((await sut.deliveredOf(first!.claimId)).size, 0);
+    assert.ok(await sut.claim(grantId, 'new', randomUUID(), 60));
+  });
+
+  it('a heartbeat answers whether the claim is still live: false once the link is revoked', async () => {
+    const { linkId, grantId } = await newGrant();
+    const claim = await sut.claim(grantId, 'me', randomUUID(), 900);
+    assert.equal(await sut.touchClaim(grantId, claim!.claimId), true);
+    assert.equal(await sut.grantLive(grantId), true);
+    await sut.revokeLink(linkId);
+    assert.equal(await sut.touchClaim(grantId, claim!.claimId), false);
+    assert.equal(await sut.grantLive(grantId), false);
+  });
+
   it('no claim on an expired link', async () => {
     const { grantId } = await newGrant({ expiresAt: new Date(Date.now() - 1000) });
     assert.equal(await sut.claim(grantId, 's', randomUUID(), 900), null);

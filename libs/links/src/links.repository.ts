@@ -145,6 +145,10 @@ const toGrant = (r: GrantRow): Grant => ({
   deliveryError: r.delivery_error,
 });
 
+/** SQL: whether the delivery cycle in column `claim` has delivered at least one byte. */
+const DELIVERED_ANY = (claim: string): string =>
+  `EXISTS (SELECT 1 FROM grant_deliveries dd WHERE dd.cycle_id = ${claim} AND NOT isempty(dd.delivered))`;
+
 const LINK_COLUMNS = `l.*, u.username AS owner_name, u.display_name AS owner_display_name, u.email AS owner_email`;
 
 export type NewLink = Pick<
@@ -310,7 +314,9 @@ export class LinksRepository {
   /**
    * Claims a limited grant for one session, atomically: one statement that succeeds only if the
    * grant is live and unclaimed, already claimed by this session, or claimed by a session silent for
-   * longer than the grace period. Under any concurrency, on any number of replicas, one wins.
+   * longer than the grace period that has delivered nothing (a claim that delivered bytes stays with
+   * its holder until the link ends or its sender resets it). Under any concurrency, on any number of
+   * replicas, one wins.
    */
   async claim(grantId: string, sessionHash: string, newClaimId: string, graceSeconds: number): Promise<ClaimResult | null> {
     const [row] = await this.db.query<{ claim_id: string; fresh: boolean; displaced: string | null }>(
@@ -323,7 +329,8 @@ export class LinksRepository {
        WHERE g.id = old.id AND l.id = g.link_id
          AND g.status = 'active' AND l.revoked_at IS NULL AND l.ended_at IS NULL
          AND (l.expires_at IS NULL OR l.expires_at > now())
-         AND (g.claim_id IS NULL OR g.claim_session = $2 OR g.claim_seen_at < now() - make_interval(secs => $4::float8))
+         AND (g.claim_id IS NULL OR g.claim_session = $2
+              OR (g.claim_seen_at < now() - make_interval(secs => $4::float8) AND NOT ${DELIVERED_ANY('g.claim_id')}))
        RETURNING g.claim_id,
          (old.claim_id IS NULL OR old.claim_session IS DISTINCT FROM $2) AS fresh,
          CASE WHEN old.claim_session IS DISTINCT FROM $2 THEN old.claim_id END AS displaced`,
@@ -332,9 +339,67 @@ export class LinksRepository {
     return row ? { claimId: row.claim_id, fresh: row.fresh, displacedClaimId: row.displaced } : null;
   }
 
-  /** Keeps a claim alive while its holder is still downloading. */
-  async touchClaim(grantId: string, claimId: string): Promise<void> {
-    await this.db.query(`UPDATE grants SET claim_seen_at = now() WHERE id = $1 AND claim_id = $2`, [grantId, claimId]);
+  /**
+   * Keeps a claim alive while its holder is still downloading. Returns false when the claim is gone
+   * (revoked, reset, consumed) or its link has ended or expired: the download must stop.
+   */
+  async touchClaim(grantId: string, claimId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE grants g SET claim_seen_at = now() FROM links l
+       WHERE g.id = $1 AND g.claim_id = $2 AND g.status = 'active' AND l.id = g.link_id
+         AND l.revoked_at IS NULL AND l.ended_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())
+       RETURNING g.id`,
+      [grantId, claimId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Whether a grant can still be downloaded right now: active, its link neither ended, revoked nor expired. */
+  async grantLive(grantId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM grants g JOIN links l ON l.id = g.link_id
+       WHERE g.id = $1 AND g.status = 'active' AND l.revoked_at IS NULL AND l.ended_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())`,
+      [grantId],
+    );
+    return rows.length > 0;
+  }
+
+  /** How many bytes of each file `cycleId` has delivered so far (files with none are left out). */
+  async deliveredOf(cycleId: string): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ file_id: string; bytes: string | number }>(
+      `SELECT d.file_id, COALESCE(sum(upper(r) - lower(r)), 0) AS bytes
+       FROM grant_deliveries d CROSS JOIN LATERAL unnest(d.delivered) AS r
+       WHERE d.cycle_id = $1 GROUP BY d.file_id`,
+      [cycleId],
+    );
+    return new Map(rows.map((r) => [r.file_id, Number(r.bytes)]));
+  }
+
+  /** The bytes each grant's current claim has delivered, for the grants that hold a claim. */
+  async claimDeliveredBytes(grantIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ grant_id: string; bytes: string | number }>(
+      `SELECT g.id AS grant_id, COALESCE(sum(upper(r) - lower(r)), 0) AS bytes
+       FROM grants g JOIN grant_deliveries d ON d.cycle_id = g.claim_id CROSS JOIN LATERAL unnest(d.delivered) AS r
+       WHERE g.id = ANY($1::uuid[]) GROUP BY g.id`,
+      [grantIds],
+    );
+    return new Map(rows.map((r) => [r.grant_id, Number(r.bytes)]));
+  }
+
+  /**
+   * The sender's reset: drops claim `claimId` of an active grant, and what it had delivered, so that
+   * the next download starts afresh from any session. Returns false when that claim is gone meanwhile.
+   */
+  async resetClaim(grantId: string, claimId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE grants SET claim_id = NULL, claim_session = NULL, claimed_at = NULL, claim_seen_at = NULL
+       WHERE id = $1 AND claim_id = $2 AND status = 'active' RETURNING id`,
+      [grantId, claimId],
+    );
+    if (rows.length > 0) {
+      await this.db.query(`DELETE FROM grant_deliveries WHERE cycle_id = $1`, [claimId]);
+    }
+    return rows.length > 0;
   }
 
   /** Locks the grant row for the rest of the transaction: deliveries of one grant are recorded one at a time. */
@@ -469,12 +534,16 @@ export class LinksRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Releases claims whose holder has been silent for longer than the grace period. */
+  /**
+   * Releases claims whose holder has been silent for longer than the grace period and that have
+   * delivered nothing; a claim that delivered bytes is never handed on silently.
+   */
   async releaseStaleClaims(graceSeconds: number, limit: number): Promise<Array<{ grantId: string; linkId: string; claimId: string }>> {
     const rows = await this.db.query<{ id: string; link_id: string; old_claim: string }>(
       `UPDATE grants g SET claim_id = NULL, claim_session = NULL, claimed_at = NULL, claim_seen_at = NULL
-       FROM (SELECT id, claim_id AS old_claim FROM grants
+       FROM (SELECT id, claim_id AS old_claim FROM grants s
              WHERE claim_id IS NOT NULL AND claim_seen_at < now() - make_interval(secs => $1::float8)
+               AND NOT ${DELIVERED_ANY('s.claim_id')}
              LIMIT $2 FOR UPDATE SKIP LOCKED) old
        WHERE g.id = old.id
        RETURNING g.id, g.link_id, old.old_claim`,

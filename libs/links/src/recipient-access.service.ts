@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
+import { Clock, ConflictError, DomainError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
-import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
+import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 import { PasswordHasher } from '@mft/identity';
@@ -62,6 +62,9 @@ export interface DownloadTicket {
   readonly claimed: boolean;
   readonly limit: number | null;
 }
+
+/** Why a running download was ended: its grant ended meanwhile, or its sender reset the claim. */
+export type DownloadCutReason = 'revoked' | 'expired' | 'consumed' | 'ended' | 'reset';
 
 export interface DeliveredRange {
   readonly fileId: string;
@@ -273,7 +276,7 @@ export class RecipientAccessService {
         const result = await this.links.claim(grant.id, session, randomUUID(), this.config.links.claimGraceSeconds);
         if (result?.displacedClaimId) {
           await this.links.clearDeliveries(result.displacedClaimId);
-          events.push({ type: 'grant.released', linkId: link.id, grantId: grant.id, details: { claimId: result.displacedClaimId, reason: 'claim idle past grace period' } });
+          events.push({ type: 'grant.released', linkId: link.id, grantId: grant.id, details: { claimId: result.displacedClaimId, reason: 'claim idle past grace period, nothing delivered' } });
         }
         if (result?.fresh) {
           events.push({ type: 'grant.claimed', linkId: link.id, grantId: grant.id, details: { claimId: result.claimId } });
@@ -320,15 +323,40 @@ export class RecipientAccessService {
     }
     return new ConflictError(
       'grant_claimed',
-      'This link is being downloaded in another browser session. It can be downloaded only once; if that was not you, ask the sender for a new link.',
+      'This link is being downloaded in another browser session, and only that session can finish it. If that was not you, ask the sender to reset the download or to send you a new link.',
     );
   }
 
-  /** Keeps the claim alive during a long transfer. */
-  async heartbeat(ticket: DownloadTicket): Promise<void> {
-    if (ticket.claimed) {
-      await this.links.touchClaim(ticket.access.grant.id, ticket.cycleId);
+  /**
+   * Keeps the claim alive during a long transfer and checks that the grant may still be downloaded.
+   * Answers why the download must stop (the grant was revoked, expired, used up or reset), or null.
+   */
+  async heartbeat(ticket: DownloadTicket): Promise<DownloadCutReason | null> {
+    const { grant } = ticket.access;
+    const live = ticket.claimed ? await this.links.touchClaim(grant.id, ticket.cycleId) : await this.links.grantLive(grant.id);
+    if (live) {
+      return null;
     }
+    const [link, now] = [await this.links.findLink(ticket.access.link.id), await this.links.findGrant(grant.id)];
+    const reason = link && now ? grantEndReason(link, now, this.clock.now()) : 'ended';
+    return reason ?? 'reset';
+  }
+
+  /** Audits a running download that was ended because its grant stopped being usable. */
+  async recordCut(ticket: DownloadTicket, fileId: string | null, reason: DownloadCutReason): Promise<void> {
+    const { link, grant, req } = ticket.access;
+    await this.audit.record(req.ctx, { type: 'download.cut', outcome: 'denied', linkId: link.id, grantId: grant.id, fileId, details: { reason } });
+  }
+
+  /**
+   * A stored copy of a live send link that cannot be found is a fault of the installation, not a
+   * missing page: the caller answers 500 (with a correlation id), never the storage key.
+   */
+  missingCopy(ticket: DownloadTicket, file: LinkFile, err: unknown): unknown {
+    if (ticket.access.link.kind === 'send' && err instanceof DomainError && err.kind === 'not_found') {
+      return new Error(`the stored copy of file ${file.id} of send link ${ticket.access.link.id} is missing from storage connection ${ticket.access.link.storageConnection}: ${err.message}`);
+    }
+    return err;
   }
 
   /**

@@ -1,16 +1,16 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AppConfigService } from '@mft/config';
 import { InvalidInputError, NotImplementedError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
-import { LinkService, SendUploadService, type CreatedLink, type LinkView, type ResentInvitation } from '@mft/links';
+import { LinkService, SendUploadService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
 import { accessContext } from '@mft/web';
 import { Access, LINK_ROLES } from '../auth/access.decorators.js';
 import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, LinkDto, ResentInvitationDto } from './links.dto.js';
+import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
 import { receiveMultipart } from './multipart-upload.js';
 
 const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
@@ -110,5 +110,26 @@ export class LinksController {
     @CurrentUser() user: User,
   ): Promise<ResentInvitation> {
     return this.links.resendInvitation(id, grantId, user, accessContext(req, userActor(user)));
+  }
+
+  @Post(':id/grants/:grantId/reset')
+  @HttpCode(200)
+  @Access('links:write', ...LINK_ROLES)
+  @ApiOperation({
+    summary: 'Reset an unfinished download of a grant',
+    description:
+      'A download that delivered some bytes keeps the grant for its browser session until the link ends; this releases it, so that a new download from any session starts afresh. The answer says how much had been delivered. Audited as grant.reset.',
+  })
+  @ApiOkResponse({ type: GrantResetDto, description: 'The grant is free again; what the reset download had delivered' })
+  @ApiResponse({ status: 404, type: ErrorDto, description: 'No such link or grant that you can see' })
+  @ApiResponse({ status: 409, type: ErrorDto, description: 'No download holds the grant (grant_not_claimed)' })
+  @ApiResponse({ status: 410, type: ErrorDto, description: 'The grant or its link has ended' })
+  resetGrant(
+    @Req() req: AuthenticatedRequest,
+    @Param('id', { schema: uuid }) id: string,
+    @Param('grantId', { schema: uuid }) grantId: string,
+    @CurrentUser() user: User,
+  ): Promise<GrantReset> {
+    return this.links.resetGrant(id, grantId, user, accessContext(req, userActor(user)));
   }
 }

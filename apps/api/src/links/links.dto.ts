@@ -38,6 +38,20 @@ export class ResentInvitationDto {
   @ApiProperty({ description: 'The new recipient page, also in the new email; shown once. The previous address no longer works.' }) url!: string;
 }
 
+export class ResetFileDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty({ description: 'Bytes of this file the reset download had delivered.' }) deliveredBytes!: number;
+}
+
+export class GrantResetDto {
+  @ApiProperty({ format: 'uuid', description: 'The grant' }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) recipient!: string | null;
+  @ApiProperty({ description: 'Bytes the reset download had delivered, over all files.' }) deliveredBytes!: number;
+  @ApiProperty({ type: [ResetFileDto] }) files!: ResetFileDto[];
+}
+
 export class CreatedLinkDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['send', 'share'] }) kind!: string;
@@ -73,6 +87,8 @@ export class GrantTrackingDto {
   openedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) downloadedAt!: string | null;
   @ApiProperty() downloads!: number;
+  @ApiProperty({ description: 'Bytes delivered so far by the unfinished download that holds the grant (status downloading); 0 when none does.' })
+  deliveredBytes!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
 }
 
