@@ -233,7 +233,7 @@ export class RecipientController {
       res.status(200);
     }
     res.setHeader('Content-Length', String(length));
-    const sent = await this.stream(source, res, ticket);
+    const sent = await this.stream(source, res, ticket, (flushed) => [{ fileId: file.id, start, end: start + Math.min(length, flushed), complete: false }]);
     if (sent.cut) {
       await this.access.recordCut(ticket, file.id, sent.cut);
     }
@@ -306,7 +306,11 @@ export class RecipientController {
     // Store mode copies each file's bytes unchanged, so the bytes that reached the client say
     // exactly which entries (and how much of the one in progress) were delivered.
     const tracker = new ZipEntryTracker(access.files.map((f) => f.size));
-    const sent = await this.stream(zip, res, ticket, (chunk) => tracker.observe(chunk));
+    const deliveredBy = (flushed: number): DeliveredRange[] => {
+      const progress = tracker.progress(flushed);
+      return access.files.flatMap((f, i) => (progress[i]!.bytes > 0 || progress[i]!.complete ? [{ fileId: f.id, start: 0, end: progress[i]!.bytes, complete: progress[i]!.complete }] : []));
+    };
+    const sent = await this.stream(zip, res, ticket, deliveredBy, (chunk) => tracker.observe(chunk));
     await feeding.catch(() => undefined);
     if (sent.cut) {
       await this.access.recordCut(ticket, null, sent.cut);
@@ -315,8 +319,7 @@ export class RecipientController {
     if (sent.complete) {
       ranges = access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }));
     } else {
-      const progress = tracker.progress(sent.flushed);
-      ranges = access.files.flatMap((f, i) => (progress[i]!.bytes > 0 || progress[i]!.complete ? [{ fileId: f.id, start: 0, end: progress[i]!.bytes, complete: progress[i]!.complete }] : []));
+      ranges = deliveredBy(sent.flushed);
       if (ranges.length === 0) {
         ranges = [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
       }
@@ -352,6 +355,7 @@ export class RecipientController {
     source: Readable,
     res: Response,
     ticket: DownloadTicket,
+    deliveredBy: (flushed: number) => readonly DeliveredRange[],
     onChunk?: (chunk: Buffer) => void,
   ): Promise<{ complete: boolean; flushed: number; cut: DownloadCutReason | null }> {
     let flushed = 0;
@@ -362,6 +366,12 @@ export class RecipientController {
     const timer = setInterval(() => {
       void this.access
         .heartbeat(ticket)
+        .then(async (reason) => {
+          if (reason === null) {
+            await this.access.recordProgress(ticket, deliveredBy(flushed));
+          }
+          return reason;
+        })
         .then((reason) => {
           if (reason && cut === null && !res.writableFinished) {
             cut = reason;

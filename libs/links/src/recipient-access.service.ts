@@ -342,6 +342,28 @@ export class RecipientAccessService {
     return reason ?? 'reset';
   }
 
+  /**
+   * Records what a claimed download under way has delivered so far (at each heartbeat), so that a
+   * crash or a restart cannot make a partly delivered claim look unused and hand it to another
+   * session after the grace period. Completes nothing: only `recordDelivery` counts a download.
+   */
+  async recordProgress(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<void> {
+    const delivered = ranges.filter((r) => r.end > r.start);
+    if (!ticket.claimed || delivered.length === 0) {
+      return;
+    }
+    const { grant } = ticket.access;
+    await this.db.transaction(async () => {
+      const current = await this.links.lockGrant(grant.id);
+      if (current?.status !== 'active' || current.claimId !== ticket.cycleId) {
+        return;
+      }
+      for (const r of delivered) {
+        await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
+      }
+    });
+  }
+
   /** Audits a running download that was ended because its grant stopped being usable. */
   async recordCut(ticket: DownloadTicket, fileId: string | null, reason: DownloadCutReason): Promise<void> {
     const { link, grant, req } = ticket.access;
