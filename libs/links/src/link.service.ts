@@ -299,7 +299,7 @@ export class LinkService {
     try {
       await this.db.transaction(async () => {
         if (!(await this.links.rotateToken(grant.id, hashToken(token).toString('hex')))) {
-          throw new ConflictError('grant_in_use', `${recipient} is downloading right now, and a new address would cut the download off. Try again once it has finished.`);
+          throw new ConflictError('grant_in_use', `${recipient} has started downloading, and a new address would cut the download off. Try again once it has finished; if it stopped part-way, reset the grant first (POST /api/v1/links/:id/grants/:grantId/reset), which tells you how much was delivered.`);
         }
         const withdrawn = await this.notices.withdrawInvitations(grant.id);
         await this.notices.invite({
