@@ -7,3 +7,4 @@ export * from './admin-socket.js';
 export * from './health.controller.js';
 export * from './gateway.js';
 export * from './views.js';
+export * from './input-strings.js';
