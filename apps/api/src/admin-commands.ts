@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { AccessContext } from '@mft/audit';
-import { InvalidInputError } from '@mft/core';
+import type { AccessContext, AuditEventType, AuditService } from '@mft/audit';
+import { InvalidInputError, isDomainError } from '@mft/core';
+import type { Database } from '@mft/db';
 import { LocalAdminRepository, LocalAdminService, ROLES, SCOPES, TokenService } from '@mft/identity';
 
 /** What the administration commands need, however they are reached (CLI in-process or admin socket). */
@@ -9,6 +10,8 @@ export interface AdminServices {
   readonly tokens: TokenService;
   readonly local: LocalAdminService;
   readonly localUsers: LocalAdminRepository;
+  readonly audit: AuditService;
+  readonly db: Database;
 }
 
 const CTX: AccessContext = { actor: 'cli', ip: null, userAgent: 'mft-cli' };
@@ -24,17 +27,54 @@ const schemas = {
   'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null), groups: z.array(z.string().min(1).max(200)).max(100).default([]) }),
 };
 
-/** Runs one administration command. The same code serves the CLI directly and through the admin socket. */
+const EVENTS: Record<keyof typeof schemas, AuditEventType> = {
+  'token.create': 'cli.token.create',
+  'admin.set-password': 'cli.admin.set-password',
+  'user.add': 'cli.user.add',
+};
+
+const isCommand = (cmd: string): cmd is keyof typeof schemas => Object.hasOwn(schemas, cmd);
+
+/**
+ * Runs one administration command. The same code serves the CLI directly and through the admin
+ * socket. Each command is audited as `cli.<command>` in the transaction of its change (never with a
+ * secret); a command that fails is audited as a failure.
+ */
 export async function runAdminCommand(services: AdminServices, cmd: string, args: unknown): Promise<unknown> {
+  if (!isCommand(cmd)) {
+    throw new InvalidInputError('unknown_command', `unknown command ${JSON.stringify(cmd)}`);
+  }
+  const type = EVENTS[cmd];
+  try {
+    return await services.db.transaction(async () => {
+      const { result, details } = await execute(services, cmd, args);
+      await services.audit.record(CTX, { type, details });
+      return result;
+    });
+  } catch (err) {
+    const named = (args as { user?: unknown } | null)?.user;
+    await services.audit
+      .record(CTX, {
+        type,
+        outcome: 'failure',
+        details: { user: typeof named === 'string' ? named.slice(0, 100) : null, error: isDomainError(err) ? err.code : err instanceof Error ? err.name : 'error' },
+      })
+      .catch(() => undefined);
+    throw err;
+  }
+}
+
+async function execute(services: AdminServices, cmd: keyof typeof schemas, args: unknown): Promise<{ result: unknown; details: Record<string, unknown> }> {
   switch (cmd) {
     case 'token.create': {
       const a = schemas['token.create'].parse(args);
-      return services.tokens.create({ username: a.user, name: a.name, scopes: a.scopes, expiresAt: a.expiresAt ? new Date(a.expiresAt) : null }, CTX);
+      const created = await services.tokens.create({ username: a.user, name: a.name, scopes: a.scopes, expiresAt: a.expiresAt ? new Date(a.expiresAt) : null }, CTX);
+      return { result: created, details: { user: created.username, tokenId: created.id, name: created.name, scopes: created.scopes, expiresAt: created.expiresAt } };
     }
     case 'admin.set-password': {
       const a = schemas['admin.set-password'].parse(args);
       await services.local.setPassword(a.user, a.password);
-      return { user: a.user };
+      return { result: { user: a.user }, details: { user: a.user } };
     }
     case 'user.add': {
       const a = schemas['user.add'].parse(args);
@@ -42,9 +82,7 @@ export async function runAdminCommand(services: AdminServices, cmd: string, args
       if (!created) {
         throw new InvalidInputError('user_exists', `A user named ${JSON.stringify(a.user)} already exists.`);
       }
-      return { user: a.user, roles: a.roles, groups: a.groups };
+      return { result: { user: a.user, roles: a.roles, groups: a.groups }, details: { user: a.user, roles: a.roles, email: a.email, groups: a.groups } };
     }
-    default:
-      throw new InvalidInputError('unknown_command', `unknown command ${JSON.stringify(cmd)}`);
   }
 }

@@ -1,4 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AuditService } from '@mft/audit';
+import { Database } from '@mft/db';
 import { LocalAdminRepository, LocalAdminService, TokenService } from '@mft/identity';
 import type { AdminHandler } from '@mft/web';
 import { runAdminCommand } from './admin-commands.js';
@@ -8,7 +10,13 @@ export const adminHandler =
   (app: NestExpressApplication): AdminHandler =>
   (req) =>
     runAdminCommand(
-      { tokens: app.get(TokenService, { strict: false }), local: app.get(LocalAdminService, { strict: false }), localUsers: app.get(LocalAdminRepository, { strict: false }) },
+      {
+        tokens: app.get(TokenService, { strict: false }),
+        local: app.get(LocalAdminService, { strict: false }),
+        localUsers: app.get(LocalAdminRepository, { strict: false }),
+        audit: app.get(AuditService, { strict: false }),
+        db: app.get(Database, { strict: false }),
+      },
       req.cmd,
       req.args,
     );

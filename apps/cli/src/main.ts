@@ -68,6 +68,8 @@ async function run(cmd: string, args: unknown): Promise<unknown> {
       tokens: new TokenService(db, new IdentityRepository(db), audit, clock),
       local: new LocalAdminService(db, localUsers, new PasswordHasher(), new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
       localUsers,
+      audit,
+      db,
     };
     return await runAdminCommand(services, cmd, args);
   } catch (err) {

@@ -42,6 +42,15 @@ export const AUDIT_EVENT_TYPES = [
   'email.verified',
   'email.verify_failed',
   'email.locked',
+  'auth.token_rejected',
+  'auth.forbidden',
+  'auth.csrf_failed',
+  'link.access_denied',
+  'link.unknown_token',
+  'audit.suppressed',
+  'cli.token.create',
+  'cli.admin.set-password',
+  'cli.user.add',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

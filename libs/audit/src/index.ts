@@ -3,3 +3,4 @@ export * from './audit-hash.js';
 export * from './audit.repository.js';
 export * from './audit.service.js';
 export * from './audit.module.js';
+export * from './refusal-audit.service.js';

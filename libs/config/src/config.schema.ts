@@ -151,6 +151,11 @@ export const configSchema = z
         ssoPerIp: window.default({ max: 120, windowSeconds: 900 }),
         /** New invitations a sender may send one recipient, per window. */
         resendPerGrant: window.default({ max: 5, windowSeconds: 3600 }),
+        /**
+         * Audited refusals (bad tokens, forbidden routes, CSRF failures, unknown links, lockouts) kept
+         * per event type and client address, per window; past it one `audit.suppressed` event says so.
+         */
+        refusalAuditPerIp: window.default({ max: 20, windowSeconds: 900 }),
       })
       .strict(),
     auth: z

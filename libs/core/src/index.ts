@@ -4,3 +4,4 @@ export * from './secret.js';
 export * from './semaphore.js';
 export * from './secret-box.js';
 export * from './format.js';
+export * from './text.js';

@@ -49,12 +49,25 @@ export class IdentityRepository {
     return row ? { ...toUser(row), disabled: row.disabled } : null;
   }
 
-  async insertSsoUser(user: User, groups: readonly string[], idp: string, subject: string): Promise<void> {
-    await this.db.query(
+  /**
+   * Inserts the SSO user unless the row would clash with any existing one: the same (idp, subject),
+   * signed in at the same moment by another request, or a user name already held (by anyone,
+   * disabled users included). One statement; returns whether it was inserted.
+   */
+  async insertSsoUser(user: User, groups: readonly string[], idp: string, subject: string): Promise<boolean> {
+    const rows = await this.db.query(
       `INSERT INTO users (id, username, email, display_name, roles, groups, source, idp, subject, last_login_at)
-       VALUES ($1, $2, $3, $4, $5::text[], $6::text[], 'sso', $7, $8, now())`,
+       VALUES ($1, $2, $3, $4, $5::text[], $6::text[], 'sso', $7, $8, now())
+       ON CONFLICT DO NOTHING RETURNING id`,
       [user.id, user.username, user.email, user.displayName, user.roles, groups, idp, subject],
     );
+    return rows.length > 0;
+  }
+
+  /** Whether any user, enabled or disabled, holds this name. */
+  async usernameTaken(username: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM users WHERE username = $1', [username]);
+    return rows.length > 0;
   }
 
   async updateSsoProfile(userId: string, email: string | null, displayName: string | null, roles: readonly Role[], groups: readonly string[]): Promise<void> {
@@ -139,5 +152,15 @@ export class IdentityRepository {
       [tokenHash],
     );
     return fresh ? { user: toUser(fresh), scopes: fresh.scopes } : null;
+  }
+
+  /** Why a token hash does not authenticate, and whose it is, for the audit of the refusal. */
+  async tokenStatus(tokenHash: string): Promise<{ username: string; revoked: boolean; expired: boolean; userDisabled: boolean } | null> {
+    const [row] = await this.db.query<{ username: string; revoked: boolean; expired: boolean; user_disabled: boolean }>(
+      `SELECT u.username, t.revoked_at IS NOT NULL AS revoked, COALESCE(t.expires_at <= now(), false) AS expired, u.disabled_at IS NOT NULL AS user_disabled
+       FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    return row ? { username: row.username, revoked: row.revoked, expired: row.expired, userDisabled: row.user_disabled } : null;
   }
 }

@@ -9,6 +9,7 @@ export * from './password-hasher.js';
 export * from './local-admin.repository.js';
 export * from './local-admin.service.js';
 export * from './login-throttle.js';
+export * from './audited-login-throttle.js';
 export * from './identity.module.js';
 export { OidcIdpClient, type OidcProvider } from './oidc/oidc-idp.client.js';
 export { OIDC_FLOW_TTL_SECONDS, OidcLoginService, type OidcCallbackCommand, type OidcSignedIn, type OidcStarted } from './oidc/oidc-login.service.js';

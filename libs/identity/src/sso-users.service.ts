@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { ForbiddenError } from '@mft/core';
+import { ConflictError, ForbiddenError } from '@mft/core';
 import { Database } from '@mft/db';
 import { IdentityRepository } from './identity.repository.js';
 import { SessionService } from './session.service.js';
@@ -51,15 +51,9 @@ export class SsoUsersService {
   async signIn(identity: SsoIdentity, ctx: AccessContext): Promise<User> {
     const roles = this.rolesFor(identity.groups);
     return this.db.transaction(async () => {
-      const existing = await this.repo.findUserBySubject(identity.idp, identity.subject);
-      if (!existing) {
-        const user: User = { id: randomUUID(), username: await this.freeUsername(identity.username), email: identity.email, displayName: identity.displayName, roles };
-        await this.repo.insertSsoUser(user, identity.groups, identity.idp, identity.subject);
-        await this.audit.record(
-          { ...ctx, actor: `user:${user.username}` },
-          { type: 'user.created', details: { username: user.username, idp: identity.idp, roles } },
-        );
-        return user;
+      const existing = (await this.repo.findUserBySubject(identity.idp, identity.subject)) ?? (await this.provision(identity, roles, ctx));
+      if ('created' in existing) {
+        return existing.created;
       }
       if (existing.disabled) {
         throw new ForbiddenError('user_disabled', 'This account is disabled on the gateway. Ask an administrator.');
@@ -77,15 +71,28 @@ export class SsoUsersService {
     });
   }
 
-  /** A username not yet taken (a local "admin" is never shadowed by an SSO user). */
-  private async freeUsername(wanted: string): Promise<string> {
-    const base = wanted.trim().toLowerCase().slice(0, 100) || 'user';
-    for (let i = 0; i < 100; i++) {
-      const candidate = i === 0 ? base : `${base}-${i + 1}`;
-      if (!(await this.repo.findUserByName(candidate))) {
-        return candidate;
+  /**
+   * The first sign-in: inserts the user under the first free name. An insert that clashes is either
+   * the same person signing in at this moment in another request (their row is then the user) or a
+   * name already taken (the next name is tried), never a unique-index error.
+   */
+  private async provision(identity: SsoIdentity, roles: Role[], ctx: AccessContext): Promise<{ created: User } | (User & { disabled: boolean })> {
+    const base = identity.username.trim().toLowerCase().slice(0, 100) || 'user';
+    const candidates = [...Array.from({ length: 100 }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`)), `${base}-${randomUUID().slice(0, 8)}`];
+    for (const username of candidates) {
+      if (await this.repo.usernameTaken(username)) {
+        continue;
+      }
+      const user: User = { id: randomUUID(), username, email: identity.email, displayName: identity.displayName, roles };
+      if (await this.repo.insertSsoUser(user, identity.groups, identity.idp, identity.subject)) {
+        await this.audit.record({ ...ctx, actor: `user:${user.username}` }, { type: 'user.created', details: { username: user.username, idp: identity.idp, roles } });
+        return { created: user };
+      }
+      const concurrent = await this.repo.findUserBySubject(identity.idp, identity.subject);
+      if (concurrent) {
+        return concurrent;
       }
     }
-    return `${base}-${randomUUID().slice(0, 8)}`;
+    throw new ConflictError('username_unavailable', 'No user name could be found for this account. Ask an administrator.');
   }
 }

@@ -82,6 +82,19 @@ export class TokenService {
     });
   }
 
+  /** Why `token` was refused, and the user it names when it is one of ours, for the audit. */
+  async rejection(token: string): Promise<{ reason: 'malformed' | 'unknown' | 'revoked' | 'expired' | 'user_disabled'; username: string | null }> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) {
+      return { reason: 'malformed', username: null };
+    }
+    const status = await this.repo.tokenStatus(hashToken(token).toString('hex'));
+    if (!status) {
+      return { reason: 'unknown', username: null };
+    }
+    const reason = status.revoked ? 'revoked' : status.expired ? 'expired' : status.userDisabled ? 'user_disabled' : 'unknown';
+    return { reason, username: status.username };
+  }
+
   /** The user and scopes of a bearer token, or null for an unknown, revoked or expired token. */
   async authenticate(token: string): Promise<{ user: User; scopes: string[] } | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError } from '@mft/core';
+import { assertAllowedText, InvalidInputError, text } from '@mft/core';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no', ''])])
@@ -11,8 +11,7 @@ const email = z.email({ message: 'is not a valid email address' }).max(320);
 export const createSendLinkSchema = z
   .object({
     kind: z.literal('send', { message: 'must be "send" for a multipart upload' }).default('send'),
-    recipients: z
-      .string()
+    recipients: text()
       .max(20000)
       .optional()
       .transform((v) =>
@@ -36,9 +35,9 @@ export const createSendLinkSchema = z
           .transform((s) => new Date(s)),
       ])
       .optional(),
-    password: z.string().max(1024, 'must be at most 1024 characters').optional(),
+    password: text().max(1024, 'must be at most 1024 characters').optional(),
     requireEmailVerification: bool.optional(),
-    message: z.string().max(4000).optional(),
+    message: text().max(4000).optional(),
     /** Email each recipient their link (default on). */
     notify: bool.optional(),
     /** Email the sender on each completed download and when the link expires unused (default on). */
@@ -51,6 +50,8 @@ export type CreateSendLinkCommand = z.output<typeof createSendLinkSchema>;
 
 /** Validates raw fields into a command, or throws an InvalidInputError that names each bad field. */
 export function parseCreateSendLink(fields: Record<string, unknown>): CreateSendLinkCommand {
+  // The multipart body is streamed past the global validation, so the shared text rule runs here.
+  assertAllowedText(fields);
   const result = createSendLinkSchema.safeParse(fields);
   if (!result.success) {
     const problems = result.error.issues.map((i) => ({

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { Clock } from '@mft/core';
 import { Database } from '@mft/db';
-import { effectivePolicy, linkViolations, PolicyService, type CurrentPolicy, type PolicyDocument } from '@mft/policy';
+import { effectivePolicy, linkViolations, PolicyService, type CurrentPolicy, type PolicyDocument, type ReplacePolicyOptions } from '@mft/policy';
 import type { Link } from './link.js';
 import { LinksRepository } from './links.repository.js';
 
@@ -49,7 +49,7 @@ export class LinkComplianceService {
    * Replaces the organisation's policy and, when `retroactive`, brings every live link into line,
    * all in one transaction: either the new version and every change it causes are saved, or none.
    */
-  async replacePolicy(input: unknown, ctx: AccessContext, opts: { retroactive: boolean }): Promise<{ current: CurrentPolicy; report: ComplianceReport | null }> {
+  async replacePolicy(input: unknown, ctx: AccessContext, opts: ReplacePolicyOptions): Promise<{ current: CurrentPolicy; report: ComplianceReport | null }> {
     return this.db.transaction(async () => {
       const { document } = await this.policies.replace(input, ctx, opts);
       const current = await this.policies.current();

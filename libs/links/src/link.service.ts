@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AccessContext } from '@mft/audit';
+import { AuditService, RefusalAuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFoundError, randomToken, RateLimitedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
-import { displayNameOf, hasRole, type User } from '@mft/identity';
+import { displayNameOf, hasRole, userActor, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
 import { grantEndReason, senderContact, type LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
@@ -82,6 +82,7 @@ export class LinkService {
     private readonly notices: LinkNotices,
     private readonly policies: PolicyService,
     private readonly limiter: RateLimiter,
+    private readonly refusals: RefusalAuditService,
   ) {}
 
   /**
@@ -221,8 +222,8 @@ export class LinkService {
   }
 
   /** A link its viewer may see: their own, or any for an admin. Others get 404, so ids are not confirmed. */
-  async get(linkId: string, viewer: User): Promise<LinkView> {
-    const link = await this.visibleLink(linkId, viewer);
+  async get(linkId: string, viewer: User, ctx?: AccessContext): Promise<LinkView> {
+    const link = await this.visibleLink(linkId, viewer, ctx);
     const [files, grants] = [await this.links.filesOf(link.id), await this.links.grantsOf(link.id)];
     return toLinkView(link, files, grants, this.clock.now(), await this.links.claimDeliveredBytes(grants.map((g) => g.id)));
   }
@@ -247,7 +248,7 @@ export class LinkService {
 
   /** Ends every grant of the link at once. Revoking twice is not an error. */
   async revoke(linkId: string, viewer: User, ctx: AccessContext): Promise<void> {
-    const link = await this.visibleLink(linkId, viewer);
+    const link = await this.visibleLink(linkId, viewer, ctx);
     await this.db.transaction(async () => {
       if (await this.links.revokeLink(link.id)) {
         await this.audit.record(ctx, { type: 'link.revoked', linkId: link.id });
@@ -257,7 +258,7 @@ export class LinkService {
 
   /** Ends one recipient's access, leaving the others. */
   async revokeGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<void> {
-    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
     await this.db.transaction(async () => {
       if (await this.links.revokeGrant(grant.id)) {
         const events: Parameters<AuditService['record']>[1][] = [{ type: 'grant.revoked', linkId: link.id, grantId: grant.id }];
@@ -277,7 +278,7 @@ export class LinkService {
    * was lost, or went to a mailbox the recipient can no longer read.
    */
   async resendInvitation(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<ResentInvitation> {
-    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
     const recipient = grant.recipient;
     if (recipient === null) {
       throw new ConflictError('grant_has_no_recipient', 'This link was made for no particular recipient, so there is nobody to email. Share its address yourself, or create a link with recipients.');
@@ -327,7 +328,7 @@ export class LinkService {
    * new download from any session. Answers (and audits) what the old claim had delivered.
    */
   async resetGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<GrantReset> {
-    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer);
+    const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
     const who = grant.recipient ?? 'this recipient';
     const end = grantEndReason(link, grant, this.clock.now());
     if (end) {
@@ -356,8 +357,8 @@ export class LinkService {
     });
   }
 
-  private async visibleGrant(linkId: string, grantId: string, viewer: User) {
-    const link = await this.visibleLink(linkId, viewer);
+  private async visibleGrant(linkId: string, grantId: string, viewer: User, ctx?: AccessContext) {
+    const link = await this.visibleLink(linkId, viewer, ctx);
     const grant = await this.links.findGrant(grantId);
     if (!grant || grant.linkId !== link.id) {
       throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
@@ -365,8 +366,12 @@ export class LinkService {
     return { link, grant };
   }
 
-  private async visibleLink(linkId: string, viewer: User) {
+  /** `ctx`: who asks and from where, for the audit of a refused look at another user's link. */
+  private async visibleLink(linkId: string, viewer: User, ctx: AccessContext = { actor: userActor(viewer), ip: null, userAgent: null }) {
     const link = /^[0-9a-f-]{36}$/i.test(linkId) ? await this.links.findLink(linkId) : null;
+    if (link && link.ownerId !== viewer.id && !hasRole(viewer, 'admin')) {
+      await this.refusals.record(ctx, { type: 'link.access_denied', linkId: link.id, details: { reason: 'not the owner' } });
+    }
     if (!link || (link.ownerId !== viewer.id && !hasRole(viewer, 'admin'))) {
       throw new NotFoundError('link_not_found', 'There is no link with this id that you can see.');
     }

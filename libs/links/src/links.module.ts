@@ -9,13 +9,14 @@ import { LinkNotices } from './link-notices.js';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinkService } from './link.service.js';
 import { LinksRepository } from './links.repository.js';
-import { PasswordHasher } from '@mft/identity';
+import { IdentityModule } from '@mft/identity';
 import { RecipientAccessService } from './recipient-access.service.js';
 import { SendUploadService } from './send-upload.service.js';
 
 @Module({
-  imports: [AuditModule, StorageModule, MailModule, PolicyModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, PasswordHasher, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
+  // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
+  imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
+  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
   exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
+import { AuditService, RefusalAuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, DomainError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
@@ -93,6 +93,7 @@ export class RecipientAccessService {
     private readonly config: AppConfigService,
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
+    private readonly refusals: RefusalAuditService,
   ) {}
 
   /** Finds the grant of a token. Unknown tokens count against the caller's IP, so guessing is throttled. */
@@ -102,8 +103,10 @@ export class RecipientAccessService {
       const rule = this.config.rateLimits.tokenLookupPerIp;
       const d = await this.limiter.hit(`miss:ip:${req.ctx.ip ?? 'unknown'}`, rule.max, rule.windowSeconds);
       if (!d.allowed) {
+        await this.refusals.record(req.ctx, { type: 'auth.locked_out', details: { limit: 'tokenLookupPerIp', retryAfterSeconds: d.retryAfterSeconds } });
         throw new RateLimitedError('too_many_attempts', 'Too many unknown links were tried from your address. Wait and try again.', d.retryAfterSeconds);
       }
+      await this.refusals.record(req.ctx, { type: 'link.unknown_token' });
       throw new NotFoundError('link_not_found', 'There is no link at this address. Check that you copied the whole link.');
     }
     return found;

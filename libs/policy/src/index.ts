@@ -44,5 +44,5 @@ export { domainCovers, emailDomain, normalizeDomain } from './domains.js';
 export { PolicyFileError, loadPolicyFile, parsePolicyYaml, type PolicyFileProblem } from './policy-file.js';
 export { policyDiff, type PolicyChange } from './policy-diff.js';
 export { PolicyRepository, type PolicyVersion } from './policy.repository.js';
-export { LooserOverrideError, PolicyService, type CurrentPolicy } from './policy.service.js';
+export { LooserOverrideError, PolicyService, type CurrentPolicy, type ReplacePolicyOptions } from './policy.service.js';
 export { PolicyModule } from './policy.module.js';

@@ -38,6 +38,11 @@ describe(parsePolicyYaml.name, () => {
     assert.deepEqual(policy.groups.finance, { password: { mode: 'required', minLength: 16 }, expiry: { maxDays: 3 } });
   });
 
+  it('refuses a group named __proto__ with its line, rather than dropping its stricter rule', () => {
+    const err = refusal(lines('expiry: { maxDays: 30 }', 'groups:', '  finance: { expiry: { maxDays: 7 } }', '  __proto__: { expiry: { maxDays: 1 } }'));
+    assert.match(err.message, /^config\/policy\.yaml line \d+: groups: the group name "__proto__" is not allowed: /);
+  });
+
   it('an empty file, or one with only comments, is the default policy', () => {
     assert.deepEqual(parsePolicyYaml('', FILE), DEFAULT_POLICY);
     assert.deepEqual(parsePolicyYaml('# nothing set yet\n', FILE), DEFAULT_POLICY);

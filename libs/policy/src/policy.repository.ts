@@ -26,7 +26,8 @@ interface Row {
 
 const toVersion = (r: Row): PolicyVersion => ({
   version: Number(r.version),
-  document: r.document,
+  // Groups by name in a null-prototype object, as the schema makes them: no name reaches Object.prototype.
+  document: { ...r.document, groups: Object.assign(Object.create(null) as PolicyDocument['groups'], r.document.groups) },
   source: r.source,
   createdAt: new Date(r.created_at).toISOString(),
   createdBy: r.created_by,

@@ -40,7 +40,30 @@ describe(parsePolicy.name, () => {
       emailVerification: { mode: 'optional', requiredOutsideDomains: ['corp.example'] },
       groups: { finance: { password: { mode: 'required', minLength: 16 }, expiry: { maxDays: 3 } } },
     });
-    assert.deepEqual(policy.groups, { finance: { password: { mode: 'required', minLength: 16 }, expiry: { maxDays: 3 } } });
+    assert.deepEqual({ ...policy.groups }, { finance: { password: { mode: 'required', minLength: 16 }, expiry: { maxDays: 3 } } });
+  });
+
+  it('refuses group names that mean something to a JavaScript object, naming the group', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      // JSON.parse makes "__proto__" an own key, as a request body arrives.
+      const input: unknown = JSON.parse(`{"groups": {"${name}": {"expiry": {"maxDays": 1}}}}`);
+      const found = problems(input);
+      assert.equal(found.length, 1, name);
+      assert.match(found[0]!, new RegExp(`^groups: the group name "${name}" is not allowed: `), name);
+    }
+  });
+
+  it('accepts group names as identity providers spell them', () => {
+    const names = ['finance', 'Sales EMEA', 'cn=finance,ou=groups,dc=example,dc=com', '/finance/emea', 'CORP\\finance', 'finance@example.com', '0b6c3f1e-8f3a-4c1d-9d4e-2a1b3c4d5e6f', 'Finanzabteilung Zürich', 'R&D (Berlin)', "O'Brien's team", 'grp:finance+audit#1'];
+    const policy = parsePolicy({ groups: Object.fromEntries(names.map((n) => [n, { expiry: { maxDays: 3 } }])) });
+    assert.deepEqual(Object.keys(policy.groups), names);
+    assert.equal(Object.getPrototypeOf(policy.groups), null);
+  });
+
+  it('refuses group names outside the safe pattern', () => {
+    for (const name of ['_hidden', '.finance', ' finance', 'fin<script>', 'fin\u0000ance', 'a'.repeat(257)]) {
+      assert.equal(problems({ groups: { [name]: {} } }).length, 1, name);
+    }
   });
 
   it('refuses unknown keys, naming each key and the known ones', () => {

@@ -113,7 +113,7 @@ export const DEFAULT_POLICY: PolicyDocument = deepFreeze({
   creators: { send: ['admin', 'manager', 'employee'], share: ['admin', 'manager'], externalUsers: false },
   recipients: { allowedDomains: [], blockedDomains: [] },
   notifications: { notifySenderOnDownload: true, emailRecipients: true },
-  groups: {},
+  groups: Object.create(null) as Record<string, PolicyOverride>,
 });
 
 // ---- field schemas: one message per field, whatever went wrong with it ----
@@ -235,12 +235,42 @@ const overrideSchema = z
   )
   .partial();
 
+/**
+ * IdP group names as providers spell them: plain names (`finance`, `Sales EMEA`), LDAP DNs
+ * (`cn=finance,ou=groups,dc=example,dc=com`), paths (`/finance/emea`, Keycloak), `DOMAIN\\group`,
+ * addresses (`finance@example.com`) and object ids. Never names that mean something to a JavaScript
+ * object (`__proto__` would be dropped as a key, and the stricter rule with it).
+ */
+export const GROUP_NAME_PATTERN = /^[\p{L}\p{N}/][\p{L}\p{M}\p{N} ._@=,/\\:+#()&'-]{0,255}$/u;
+const RESERVED_GROUP_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const GROUP_NAME_MESSAGE =
+  "is not allowed: a group name starts with a letter, a digit or /, and holds only letters, digits, spaces and . _ @ = , / \\ : + # ( ) & ' - (at most 256 characters)";
+
+const groupName = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .refine((name) => GROUP_NAME_PATTERN.test(name) && !RESERVED_GROUP_NAMES.has(name), { error: GROUP_NAME_MESSAGE });
+
+/** Keyed by group name in a null-prototype object: no group name can reach Object.prototype. */
+function groupMap<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+/** zod skips an own `__proto__` key without a word; it is refused here, before the record is read. */
+const withoutProtoKey = (value: unknown, ctx: z.RefinementCtx): unknown => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: [], message: `the group name "__proto__" ${GROUP_NAME_MESSAGE}` });
+  }
+  return value;
+};
+
 const groupsSchema = z
-  .record(z.string().min(1, { error: 'must not be empty' }).max(256, { error: 'must be at most 256 characters' }), overrideSchema, {
+  .preprocess(withoutProtoKey, z.record(groupName, overrideSchema, {
     error: (issue) => (issue.code === 'invalid_type' ? 'must be a mapping from IdP group names to overrides' : undefined),
-  })
+  }))
   .optional()
-  .transform((v) => v ?? {});
+  .transform((v) => groupMap(v ?? {}));
 
 /** The policy document as it arrives (API body or YAML file); the output is fully resolved. */
 export const policySchema = z.strictObject(

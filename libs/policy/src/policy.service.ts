@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AuditService, SYSTEM_CONTEXT, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { ConflictError, DomainError, NotFoundError, StartupError } from '@mft/core';
+import { ConflictError, DomainError, NotFoundError, PreconditionFailedError, StartupError } from '@mft/core';
 import { Database } from '@mft/db';
 import { effectivePolicy, looserOverrides, type EffectivePolicy } from './effective-policy.js';
 import { policyDiff } from './policy-diff.js';
@@ -20,6 +20,16 @@ export interface CurrentPolicy {
   /** True while a policy file is authoritative: the API then refuses edits. */
   readonly managedByFile: boolean;
   readonly file: string | null;
+}
+
+/** How a replacement through the API is made. */
+export interface ReplacePolicyOptions {
+  readonly retroactive: boolean;
+  /**
+   * The version the change was based on (`If-Match`); checked under the policy lock, so two admins
+   * holding the same version cannot both replace it. Absent: unconditional.
+   */
+  readonly expectedVersion?: number;
 }
 
 /** A group override looser than the organisation's policy: refused when saved. */
@@ -122,7 +132,7 @@ export class PolicyService implements OnModuleInit {
   }
 
   /** Replaces the policy through the API. Refused while the policy file is authoritative. */
-  async replace(input: unknown, ctx: AccessContext, opts: { retroactive: boolean }): Promise<{ version: PolicyVersion | null; document: PolicyDocument }> {
+  async replace(input: unknown, ctx: AccessContext, opts: ReplacePolicyOptions): Promise<{ version: PolicyVersion | null; document: PolicyDocument }> {
     if (this.#managedByFile) {
       throw new ConflictError(
         'policy_managed_by_file',
@@ -130,14 +140,22 @@ export class PolicyService implements OnModuleInit {
       );
     }
     const document = this.validate(input);
-    return { version: await this.save(document, ctx, 'api', opts.retroactive), document };
+    return { version: await this.save(document, ctx, 'api', opts.retroactive, opts.expectedVersion), document };
   }
 
   /** Saves a new version when the document differs from the one in force; returns it, or null when nothing changed. */
-  private async save(document: PolicyDocument, ctx: AccessContext, source: 'api' | 'file', retroactive: boolean): Promise<PolicyVersion | null> {
+  private async save(document: PolicyDocument, ctx: AccessContext, source: 'api' | 'file', retroactive: boolean, expectedVersion?: number): Promise<PolicyVersion | null> {
     return this.db.transaction(async () => {
       await this.repo.lock();
       const latest = await this.repo.latest();
+      const inForce = latest?.version ?? 0;
+      if (expectedVersion !== undefined && expectedVersion !== inForce) {
+        throw new PreconditionFailedError(
+          'policy_version_changed',
+          `The policy has changed since you read it: version ${inForce} is now in force. Read it again and reapply your change.`,
+          { currentVersion: inForce },
+        );
+      }
       const diff = policyDiff(latest?.document ?? DEFAULT_POLICY, document);
       if (diff.length === 0 && latest) {
         return null;

@@ -16,6 +16,7 @@ import { StorageModule } from '@mft/storage';
 import { startAdminSocket, type AdminHandler } from './admin-socket.js';
 import { capConnectionsPerAddress, closeAfterUnreadBody, cutIdleConnections, OpenRequests } from './connection-guard.js';
 import { HealthController } from './health.controller.js';
+import { InputStringsPipe } from './input-strings.js';
 import { JsonLogger } from './json-logger.js';
 import { createMetrics, redactPath } from './metrics.js';
 import { startMetricsListener } from './metrics-listener.js';
@@ -132,6 +133,7 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   app.useBodyParser('urlencoded', { limit: '64kb', extended: false, type: (req: IncomingMessage) => isForm(req) && !samlAcs.test((req.url ?? '').split('?')[0]!) });
   app.use(samlAcs, urlencoded({ limit: '1mb', extended: false }));
   app.useGlobalPipes(
+    new InputStringsPipe(),
     new StandardSchemaValidationPipe({
       exceptionFactory: (issues) =>
         new InvalidInputError(

@@ -8,3 +8,4 @@ export * from './health.controller.js';
 export * from './gateway.js';
 export * from './views.js';
 export * from './metrics-listener.js';
+export * from './input-strings.js';

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError } from '@mft/core';
 import { SessionService } from '@mft/identity';
@@ -21,6 +22,7 @@ export class AuthPagesController {
     private readonly views: Views,
     private readonly config: AppConfigService,
     private readonly sessions: SessionService,
+    private readonly refusals: RefusalAuditService,
   ) {}
 
 
@@ -69,6 +71,7 @@ export class AuthPagesController {
     if (session) {
       const sent = req.get('x-csrf-token') ?? (req.body as Record<string, unknown> | undefined)?._csrf;
       if (!this.sessions.csrfValid(raw!, sent)) {
+        await this.refusals.record(accessContext(req, `user:${session.user.username}`), { type: 'auth.csrf_failed', details: { route: 'POST /auth/logout' } });
         throw new ForbiddenError('csrf_invalid', 'This sign-out form has expired. Reload the page and try again.');
       }
       await this.sessions.end(raw, accessContext(req, `user:${session.user.username}`));

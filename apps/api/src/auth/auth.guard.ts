@@ -1,8 +1,10 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { RefusalAuditService } from '@mft/audit';
 import { ForbiddenError, UnauthenticatedError } from '@mft/core';
-import { hasRole, scopeAllows, SESSION_COOKIE, SessionService, TokenService, type User } from '@mft/identity';
+import { hasRole, scopeAllows, SESSION_COOKIE, SessionService, TokenService, userActor, type User } from '@mft/identity';
+import { accessContext } from '@mft/web';
 import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
 
 export interface AuthenticatedRequest extends Request {
@@ -26,6 +28,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
     private readonly sessions: SessionService,
+    private readonly refusals: RefusalAuditService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -44,9 +47,18 @@ export class AuthGuard implements CanActivate {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const found = match ? await this.tokens.authenticate(match[1]!) : null;
       if (!found) {
+        const why = match ? await this.tokens.rejection(match[1]!) : { reason: 'malformed' as const, username: null };
+        await this.refusals.record(accessContext(req, why.username ? `user:${why.username}` : 'anonymous'), {
+          type: 'auth.token_rejected',
+          details: { reason: why.reason, route: routeOf(context, req) },
+        });
         throw new UnauthenticatedError('invalid_token', 'The API token is not valid: it is unknown, revoked or expired.');
       }
       if (!scopeAllows(found.scopes, rule.scope)) {
+        await this.refusals.record(accessContext(req, userActor(found.user)), {
+          type: 'auth.forbidden',
+          details: { reason: 'token_scope_missing', scope: rule.scope, route: routeOf(context, req) },
+        });
         throw new ForbiddenError('token_scope_missing', `This API token lacks the scope "${rule.scope}".`);
       }
       user = found.user;
@@ -63,6 +75,7 @@ export class AuthGuard implements CanActivate {
       if (!SAFE_METHODS.has(req.method)) {
         const sent = req.get('x-csrf-token') ?? (req.body as Record<string, unknown> | undefined)?._csrf;
         if (!this.sessions.csrfValid(raw!, sent)) {
+          await this.refusals.record(accessContext(req, userActor(session.user)), { type: 'auth.csrf_failed', details: { route: routeOf(context, req) } });
           throw new ForbiddenError('csrf_invalid', 'This request lacks a valid CSRF token (X-CSRF-Token header). Reload the page and try again.');
         }
       }
@@ -71,8 +84,18 @@ export class AuthGuard implements CanActivate {
     }
     req.user = user;
     if (!hasRole(user, ...rule.roles)) {
+      await this.refusals.record(accessContext(req, userActor(user)), {
+        type: 'auth.forbidden',
+        details: { reason: 'role_forbidden', roles: rule.roles, route: routeOf(context, req) },
+      });
       throw new ForbiddenError('role_forbidden', `This needs one of the roles: ${rule.roles.join(', ')}.`);
     }
     return true;
   }
+}
+
+/** The route as declared (`PUT /api/v1/policy`), never the path as sent (it may carry ids or secrets). */
+function routeOf(context: ExecutionContext, req: Request): string {
+  const declared = (req.route as { path?: unknown } | undefined)?.path;
+  return `${req.method} ${typeof declared === 'string' ? declared : `${context.getClass().name}.${context.getHandler().name}`}`;
 }

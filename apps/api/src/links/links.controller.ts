@@ -70,8 +70,8 @@ export class LinksController {
   @Access('links:read', ...LINK_ROLES)
   @ApiOkResponse({ type: LinkDto })
   @ApiResponse({ status: 404, type: ErrorDto })
-  get(@Param('id', { schema: uuid }) id: string, @CurrentUser() user: User): Promise<LinkView> {
-    return this.links.get(id, user);
+  get(@Param('id', { schema: uuid }) id: string, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<LinkView> {
+    return this.links.get(id, user, accessContext(req, userActor(user)));
   }
 
   @Delete(':id')

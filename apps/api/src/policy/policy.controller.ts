@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, Use
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { ForbiddenError, PreconditionFailedError } from '@mft/core';
+import { ForbiddenError } from '@mft/core';
 import { hasRole, userActor, type User } from '@mft/identity';
 import { LinkComplianceService, type ComplianceReport } from '@mft/links';
 import { policySchema, PolicyService, type CurrentPolicy, type EffectivePolicy, type PolicyDocument, type PolicyVersion } from '@mft/policy';
@@ -66,17 +66,10 @@ export class PolicyController {
     @CurrentUser() user: User,
   ): Promise<PolicyDocument> {
     const ifMatch = req.get('if-match');
-    if (ifMatch) {
-      const current = await this.policies.current();
-      if (ifMatch !== etagOf(current.version)) {
-        throw new PreconditionFailedError(
-          'policy_version_changed',
-          `The policy has changed since you read it: version ${current.version} is now in force. Read it again and reapply your change.`,
-          { currentVersion: current.version },
-        );
-      }
-    }
-    const { current, report } = await this.compliance.replacePolicy(body, accessContext(req, userActor(user)), { retroactive: q.retroactive });
+    const { current, report } = await this.compliance.replacePolicy(body, accessContext(req, userActor(user)), {
+      retroactive: q.retroactive,
+      ...(ifMatch && ifMatch.trim() !== '*' ? { expectedVersion: versionOfEtag(ifMatch) } : {}),
+    });
     versionHeaders(res, current);
     if (report) {
       res.setHeader('X-Policy-Links-Shortened', String(report.violations.filter((v) => v.action === 'shorten_expiry').length));
@@ -124,6 +117,12 @@ export class PolicyController {
 }
 
 const etagOf = (version: number): string => `"policy-v${version}"`;
+
+/** The version an `If-Match` names; -1 (no version) when it names none of ours, so the save answers 412. */
+function versionOfEtag(ifMatch: string): number {
+  const m = /^"policy-v(\d{1,15})"$/.exec(ifMatch.trim());
+  return m ? Number(m[1]) : -1;
+}
 
 function versionHeaders(res: Response, current: CurrentPolicy): void {
   res.setHeader('ETag', etagOf(current.version));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupsOf, identityFromClaims } from './oidc-identity.js';
+import { groupsOf, identityFromClaims, missingRolesClaimWarning } from './oidc-identity.js';
 
 describe(identityFromClaims.name, () => {
   const sut = identityFromClaims;
@@ -44,5 +44,25 @@ describe(groupsOf.name, () => {
     assert.deepEqual(sut({}, 'groups'), []);
     assert.deepEqual(sut({ groups: { a: 1 } }, 'groups'), []);
     assert.deepEqual(sut({ realm_access: ['x'] }, 'realm_access.roles'), []);
+  });
+});
+
+describe(missingRolesClaimWarning.name, () => {
+  const sut = missingRolesClaimWarning;
+
+  it('warns, naming the claim and OIDC_SCOPES, when neither the ID token nor UserInfo carries the roles claim', () => {
+    const warning = sut('corp', 'groups', 'openid email profile', { sub: 's', email: 'e@example.test' });
+    assert.equal(
+      warning,
+      'OIDC provider "corp" sent no "groups" claim (OIDC_ROLES_CLAIM) in the ID token or UserInfo, so the user gets the default roles. ' +
+        'Many providers send groups only when a scope asks for them: check OIDC_SCOPES (now "openid email profile") and the provider\'s claim mapping.',
+    );
+    assert.match(sut('kc', 'realm_access.roles', 'openid', { sub: 's', realm_access: {} })!, /"realm_access\.roles" claim/);
+  });
+
+  it('is silent when the claim is there, even empty (a person in no group)', () => {
+    assert.equal(sut('corp', 'groups', 'openid groups', { sub: 's', groups: [] }), null);
+    assert.equal(sut('corp', 'groups', 'openid groups', { sub: 's', groups: 'one' }), null);
+    assert.equal(sut('kc', 'realm_access.roles', 'openid', { sub: 's', realm_access: { roles: ['a'] } }), null);
   });
 });

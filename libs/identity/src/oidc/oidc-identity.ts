@@ -36,6 +36,21 @@ export function groupsOf(claims: OidcClaims, rolesClaim: string): string[] {
 }
 
 /**
+ * The warning to log when the ID token and UserInfo carry no `rolesClaim` at all (null when they
+ * do): the user then gets `auth.defaultRoles`, which is right for someone in no group but wrong
+ * for a provider that only sends groups when asked for them in the requested scopes.
+ */
+export function missingRolesClaimWarning(providerId: string, rolesClaim: string, scopes: string, claims: OidcClaims): string | null {
+  if (claimAt(claims, rolesClaim) !== undefined) {
+    return null;
+  }
+  return (
+    `OIDC provider "${providerId}" sent no "${rolesClaim}" claim (OIDC_ROLES_CLAIM) in the ID token or UserInfo, so the user gets the default roles. ` +
+    `Many providers send groups only when a scope asks for them: check OIDC_SCOPES (now "${scopes}") and the provider's claim mapping.`
+  );
+}
+
+/**
  * What the provider said about the person: user name from `preferred_username`, else `email`,
  * else `sub`; e-mail from `email`; display name from `name`; groups from the configured claim.
  */

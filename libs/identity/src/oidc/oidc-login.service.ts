@@ -7,7 +7,7 @@ import { SessionsRepository } from '../sessions.repository.js';
 import { SsoUsersService } from '../sso-users.service.js';
 import { userActor } from '../user.js';
 import { errorSummary, OidcIdpClient, type OidcProvider } from './oidc-idp.client.js';
-import { identityFromClaims } from './oidc-identity.js';
+import { identityFromClaims, missingRolesClaimWarning } from './oidc-identity.js';
 
 /** How long a browser has to come back from the provider. */
 export const OIDC_FLOW_TTL_SECONDS = 600;
@@ -101,6 +101,10 @@ export class OidcLoginService {
       }
       const claims = await this.idp.exchange(provider, cmd.query, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier });
       const identity = identityFromClaims(provider.settings.id, provider.settings.rolesClaim, claims);
+      const missingRoles = missingRolesClaimWarning(provider.settings.id, provider.settings.rolesClaim, provider.settings.scopes, claims);
+      if (missingRoles) {
+        this.#logger.warn({ msg: missingRoles, provider: provider.settings.id, claim: provider.settings.rolesClaim, scopes: provider.settings.scopes });
+      }
       const method = `oidc:${provider.settings.id}`;
       return await this.db.transaction(async () => {
         const user = await this.users.signIn(identity, ctx);
