@@ -211,4 +211,31 @@ describe('refused requests and CLI commands are audited, with address and actor,
     const verify = (await (await fetch(`${gw.baseUrl}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { ok: boolean };
     assert.equal(verify.ok, true);
   });
+
+  it('a flood of guesses at a locked link password stays bounded (unlock.rate_limited), and a recipient form without its CSRF token is audited as auth.csrf_failed', async () => {
+    const created = await createSendLink(gw.baseUrl, admin, [{ name: 'p.txt', content: 'x' }], { password: 'a long link password 123' });
+    assert.equal(created.status, 201);
+    const url = created.body.grants[0]!.url;
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      const res = await fetch(url, { headers: { accept: 'application/json', 'x-link-password': `wrong guess ${i}` } });
+      statuses.push(res.status);
+    }
+    assert.equal(statuses[0], 401);
+    assert.equal(statuses.at(-1), 429);
+    const limited = (await events('unlock.rate_limited')).filter((e) => e.linkId === created.body.id);
+    assert.equal(limited.length, AUDITED_PER_WINDOW, 'rate-limited guesses beyond the audit budget are not each written');
+    assert.equal((await events('audit.suppressed')).filter((e) => e.details.suppressedType === 'unlock.rate_limited').length, 1);
+
+    const form = await fetch(`${url}/unlock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      body: 'password=anything',
+      redirect: 'manual',
+    });
+    assert.equal(form.status, 403);
+    const csrf = (await events('auth.csrf_failed')).filter((e) => e.details.route === 'POST /l/:token/unlock');
+    assert.equal(csrf.length, 1);
+    assert.ok(LOOPBACK.includes(csrf[0]!.ip ?? ''));
+  });
 });

@@ -162,6 +162,7 @@ export class RecipientController {
     const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const browserForm = fromBrowser(req) && !req.is('application/json');
     if (browserForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
+      await this.access.csrfRefused(r, `POST /l/:token/${req.path.split('/').slice(3).join('/')}`);
       throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }
     const browser = browserForm && !wantsJson(req);

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { AuditService } from '@mft/audit';
+import { AuditService, RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, DomainError, hmac, InvalidInputError, randomToken, RateLimitedError, safeEqual, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
@@ -35,6 +35,7 @@ type Outcome = { ok: true; email: string } | { ok: false; reason: 'wrong' | 'exp
 @Injectable()
 export class EmailVerificationService {
   constructor(
+    private readonly refusals: RefusalAuditService,
     private readonly db: Database,
     private readonly links: LinksRepository,
     private readonly access: RecipientAccessService,
@@ -164,7 +165,7 @@ export class EmailVerificationService {
     const refused = checks.filter((c) => !c.allowed);
     if (refused.length > 0) {
       const retry = Math.max(...refused.map((c) => c.retryAfterSeconds));
-      await this.audit.record(r.req.ctx, { type: 'email.code_rate_limited', outcome: 'denied', linkId: r.link.id, grantId: r.grant.id });
+      await this.refusals.record(r.req.ctx, { type: 'email.code_rate_limited', outcome: 'denied', linkId: r.link.id, grantId: r.grant.id });
       throw new RateLimitedError('too_many_codes', `Too many codes were asked for. Wait ${Math.ceil(retry / 60)} minute${retry > 60 ? 's' : ''} and try again.`, retry);
     }
   }

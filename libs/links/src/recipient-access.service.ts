@@ -217,7 +217,8 @@ export class RecipientAccessService {
     const refused = decisions.filter((x) => !x.d.allowed);
     if (refused.length > 0) {
       await giveBack();
-      await this.audit.record(req.ctx, {
+      // Bounded per address: a flood of guesses past the limit cannot fill the log.
+      await this.refusals.record(req.ctx, {
         type: 'unlock.rate_limited',
         outcome: 'denied',
         linkId: link.id,
@@ -365,6 +366,11 @@ export class RecipientAccessService {
         await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
       }
     });
+  }
+
+  /** Audits a recipient form posted without its page's CSRF token (bounded per address). */
+  async csrfRefused(req: RecipientRequest, route: string): Promise<void> {
+    await this.refusals.record(req.ctx, { type: 'auth.csrf_failed', details: { route } });
   }
 
   /** Audits a running download that was ended because its grant stopped being usable. */

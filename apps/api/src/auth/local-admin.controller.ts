@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards 
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, isDomainError } from '@mft/core';
 import { LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
@@ -25,6 +26,7 @@ const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().o
 @Controller('auth/local')
 export class LocalAdminController {
   constructor(
+    private readonly refusals: RefusalAuditService,
     private readonly local: LocalAdminService,
     private readonly sessions: SessionService,
     private readonly views: Views,
@@ -37,6 +39,7 @@ export class LocalAdminController {
   async login(@Body({ schema: loginForm }) body: z.infer<typeof loginForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
     this.local.assertEnabled();
     if (!loginCsrfValid(req, this.config.secretKey, body._csrf)) {
+      await this.refusals.record(accessContext(req, `user:${body.username.slice(0, 100)}`), { type: 'auth.csrf_failed', details: { route: 'POST /auth/local/login' } });
       throw new ForbiddenError('csrf_invalid', 'This sign-in form has expired. Reload the page and try again.');
     }
     const ctx = accessContext(req, `user:${body.username.slice(0, 100)}`);
@@ -115,6 +118,7 @@ export class LocalAdminController {
       throw new ForbiddenError('login_step_out_of_order', 'This sign-in step has expired. Start again at /auth/login.');
     }
     if (req.method === 'POST' && !this.sessions.csrfValid(raw, csrf)) {
+      await this.refusals.record(accessContext(req, `user:${session.user.username}`), { type: 'auth.csrf_failed', details: { route: `POST ${req.path}` } });
       throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }
     return { raw, user: session.user };
