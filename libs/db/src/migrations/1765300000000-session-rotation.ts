@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Moving a recipient session to a new id (at unlock and email verification) finds its rows by index. */
-export class FixSessionRotation1765300000000 implements MigrationInterface {
-  name = 'FixSessionRotation1765300000000';
+export class SessionRotation1765300000000 implements MigrationInterface {
+  name = 'SessionRotation1765300000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
