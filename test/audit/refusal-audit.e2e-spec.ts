@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import { projectRoot } from '@mft/config';
@@ -36,31 +33,24 @@ function setPassword(gw: TestGateway, user: string, password: string): Promise<v
 
 describe('refused requests and CLI commands are audited, with address and actor, and a flood stays bounded', () => {
   let gw: TestGateway;
-  let configDir: string;
   let admin: string;
   let employee: string;
 
   before(async () => {
-    configDir = mkdtempSync(join(tmpdir(), 'mft-refusal-config-'));
-    const configFile = join(configDir, 'limits.yaml');
-    writeFileSync(
-      configFile,
-      [
+    gw = await TestGateway.start({
+      config: [
         'rateLimits:',
         `  tokenLookupPerIp: { max: ${TOKEN_LOOKUPS}, windowSeconds: 900 }`,
         `  loginPerIp: { max: ${SIGN_INS}, windowSeconds: 900 }`,
         `  refusalAuditPerIp: { max: ${AUDITED_PER_WINDOW}, windowSeconds: 900 }`,
-        '',
-      ].join('\n'),
-    );
-    gw = await TestGateway.start({ env: { CONFIG_FILE: configFile } });
+      ],
+    });
     admin = await gw.token();
     await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
     employee = await gw.token('emp');
   });
   after(async () => {
     await gw?.stop();
-    rmSync(configDir, { recursive: true, force: true });
   });
 
   async function events(type: string): Promise<AuditEventJson[]> {

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSendLink, sessionCookie, TestGateway } from '@mft/testing';
 
@@ -23,29 +20,23 @@ interface Problem {
 describe('password lockouts fall on the guesser, not on the recipient', () => {
   let gw: TestGateway;
   let token: string;
-  let configDir: string;
   let nextClient = 10;
 
   before(async () => {
-    configDir = mkdtempSync(join(tmpdir(), 'mft-lockouts-'));
-    const configFile = join(configDir, 'limits.yaml');
-    writeFileSync(
-      configFile,
-      [
+    gw = await TestGateway.start({
+      env: { TRUSTED_PROXIES: '127.0.0.1' },
+      config: [
         'rateLimits:',
         `  unlockPerSession: { max: ${PER_SESSION}, windowSeconds: 900 }`,
         `  unlockPerLinkAndIp: { max: ${PER_LINK_AND_IP}, windowSeconds: 900 }`,
         `  unlockPerLink: { max: ${PER_LINK}, windowSeconds: 900 }`,
         '  unlockPerIp: { max: 40, windowSeconds: 900 }',
-        '',
-      ].join('\n'),
-    );
-    gw = await TestGateway.start({ env: { CONFIG_FILE: configFile, TRUSTED_PROXIES: '127.0.0.1' } });
+      ],
+    });
     token = await gw.token();
   });
   after(async () => {
     await gw?.stop();
-    rmSync(configDir, { recursive: true, force: true });
   });
 
   const client = (): string => `203.0.113.${nextClient++}`;

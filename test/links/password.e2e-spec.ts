@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSendLink, rawRequest, sessionCookie, TestGateway, type RawResponse } from '@mft/testing';
 
@@ -23,27 +20,21 @@ interface Problem {
 describe('password-protected links: unlocking and rate limits', () => {
   let gw: TestGateway;
   let token: string;
-  let configDir: string;
   let nextClient = 10;
 
   before(async () => {
-    configDir = mkdtempSync(join(tmpdir(), 'mft-pw-config-'));
-    const configFile = join(configDir, 'limits.yaml');
-    writeFileSync(
-      configFile,
-      [
+    gw = await TestGateway.start({
+      env: { TRUSTED_PROXIES: '127.0.0.1' },
+      config: [
         'rateLimits:',
         `  unlockPerLink: { max: ${PER_LINK}, windowSeconds: 900 }`,
         `  unlockPerIp: { max: ${PER_IP}, windowSeconds: 900 }`,
-        '',
-      ].join('\n'),
-    );
-    gw = await TestGateway.start({ env: { CONFIG_FILE: configFile, TRUSTED_PROXIES: '127.0.0.1' } });
+      ],
+    });
     token = await gw.token();
   });
   after(async () => {
     await gw?.stop();
-    rmSync(configDir, { recursive: true, force: true });
   });
 
   /** A fresh client address (TEST-NET-2) for one test. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ export interface GatewayOptions {
   readonly share?: TestGateway;
   /** Which entry point to run. */
   readonly entry?: string;
+  /** Lines of a YAML configuration file for the gateway (CONFIG_FILE), removed when it stops. */
+  readonly config?: readonly string[];
 }
 
 /** A gateway running as a real child process on loopback, as a user would run it. */
@@ -64,6 +66,7 @@ export class TestGateway {
   readonly #output: string[] = [];
   #proc: ChildProcess | null = null;
   #ownsData = false;
+  #configDir: string | null = null;
   #drop: (() => Promise<void>) | null = null;
   port = 0;
   /** The metrics listener's port (each test gateway gets a free one unless METRICS_PORT is given). */
@@ -93,7 +96,15 @@ export class TestGateway {
         databaseUrl = null;
       }
     }
-    const gw = new TestGateway(dataDir, databaseUrl, { ...(options.share?.env ?? {}), ...(options.env ?? {}) }, options.entry ?? 'dist/apps/main.js');
+    let configDir: string | null = null;
+    const env = { ...(options.share?.env ?? {}), ...(options.env ?? {}) };
+    if (options.config) {
+      configDir = mkdtempSync(join(tmpdir(), 'mft-cfg-'));
+      env.CONFIG_FILE = join(configDir, 'config.yaml');
+      writeFileSync(env.CONFIG_FILE, [...options.config, ''].join('\n'));
+    }
+    const gw = new TestGateway(dataDir, databaseUrl, env, options.entry ?? 'dist/apps/main.js');
+    gw.#configDir = configDir;
     gw.#ownsData = !options.share;
     gw.#drop = drop;
     try {
@@ -203,6 +214,9 @@ export class TestGateway {
 
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
+    if (this.#configDir) {
+      rmSync(this.#configDir, { recursive: true, force: true });
+    }
     if (this.#ownsData) {
       await this.#drop?.().catch(() => undefined);
       rmSync(this.dataDir, { recursive: true, force: true });
