@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, eventually, eventuallyStatus, rawRequest, sessionCookie, TestGateway } from '@mft/testing';
+import { createSendLink, eventually, eventuallyStatus, rawRequest, regularFilesUnder, sessionCookie, TestGateway } from '@mft/testing';
+
+/** Every regular file under `dir`, as slash-separated paths relative to it (a folder removed meanwhile is skipped). */
+const filesUnder = (dir: string): string[] => regularFilesUnder(dir).map((f) => f.path);
 
 interface LinkJson {
   id: string;
@@ -86,14 +89,6 @@ async function postLink(
 }
 
 /** Every regular file under `dir`, as paths relative to it. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) {
-    return [];
-  }
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)));
-}
 
 describe('link lifecycle: expiry, revocation, download limits, purge', () => {
   let gw: TestGateway;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { eventually, rawRequest, TestGateway, type RawResponse } from '@mft/testing';
+import { eventually, rawRequest, regularFilesUnder, TestGateway, type RawResponse } from '@mft/testing';
+
+/** Every regular file under `dir`, as slash-separated paths relative to it (a folder removed meanwhile is skipped). */
+const filesUnder = (dir: string): string[] => regularFilesUnder(dir).map((f) => f.path);
 
 const TOKEN_LOOKUPS = 60;
 const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1'];
@@ -44,12 +47,6 @@ interface AuditEventJson {
   userAgent: string | null;
 }
 
-/** Every regular file under `dir`, as slash-separated paths relative to it. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'));
-}
 
 /** The file name a Content-Disposition header announces (RFC 6266: filename* wins over filename). */
 function dispositionFileName(header: string): string {

@@ -61,6 +61,8 @@ export interface GatewayOptions {
   readonly config?: readonly string[];
 }
 
+class PortTakenError extends Error {}
+
 /** A gateway running as a real child process on loopback, as a user would run it. */
 export class TestGateway {
   readonly #output: string[] = [];
@@ -150,20 +152,41 @@ export class TestGateway {
   }
 
   async launch(): Promise<void> {
+    // A free port may be taken by another test's process between the probe and the gateway's
+    // listen: then the gateway stops with EADDRINUSE, and it is started again on other ports.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.launchOnce();
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof PortTakenError)) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  private async launchOnce(): Promise<void> {
     this.port = await freePort();
     this.metricsPort = await freePort();
+    const from = this.#output.length;
     const proc = spawn(process.execPath, [this.entry], { cwd: projectRoot(), env: this.processEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     proc.stdout!.on('data', (c: Buffer) => this.#output.push(c.toString()));
     proc.stderr!.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    const portTaken = (): boolean => /EADDRINUSE/.test(this.#output.slice(from).join(''));
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) {
+        if (portTaken()) {
+          throw new PortTakenError();
+        }
         throw new Error(`gateway exited with ${proc.exitCode}:\n${this.output()}`);
       }
       try {
         const res = await fetch(`${this.baseUrl}/readyz`);
-        if (res.status === 200) {
+        // Ready only if it is this process that answered (not another test's gateway on a reused port).
+        if (res.status === 200 && proc.exitCode === null && !portTaken()) {
           return;
         }
       } catch {
