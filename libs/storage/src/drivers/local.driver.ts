@@ -1,18 +1,27 @@
 import { createHash } from 'node:crypto';
-import { close, constants, createReadStream, createWriteStream, fstat, open } from 'node:fs';
-import { mkdir, readlink, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { close, constants, createReadStream, createWriteStream, fstat, open, type BigIntStats, type Dirent } from 'node:fs';
+import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsPathOf, isFsPathWithin, resolveInside } from '../path-containment.js';
+import { InvalidInputError } from '@mft/core';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  StorageChangedError,
   StorageNotFoundError,
   StoragePermissionError,
   StorageUnavailableError,
+  type BeginWriteOptions,
   type ByteRange,
+  type OpenReadOptions,
   type StagedWrite,
   type StorageCapabilities,
   type StorageDriver,
+  type StorageEntry,
+  type StorageListOptions,
+  type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
 
@@ -28,7 +37,13 @@ function isReserved(path: StoragePath): boolean {
 
 /** A directory on local disk. Writes are staged under `.staging/` and renamed into place. */
 export class LocalDriver implements StorageDriver {
-  readonly capabilities: StorageCapabilities = { rangeReads: true, atomicCommit: true };
+  readonly capabilities: StorageCapabilities = {
+    rangeReads: true,
+    atomicCommit: true,
+    listing: true,
+    serverSideCopy: false,
+    resumableWrites: false,
+  };
 
   constructor(private readonly root: string) {}
 
@@ -37,7 +52,7 @@ export class LocalDriver implements StorageDriver {
     return join(this.root, STAGING, name);
   }
 
-  async beginWrite(key: StorageKey, stagingId: string): Promise<StagedWrite> {
+  async beginWrite(key: StorageKey, stagingId: string, _options?: BeginWriteOptions): Promise<StagedWrite> {
     const path = toStoragePath(key);
     resolveInside(this.root, path);
     if (isReserved(path)) {
@@ -153,7 +168,7 @@ export class LocalDriver implements StorageDriver {
    * is opened with O_NOFOLLOW, and on Linux the opened descriptor's own path is checked again, so a
    * symlink swapped in after the check is not followed either.
    */
-  private async openInside(key: StorageKey): Promise<{ fd: number; size: number }> {
+  private async openInside(key: StorageKey): Promise<{ fd: number; stats: BigIntStats }> {
     const { real, rootReal } = await this.realPathInside(key);
     const name = String(toStoragePath(key));
     const fd = await new Promise<number>((resolve, reject) =>
@@ -166,19 +181,29 @@ export class LocalDriver implements StorageDriver {
           throw new StorageNotFoundError(name);
         }
       }
-      const s = await new Promise<import('node:fs').Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(classify(err, name)) : resolve(st))));
-      if (!s.isFile()) {
-        throw new StorageNotFoundError(name);
+      const stats = await new Promise<BigIntStats>((resolve, reject) =>
+        fstat(fd, { bigint: true }, (err, st) => (err ? reject(classify(err, name)) : resolve(st))),
+      );
+      if (!stats.isFile()) {
+        throw new StorageNotFoundError(name, 'not a file');
       }
-      return { fd, size: s.size };
+      return { fd, stats };
     } catch (err) {
       close(fd, () => undefined);
       throw err;
     }
   }
 
-  async openRead(key: StorageKey, range?: ByteRange): Promise<Readable> {
-    const { fd } = await this.openInside(key);
+  async openRead(key: StorageKey, range?: ByteRange, options?: OpenReadOptions): Promise<Readable> {
+    const { fd, stats } = await this.openInside(key);
+    // The version of what was opened, so that a replacement after the check cannot slip through.
+    if (options?.expectedVersion !== undefined) {
+      const current = versionOf(stats);
+      if (current !== options.expectedVersion) {
+        close(fd, () => undefined);
+        throw new StorageChangedError(String(toStoragePath(key)), options.expectedVersion, current);
+      }
+    }
     return createReadStream('', {
       fd,
       highWaterMark: READ_CHUNK,
@@ -188,14 +213,77 @@ export class LocalDriver implements StorageDriver {
 
   async stat(key: StorageKey): Promise<StoredObjectInfo> {
     const { real } = await this.realPathInside(key);
-    const s = await stat(real).catch((err: unknown) => {
+    const s = await stat(real, { bigint: true }).catch((err: unknown) => {
       throw classify(err, String(key));
     });
-    return { size: s.size };
+    const kind = kindOf(s);
+    if (!kind) {
+      throw new StorageNotFoundError(String(key), 'neither a file nor a folder');
+    }
+    return { kind, size: kind === 'file' ? Number(s.size) : 0, modifiedAt: new Date(Number(s.mtimeMs)), version: versionOf(s) };
+  }
+
+  async list(prefix: StorageKey, options: StorageListOptions = {}): Promise<StorageListPage> {
+    const limit = listLimit(options.limit);
+    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    const folder = toStoragePath(prefix);
+    const { real, rootReal } = await this.realPathInside(folder);
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(real, { withFileTypes: true });
+    } catch (err) {
+      throw classify(err, String(folder));
+    }
+    const candidates = dirents
+      .map((d) => d.name)
+      // Names no key could address (not NFC, or refused by StoragePath) are left out, as is staging.
+      .filter((n) => !(folder.isRoot && n === STAGING) && n === n.normalize('NFC') && StoragePath.isValidName(n))
+      .map((n) => ({ n, b: Buffer.from(n, 'utf8') }))
+      .sort((x, y) => Buffer.compare(x.b, y.b));
+    const afterBytes = after === null ? null : Buffer.from(after, 'utf8');
+    let i = afterBytes === null ? 0 : candidates.findIndex((c) => Buffer.compare(c.b, afterBytes) > 0);
+    if (i < 0) {
+      i = candidates.length;
+    }
+    const entries: StorageEntry[] = [];
+    while (entries.length < limit && i < candidates.length) {
+      const batch = candidates.slice(i, i + (limit - entries.length));
+      i += batch.length;
+      const described = await Promise.all(batch.map((c) => this.describe(join(real, c.n), c.n, rootReal)));
+      for (const e of described) {
+        if (e) {
+          entries.push(e);
+        }
+      }
+    }
+    const last = entries.at(-1);
+    return { entries, next: i < candidates.length && last ? encodeCursor(last.name) : null };
+  }
+
+  /** One listing entry; null for what a key could not reach (a symlink out of the root, a socket, a vanished name). */
+  private async describe(full: string, name: string, rootReal: string): Promise<StorageEntry | null> {
+    try {
+      let s = await lstat(full);
+      if (s.isSymbolicLink()) {
+        const target = await realpath(full);
+        if (!isFsPathWithin(rootReal, target) || isFsPathWithin(join(rootReal, STAGING), target)) {
+          return null;
+        }
+        s = await stat(target);
+      }
+      const kind = s.isFile() ? 'file' : s.isDirectory() ? 'folder' : null;
+      return kind ? { name, kind, size: kind === 'file' ? s.size : 0, modifiedAt: s.mtime } : null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') {
+        return null;
+      }
+      throw classify(err, name);
+    }
   }
 
   async delete(key: StorageKey): Promise<void> {
-    const dir = await this.realParentInside(key, false);
+    const dir = await this.realParentInside(key, false).catch(absentAsNull);
     if (dir === null) {
       return;
     }
@@ -209,7 +297,7 @@ export class LocalDriver implements StorageDriver {
     if (path.isRoot) {
       return;
     }
-    const dir = await this.realParentInside(path, false);
+    const dir = await this.realParentInside(path, false).catch(absentAsNull);
     if (dir === null) {
       return;
     }
@@ -230,20 +318,76 @@ export class LocalDriver implements StorageDriver {
   }
 }
 
+/** For deletes: nothing there (not even the root) is nothing to do. */
+function absentAsNull(err: unknown): null {
+  if (err instanceof StorageNotFoundError) {
+    return null;
+  }
+  throw err;
+}
+
+/** The local version: size, mtime, ctime and inode (any rewrite, replacement or rename changes one), hashed. */
+function versionOf(s: BigIntStats): string {
+  const facts = `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  return `l1-${createHash('sha256').update(facts).digest('base64url').slice(0, 22)}`;
+}
+
+function kindOf(s: BigIntStats): 'file' | 'folder' | null {
+  return s.isFile() ? 'file' : s.isDirectory() ? 'folder' : null;
+}
+
+function listLimit(limit: number | undefined): number {
+  if (limit === undefined) {
+    return DEFAULT_LIST_LIMIT;
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new InvalidInputError('storage_list_limit_invalid', `A page holds 1 to ${MAX_LIST_LIMIT} entries.`);
+  }
+  return limit;
+}
+
+function encodeCursor(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (encodeCursor(name) !== cursor || !StoragePath.isValidName(name)) {
+    throw new InvalidInputError('storage_cursor_invalid', 'This listing cursor is not valid; start again from the first page.');
+  }
+  return name;
+}
+
+/** Maps an fs error to the storage taxonomy; `key` goes to the operator detail only. */
 function classify(err: unknown, key: string): Error {
   const code = (err as NodeJS.ErrnoException)?.code;
+  const detail = `${JSON.stringify(key)}: ${err instanceof Error ? err.message : String(err)}`;
   switch (code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new StorageNotFoundError(key);
+    case 'ELOOP':
+    case 'EISDIR':
+      return new StorageNotFoundError(key, code);
     case 'EACCES':
     case 'EPERM':
-      return new StoragePermissionError(`The storage refused access to ${JSON.stringify(key)}.`);
+    case 'ENAMETOOLONG':
+      return new StoragePermissionError(detail);
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'EAGAIN':
+    case 'EBUSY':
+    case 'EINTR':
+    case 'ETIMEDOUT':
+    case 'ESTALE':
+      return new StorageUnavailableError(detail, { reason: code });
     case 'ENOSPC':
+    case 'EDQUOT':
     case 'EIO':
     case 'EROFS':
-      return new StorageUnavailableError(`The storage cannot be written (${code}).`);
-    default:
+      return new StorageUnavailableError(detail, { retryable: false, reason: code });
+    case undefined:
       return err instanceof Error ? err : new Error(String(err));
+    default:
+      return new StorageUnavailableError(detail, { retryable: false, reason: code });
   }
 }
