@@ -106,6 +106,12 @@ export interface StorageDriver {
   removeEmptyFolder(prefix: StorageKey): Promise<void>;
   /** Resolves when the backend is reachable and writable. */
   ping(): Promise<void>;
+  /**
+   * The same backend with the folder `folder` as its root (a share of `/docs`): nothing outside it
+   * is reachable, symlinks included, so `/docs` never serves `/docs-private` or what a link in
+   * `/docs` points to elsewhere. Checked at every access, like the root.
+   */
+  scope(folder: StorageKey): StorageDriver;
 }
 
 /** The classes of storage failure, the same for every driver; each protocol edge maps them once. */

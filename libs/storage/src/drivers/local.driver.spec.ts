@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { StorageNotFoundError, StoragePermissionError } from '../storage-driver.js';
-import { StoragePath } from '../storage-path.js';
+import { StorageError, StorageNotFoundError, StoragePermissionError } from '../storage-driver.js';
+import { StoragePath, StoragePathError } from '../storage-path.js';
+import { INSIDE, REFUSED } from '../traversal-corpus.js';
 import { LocalDriver } from './local.driver.js';
 
 async function text(stream: Readable): Promise<string> {
@@ -90,5 +91,70 @@ describe(`${LocalDriver.name} and symlinks`, () => {
 
   it('does not read a folder as a file', async () => {
     await assert.rejects(sut.openRead('docs/sub'), StorageNotFoundError);
+  });
+});
+
+describe(`${LocalDriver.name} scoped to a shared folder`, () => {
+  const base = mkdtempSync(join(tmpdir(), 'mft-scope-'));
+  const root = join(base, 'root');
+  const outside = join(base, 'outside');
+  mkdirSync(join(root, 'docs', 'sub'), { recursive: true });
+  mkdirSync(join(root, 'docs-private'), { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(root, 'docs', 'readme.txt'), 'readme');
+  writeFileSync(join(root, 'docs-private', 'secret.txt'), 'PRIVATE');
+  writeFileSync(join(outside, 'secret.txt'), 'SECRET');
+  symlinkSync('../docs-private', join(root, 'docs', 'to-private'));
+  symlinkSync('../docs-private/secret.txt', join(root, 'docs', 'to-private-file'));
+  symlinkSync(outside, join(root, 'docs', 'to-outside'));
+  symlinkSync('readme.txt', join(root, 'docs', 'inner-link'));
+  symlinkSync(outside, join(root, 'escape'));
+  const connection = new LocalDriver(root);
+  const share = connection.scope(StoragePath.parse('/docs'));
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  const symlinkPayloads = ['to-private/secret.txt', 'to-private-file', 'to-outside/secret.txt', 'to-private', 'to-outside'];
+  const payloads = [...REFUSED, ...INSIDE.map(([input]) => input), ...symlinkPayloads, '/docs-private/secret.txt', 'docs-private/secret.txt', 'secret.txt'];
+
+  it(`lets none of ${payloads.length} traversal payloads out of the share of /docs`, async () => {
+    const refused = (e: unknown): null => {
+      assert.ok(e instanceof StorageError || e instanceof StoragePathError, String(e));
+      return null;
+    };
+    for (const payload of payloads) {
+      const keys: Array<string | StoragePath> = [payload];
+      try {
+        keys.push(StoragePath.root.join(payload));
+      } catch (e) {
+        refused(e);
+      }
+      for (const key of keys) {
+        const body = await share.openRead(key).then(text, refused);
+        assert.ok(body === null || body === 'readme', `${JSON.stringify(payload)} read ${body}`);
+        const info = await share.stat(key).catch(refused);
+        assert.ok(info === null || info.kind === 'file' || info.kind === 'folder');
+        const page = await share.list(key).catch(refused);
+        assert.ok(page === null || page.entries.every((e) => e.name !== 'secret.txt'), `${JSON.stringify(payload)} listed a secret`);
+      }
+    }
+  });
+
+  it('serves a symlink inside the share and leaves out the ones that point elsewhere, even inside the connection', async () => {
+    assert.equal(await text(await share.openRead('inner-link')), 'readme');
+    assert.deepEqual(
+      (await share.list(StoragePath.root)).entries.map((e) => e.name),
+      ['inner-link', 'readme.txt', 'sub'],
+    );
+    await assert.rejects(share.openRead('to-private-file'), StorageNotFoundError);
+    // The connection itself may follow the same link: it stays inside its own root.
+    assert.equal(await text(await connection.openRead('docs/to-private-file')), 'PRIVATE');
+  });
+
+  it('refuses everything under a shared folder that is itself a symlink out of the root', async () => {
+    const escaped = connection.scope('escape');
+    await assert.rejects(escaped.openRead('secret.txt'), StorageNotFoundError);
+    await assert.rejects(escaped.list(StoragePath.root), StorageNotFoundError);
+    await assert.rejects(escaped.stat(StoragePath.root), StorageNotFoundError);
+    assert.throws(() => connection.scope('.staging'), StoragePermissionError);
   });
 });

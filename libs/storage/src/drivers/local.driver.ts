@@ -45,7 +45,19 @@ export class LocalDriver implements StorageDriver {
     resumableWrites: false,
   };
 
-  constructor(private readonly root: string) {}
+  /** `outerRoots`: the roots of the drivers this one was scoped from; its own real root must stay inside each. */
+  constructor(
+    private readonly root: string,
+    private readonly outerRoots: readonly string[] = [],
+  ) {}
+
+  scope(folder: StorageKey): LocalDriver {
+    const path = toStoragePath(folder);
+    if (isReserved(path)) {
+      throw new StoragePermissionError('path refused (reserved)');
+    }
+    return path.isRoot ? this : new LocalDriver(fsPathOf(this.root, path), [...this.outerRoots, this.root]);
+  }
 
   private stagingPath(key: StorageKey, stagingId: string): string {
     const name = createHash('sha256').update(`${stagingId}\0${toStoragePath(key).toKey()}`).digest('hex');
@@ -86,11 +98,22 @@ export class LocalDriver implements StorageDriver {
 
   /** The real path of the root, resolved at every access (the root itself may be a symlink). */
   private async rootReal(): Promise<string> {
+    let real: string;
     try {
-      return await realpath(this.root);
+      real = await realpath(this.root);
     } catch (err) {
       throw classify(err, '/');
     }
+    // A scoped root reached through a symlink must still lie inside every root it was scoped from.
+    for (const outer of this.outerRoots) {
+      const outerReal = await realpath(outer).catch((err: unknown) => {
+        throw classify(err, '/');
+      });
+      if (!isFsPathWithin(outerReal, real) || isFsPathWithin(join(outerReal, STAGING), real)) {
+        throw new StorageNotFoundError('/', 'the scoped folder leaves the root it was scoped from');
+      }
+    }
+    return real;
   }
 
   /**
