@@ -48,8 +48,8 @@ describe(LocalDriver.name, () => {
   after(() => rmSync(base, { recursive: true, force: true }));
 
   it('refuses to read through a symlink that leaves the root, at access time', async () => {
-    await assert.rejects(sut.openRead('link-to-secret'), StoragePermissionError);
-    await assert.rejects(sut.openRead('dir-link/secret.txt'), StoragePermissionError);
+    await assert.rejects(sut.openRead('link-to-secret'), StorageNotFoundError);
+    await assert.rejects(sut.openRead('dir-link/secret.txt'), StorageNotFoundError);
   });
 
   it('makes a staged write visible only after commit, and abort leaves nothing', async () => {

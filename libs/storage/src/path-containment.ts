@@ -1,30 +1,38 @@
-import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { StoragePermissionError } from './storage-driver.js';
+import { StoragePath, StoragePathError, type StorageKey } from './storage-path.js';
 
 /**
- * Resolves a slash-separated relative key inside `root`, refusing anything that could escape it:
- * absolute paths, `..` segments, backslashes, NUL bytes, percent-encoded separators, and empty segments.
- * Symlinks are checked separately, at access time, by the driver (see LocalDriver.realPathInside).
+ * Resolves a relative key (`a/b`, or a `StoragePath`) to a filesystem path inside `root`. String
+ * keys must be relative (no leading `/`) and not the root itself; every other rule is
+ * `StoragePath`'s. Symlinks are checked separately, at access time, by the driver.
  */
-export function resolveInside(root: string, key: string): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 4096) {
-    throw new StoragePermissionError('The path is empty or too long.');
+export function resolveInside(root: string, key: StorageKey): string {
+  let path: StoragePath;
+  try {
+    if (typeof key === 'string' && key.startsWith('/')) {
+      throw new StoragePathError('absolute');
+    }
+    path = key instanceof StoragePath ? key : StoragePath.parse(key);
+  } catch (err) {
+    if (err instanceof StoragePathError) {
+      throw new StoragePermissionError(`path refused (${err.reason})`);
+    }
+    throw err;
   }
-  if (key.includes('\0') || key.includes('\\') || /%2f|%5c|%2e/i.test(key)) {
-    throw new StoragePermissionError('The path contains characters that are not allowed.');
+  if (path.isRoot) {
+    throw new StoragePermissionError('path refused (the storage root itself)');
   }
-  if (isAbsolute(key) || key.startsWith('/')) {
-    throw new StoragePermissionError('The path must be relative to the storage root.');
-  }
-  const segments = key.split('/');
-  if (segments.some((s) => s === '..' || s === '.' || s === '')) {
-    throw new StoragePermissionError('The path must not contain empty, "." or ".." segments.');
-  }
-  const base = resolve(root);
-  const full = resolve(base, normalize(key));
-  const rel = relative(base, full);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) {
-    throw new StoragePermissionError('The path leaves the storage root.');
-  }
-  return full;
+  return fsPathOf(root, path);
+}
+
+/** The filesystem path of `path` under `root` (the root itself for the root path). */
+export function fsPathOf(root: string, path: StoragePath): string {
+  return path.isRoot ? resolve(root) : join(resolve(root), ...path.segments);
+}
+
+/** Whether the filesystem path `candidate` is `root` or below it, comparing whole segments. */
+export function isFsPathWithin(root: string, candidate: string): boolean {
+  const base = root.endsWith(sep) ? root : root + sep;
+  return candidate === root || candidate.startsWith(base);
 }

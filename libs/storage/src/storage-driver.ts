@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { DomainError } from '@mft/core';
+import type { StorageKey } from './storage-path.js';
 
 /** What a backend can do natively; callers branch on these instead of assuming a POSIX disk. */
 export interface StorageCapabilities {
@@ -7,6 +8,12 @@ export interface StorageCapabilities {
   readonly rangeReads: boolean;
   /** A staged write becomes visible in one step (rename, multipart completion). */
   readonly atomicCommit: boolean;
+  /** Folders can be listed (`list`). */
+  readonly listing: boolean;
+  /** The backend can copy an object to another key without the bytes passing through the gateway. */
+  readonly serverSideCopy: boolean;
+  /** An interrupted staged write can be continued instead of started again. */
+  readonly resumableWrites: boolean;
 }
 
 /** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
@@ -24,54 +31,158 @@ export interface StagedWrite {
   abort(): Promise<void>;
 }
 
+export type StoredObjectKind = 'file' | 'folder';
+
+/** What `stat` knows about one object, in terms every backend can answer. */
 export interface StoredObjectInfo {
+  readonly kind: StoredObjectKind;
+  /** Bytes; 0 for folders. */
   readonly size: number;
+  readonly modifiedAt: Date;
+  /**
+   * Opaque; differs whenever the content may have changed (an S3 ETag; on local disk size, mtime,
+   * ctime and inode; over SFTP size and mtime). Compare for equality only.
+   */
+  readonly version: string;
+}
+
+/** One entry of a folder listing. */
+export interface StorageEntry {
+  /** The entry's own name (one path segment, NFC). */
+  readonly name: string;
+  readonly kind: StoredObjectKind;
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+/** A page of a listing: `next` is the cursor of the following page, null on the last one. */
+export interface StorageListPage {
+  readonly entries: readonly StorageEntry[];
+  readonly next: string | null;
+}
+
+export interface StorageListOptions {
+  /** The `next` of the previous page; absent or null for the first page. */
+  readonly cursor?: string | null;
+  /** Entries per page, 1 to `MAX_LIST_LIMIT`; `DEFAULT_LIST_LIMIT` when absent. */
+  readonly limit?: number;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+export interface OpenReadOptions {
+  /** Fails with `StorageChangedError` unless the object still has this `version` (see `stat`). */
+  readonly expectedVersion?: string;
+}
+
+export interface BeginWriteOptions {
+  /** The expected size in bytes, when known: lets a backend choose its part size (S3 has 10,000 parts). */
+  readonly sizeHint?: number;
 }
 
 /**
  * One storage backend (local disk now; S3 and SFTP behind the same interface). Keys are
- * slash-separated relative paths; a driver must refuse any key that would leave its root.
+ * `StoragePath`s, or strings that parse as one (`a/b`); a driver must refuse any key that would
+ * leave its root, including through symlinks. Failures are `StorageError`s.
  */
 export interface StorageDriver {
   readonly capabilities: StorageCapabilities;
   /** Starts a staged write of `key`; `stagingId` names the staging area so that an abandoned write can be discarded later. */
-  beginWrite(key: string, stagingId: string): Promise<StagedWrite>;
+  beginWrite(key: StorageKey, stagingId: string, options?: BeginWriteOptions): Promise<StagedWrite>;
   /** Removes the staged bytes of a write that never committed (a crashed upload). Idempotent. */
-  discardStaged(key: string, stagingId: string): Promise<void>;
-  openRead(key: string, range?: ByteRange): Promise<Readable>;
-  stat(key: string): Promise<StoredObjectInfo>;
+  discardStaged(key: StorageKey, stagingId: string): Promise<void>;
+  /** The bytes of the file `key` (only `range` of them when given). */
+  openRead(key: StorageKey, range?: ByteRange, options?: OpenReadOptions): Promise<Readable>;
+  stat(key: StorageKey): Promise<StoredObjectInfo>;
+  /** The entries of the folder `prefix` (the root is `StoragePath.root`), sorted by the UTF-8 bytes of their names. */
+  list(prefix: StorageKey, options?: StorageListOptions): Promise<StorageListPage>;
   /** Deletes `key`; deleting what is not there succeeds. */
-  delete(key: string): Promise<void>;
+  delete(key: StorageKey): Promise<void>;
   /**
    * Removes the folder `prefix` if nothing is left in it (backends without folders, such as object
    * stores, have nothing to do). Never removes anything that holds data.
    */
-  removeEmptyFolder(prefix: string): Promise<void>;
+  removeEmptyFolder(prefix: StorageKey): Promise<void>;
   /** Resolves when the backend is reachable and writable. */
   ping(): Promise<void>;
+  /**
+   * The same backend with the folder `folder` as its root (a share of `/docs`): nothing outside it
+   * is reachable, symlinks included, so `/docs` never serves `/docs-private` or what a link in
+   * `/docs` points to elsewhere. Checked at every access, like the root.
+   */
+  scope(folder: StorageKey): StorageDriver;
 }
 
-/** Storage failures, classified so that each protocol edge can map them once. */
-export class StorageNotFoundError extends DomainError {
-  constructor(key: string) {
-    super('not_found', 'storage_not_found', `The stored object ${JSON.stringify(key)} does not exist.`);
+/** The classes of storage failure, the same for every driver; each protocol edge maps them once. */
+export type StorageFailure = 'not_found' | 'permission' | 'changed' | 'unsupported' | 'unavailable';
+
+/**
+ * A storage failure. `message` and `details` are safe to show to whoever made the request (a
+ * recipient included); `operatorDetail` names keys and backend errors and belongs in logs only.
+ */
+export abstract class StorageError extends DomainError {
+  abstract readonly failure: StorageFailure;
+
+  protected constructor(
+    kind: DomainError['kind'],
+    code: string,
+    message: string,
+    readonly operatorDetail: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(kind, code, message, details);
   }
 }
 
-export class StoragePermissionError extends DomainError {
-  constructor(message: string) {
-    super('forbidden', 'storage_permission_denied', message);
+export const isStorageError = (err: unknown): err is StorageError => err instanceof StorageError;
+
+export class StorageNotFoundError extends StorageError {
+  readonly failure = 'not_found';
+  constructor(key: string, why?: string) {
+    super('not_found', 'storage_not_found', 'This file or folder does not exist.', `no object at ${JSON.stringify(key)}${why ? ` (${why})` : ''}`);
   }
 }
 
-export class StorageUnsupportedError extends DomainError {
-  constructor(message: string) {
-    super('invalid', 'storage_unsupported', message);
+export class StoragePermissionError extends StorageError {
+  readonly failure = 'permission';
+  constructor(operatorDetail: string) {
+    super('forbidden', 'storage_permission_denied', 'Access to this file or folder is not allowed.', operatorDetail);
   }
 }
 
-export class StorageUnavailableError extends DomainError {
-  constructor(message: string) {
-    super('unavailable', 'storage_unavailable', message);
+/** The object is no longer the version the caller expected (`OpenReadOptions.expectedVersion`). */
+export class StorageChangedError extends StorageError {
+  readonly failure = 'changed';
+  constructor(
+    key: string,
+    readonly expectedVersion: string,
+    readonly currentVersion: string,
+  ) {
+    super('conflict', 'storage_changed', 'This file has changed since it was shared.', `${JSON.stringify(key)} is at version ${currentVersion}, not ${expectedVersion}`);
+  }
+}
+
+export class StorageUnsupportedError extends StorageError {
+  readonly failure = 'unsupported';
+  constructor(operatorDetail: string) {
+    super('not_implemented', 'storage_unsupported', 'This storage cannot do that.', operatorDetail);
+  }
+}
+
+/** The backend cannot be used now; `retryable` says whether the same request may succeed later unchanged. */
+export class StorageUnavailableError extends StorageError {
+  readonly failure = 'unavailable';
+  readonly retryable: boolean;
+  constructor(operatorDetail: string, options: { retryable?: boolean; reason?: string } = {}) {
+    const retryable = options.retryable ?? true;
+    super(
+      'unavailable',
+      'storage_unavailable',
+      `The storage is ${retryable ? 'temporarily ' : ''}unavailable${options.reason ? ` (${options.reason})` : ''}.${retryable ? ' Try again in a moment.' : ''}`,
+      operatorDetail,
+      { retryable },
+    );
+    this.retryable = retryable;
   }
 }
