@@ -79,7 +79,7 @@ export class LocalDriver implements StorageDriver {
       commit: async () => {
         const dir = await this.realParentInside(path, true);
         await rename(staged, join(dir ?? this.root, path.name)).catch((err: unknown) => {
-          throw classify(err, String(path));
+          throw classifyFsError(err, String(path));
         });
         done = true;
       },
@@ -102,12 +102,12 @@ export class LocalDriver implements StorageDriver {
     try {
       real = await realpath(this.root);
     } catch (err) {
-      throw classify(err, '/');
+      throw classifyFsError(err, '/');
     }
     // A scoped root reached through a symlink must still lie inside every root it was scoped from.
     for (const outer of this.outerRoots) {
       const outerReal = await realpath(outer).catch((err: unknown) => {
-        throw classify(err, '/');
+        throw classifyFsError(err, '/');
       });
       if (!isFsPathWithin(outerReal, real) || isFsPathWithin(join(outerReal, STAGING), real)) {
         throw new StorageNotFoundError('/', 'the scoped folder leaves the root it was scoped from');
@@ -130,7 +130,7 @@ export class LocalDriver implements StorageDriver {
     try {
       real = await realpath(fsPathOf(this.root, path));
     } catch (err) {
-      throw classify(err, String(path));
+      throw classifyFsError(err, String(path));
     }
     if (!isFsPathWithin(rootReal, real) || isFsPathWithin(join(rootReal, STAGING), real)) {
       throw new StorageNotFoundError(String(path));
@@ -159,7 +159,7 @@ export class LocalDriver implements StorageDriver {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing.isRoot) {
-          throw classify(err, String(path));
+          throw classifyFsError(err, String(path));
         }
         existing = existing.parent ?? StoragePath.root;
       }
@@ -175,10 +175,10 @@ export class LocalDriver implements StorageDriver {
     }
     const dir = join(real, ...parent.relativeTo(existing).segments);
     await mkdir(dir, { recursive: true }).catch((err: unknown) => {
-      throw classify(err, String(path));
+      throw classifyFsError(err, String(path));
     });
     const made = await realpath(dir).catch((err: unknown) => {
-      throw classify(err, String(path));
+      throw classifyFsError(err, String(path));
     });
     if (!isFsPathWithin(rootReal, made)) {
       throw new StoragePermissionError('path refused (a symlink leaves the storage root)');
@@ -195,7 +195,7 @@ export class LocalDriver implements StorageDriver {
     const { real, rootReal } = await this.realPathInside(key);
     const name = String(toStoragePath(key));
     const fd = await new Promise<number>((resolve, reject) =>
-      open(real, constants.O_RDONLY | NOFOLLOW, (err, fd) => (err ? reject(classify(err, name)) : resolve(fd))),
+      open(real, constants.O_RDONLY | NOFOLLOW, (err, fd) => (err ? reject(classifyFsError(err, name)) : resolve(fd))),
     );
     try {
       if (process.platform === 'linux') {
@@ -205,7 +205,7 @@ export class LocalDriver implements StorageDriver {
         }
       }
       const stats = await new Promise<BigIntStats>((resolve, reject) =>
-        fstat(fd, { bigint: true }, (err, st) => (err ? reject(classify(err, name)) : resolve(st))),
+        fstat(fd, { bigint: true }, (err, st) => (err ? reject(classifyFsError(err, name)) : resolve(st))),
       );
       if (!stats.isFile()) {
         throw new StorageNotFoundError(name, 'not a file');
@@ -237,7 +237,7 @@ export class LocalDriver implements StorageDriver {
   async stat(key: StorageKey): Promise<StoredObjectInfo> {
     const { real } = await this.realPathInside(key);
     const s = await stat(real, { bigint: true }).catch((err: unknown) => {
-      throw classify(err, String(key));
+      throw classifyFsError(err, String(key));
     });
     const kind = kindOf(s);
     if (!kind) {
@@ -255,7 +255,7 @@ export class LocalDriver implements StorageDriver {
     try {
       dirents = await readdir(real, { withFileTypes: true });
     } catch (err) {
-      throw classify(err, String(folder));
+      throw classifyFsError(err, String(folder));
     }
     const candidates = dirents
       .map((d) => d.name)
@@ -301,7 +301,7 @@ export class LocalDriver implements StorageDriver {
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') {
         return null;
       }
-      throw classify(err, name);
+      throw classifyFsError(err, name);
     }
   }
 
@@ -311,7 +311,7 @@ export class LocalDriver implements StorageDriver {
       return;
     }
     await rm(join(dir, toStoragePath(key).name), { force: true }).catch((err: unknown) => {
-      throw classify(err, String(key));
+      throw classifyFsError(err, String(key));
     });
   }
 
@@ -326,7 +326,7 @@ export class LocalDriver implements StorageDriver {
     }
     await rmdir(join(dir, path.name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST' && err.code !== 'ENOTDIR') {
-        throw classify(err, String(path));
+        throw classifyFsError(err, String(path));
       }
     });
   }
@@ -336,7 +336,7 @@ export class LocalDriver implements StorageDriver {
       await mkdir(join(this.root, STAGING), { recursive: true });
       await writeFile(join(this.root, STAGING, '.ping'), String(Date.now()));
     } catch (err) {
-      throw classify(err, '.ping');
+      throw classifyFsError(err, '.ping');
     }
   }
 }
@@ -382,7 +382,7 @@ function decodeCursor(cursor: string): string {
 }
 
 /** Maps an fs error to the storage taxonomy; `key` goes to the operator detail only. */
-function classify(err: unknown, key: string): Error {
+export function classifyFsError(err: unknown, key: string): Error {
   const code = (err as NodeJS.ErrnoException)?.code;
   const detail = `${JSON.stringify(key)}: ${err instanceof Error ? err.message : String(err)}`;
   switch (code) {
