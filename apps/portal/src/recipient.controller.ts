@@ -1,16 +1,21 @@
-import { Readable } from 'node:stream';
-import { Body, Controller, Get, Head, Logger, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Head, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ZipArchive } from 'archiver';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
-import { ForbiddenError, InvalidInputError, isDomainError, NotFoundError } from '@mft/core';
-import { EmailVerificationService, RecipientAccessService, type DeliveredRange, type DownloadCutReason, type DownloadTicket, type GrantAccess, type LinkFile, type RecipientRequest } from '@mft/links';
-import { StorageService } from '@mft/storage';
+import { ForbiddenError, InvalidInputError } from '@mft/core';
+import {
+  EmailVerificationService,
+  RecipientAccessService,
+  RecipientDownloads,
+  type DownloadRepresentation,
+  type OpenedDownload,
+  type RecipientRequest,
+  type RequestedRange,
+  type RunningDownload,
+} from '@mft/links';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
-import { ZipEntryTracker } from './zip-progress.js';
 import { csrfToken, csrfValid, issueRecipientSession, recipientSession } from './recipient-session.js';
 import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
 
@@ -32,33 +37,15 @@ const FORM_ERRORS: Record<string, string> = {
   email_code_not_requested: 'Ask for a code first: enter your email address.',
 };
 
-const etagOf = (file: LinkFile): string => `"sha256-${file.sha256}"`;
-
-/** Zip entry names: no directories, no traversal, unique. */
-function zipNames(files: readonly LinkFile[]): string[] {
-  const seen = new Map<string, number>();
-  return files.map((f) => {
-    let name = f.name.replace(/[/\\]/g, '_').replace(/^\.+/, '_') || 'file';
-    const n = seen.get(name.toLowerCase()) ?? 0;
-    seen.set(name.toLowerCase(), n + 1);
-    if (n > 0) {
-      const dot = name.lastIndexOf('.');
-      name = dot > 0 ? `${name.slice(0, dot)} (${n + 1})${name.slice(dot)}` : `${name} (${n + 1})`;
-    }
-    return name;
-  });
-}
-
 /** The recipient side of a grant: its page, its unlock form and its downloads. */
 @ApiExcludeController()
 @UseFilters(PortalErrorFilter)
 @Controller('l/:token')
 export class RecipientController {
-  readonly #logger = new Logger('Download');
   constructor(
     private readonly access: RecipientAccessService,
+    private readonly downloads: RecipientDownloads,
     private readonly verification: EmailVerificationService,
-    private readonly storage: StorageService,
     private readonly views: Views,
     private readonly config: AppConfigService,
   ) {}
@@ -190,10 +177,9 @@ export class RecipientController {
   @Head('files/:fileId')
   async headFile(@Param('token') token: string, @Param('fileId') fileId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = this.request(req, res, token);
-    const access = await this.access.authorize(r);
-    const file = this.fileOf(access, fileId);
-    this.fileHeaders(res, file);
-    res.setHeader('Content-Length', String(file.size));
+    const { representation } = await this.downloads.prepare(r, { kind: 'file', fileId });
+    representationHeaders(res, representation);
+    res.setHeader('Content-Length', String(representation.size));
     res.status(200).end();
   }
 
@@ -206,41 +192,9 @@ export class RecipientController {
       res.end();
       return;
     }
-    const access = await this.access.authorize(r);
-    const file = this.fileOf(access, fileId);
-    const ifRange = req.get('if-range');
-    const range = ifRange && ifRange !== etagOf(file) ? { kind: 'full' as const } : parseRange(req.get('range'), file.size);
-    this.fileHeaders(res, file);
-    if (range.kind === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${file.size}`);
-      res.status(416).json({ code: 'range_not_satisfiable', message: `The file has ${file.size} bytes; the requested range is outside it.` });
-      return;
-    }
-    const start = range.kind === 'partial' ? range.start : 0;
-    const end = range.kind === 'partial' ? range.end : file.size - 1;
-    const ticket = await this.access.beginDownload(access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
-    const length = Math.max(0, end - start + 1);
-    const driver = this.storage.driver(access.link.storageConnection);
-    let source: Readable;
-    try {
-      source = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
-    } catch (err) {
-      await this.access.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
-      throw this.access.missingCopy(ticket, file, err);
-    }
-    if (range.kind === 'partial') {
-      res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${file.size}`);
-    } else {
-      res.status(200);
-    }
-    res.setHeader('Content-Length', String(length));
-    const sent = await this.stream(source, res, ticket, (flushed) => [{ fileId: file.id, start, end: start + Math.min(length, flushed), complete: false }]);
-    if (sent.cut) {
-      await this.access.recordCut(ticket, file.id, sent.cut);
-    }
-    await this.access.recordDelivery(ticket, [
-      { fileId: file.id, start, end: start + (sent.complete ? length : Math.min(length, sent.flushed)), complete: sent.complete },
-    ]);
+    const prepared = await this.downloads.prepare(r, { kind: 'file', fileId });
+    representationHeaders(res, prepared.representation);
+    await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
   }
 
   @Get('archive')
@@ -251,176 +205,113 @@ export class RecipientController {
       res.end();
       return;
     }
-    const access = await this.access.authorize(r);
-    const ticket = await this.access.beginDownload(access, { fileId: null, range: null });
-    const driver = this.storage.driver(access.link.storageConnection);
-    const open = async (f: LinkFile): Promise<Readable> => {
-      try {
-        return f.size === 0 ? Readable.from([]) : await driver.openRead(f.storageKey);
-      } catch (err) {
-        throw this.access.missingCopy(ticket, f, err);
-      }
-    };
-    // The first copy is opened before the answer starts, so that a missing one is answered as the fault it is.
-    let first: Readable;
-    try {
-      first = await open(access.files[0]!);
-    } catch (err) {
-      await this.access.recordDelivery(ticket, [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }]);
-      throw err;
-    }
-    const zip = new ZipArchive({ store: true, forceZip64: access.files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
-    // A copy failing before the archive takes it must end the archive, not the process.
-    first.on('error', (err) => zip.destroy(err));
-    const names = zipNames(access.files);
-    res.status(200);
-    res.setHeader('Content-Type', 'application/zip');
-    res.setHeader('Content-Disposition', contentDisposition(`files-${access.link.id.slice(0, 8)}.zip`));
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    const feeding = (async () => {
-      for (const [i, f] of access.files.entries()) {
-        const stream = i === 0 ? first : await open(f);
-        if (i > 0) {
-          stream.on('error', (err) => zip.destroy(err));
-        }
-        if (zip.destroyed) {
-          // The response ended while the next copy was being opened.
-          stream.destroy();
-          return;
-        }
-        await new Promise<void>((resolve, reject) => {
-          zip.once('entry', () => resolve());
-          zip.once('error', reject);
-          zip.append(stream, { name: names[i]!, date: access.link.createdAt });
-        });
-      }
-      await zip.finalize();
-    })();
-    feeding.catch((err: unknown) => {
-      // A copy that failed mid-archive (the client hanging up also ends the feeding, after the response).
-      if (!res.destroyed && !isDomainError(err)) {
-        this.#logger.error({ msg: 'archive failed', linkId: access.link.id, err: err instanceof Error ? err.message : String(err) });
-      }
-      zip.destroy(err instanceof Error ? err : new Error(String(err)));
-    });
-    // Store mode copies each file's bytes unchanged, so the bytes that reached the client say
-    // exactly which entries (and how much of the one in progress) were delivered.
-    const tracker = new ZipEntryTracker(access.files.map((f) => f.size));
-    const deliveredBy = (flushed: number): DeliveredRange[] => {
-      const progress = tracker.progress(flushed);
-      return access.files.flatMap((f, i) => (progress[i]!.bytes > 0 || progress[i]!.complete ? [{ fileId: f.id, start: 0, end: progress[i]!.bytes, complete: progress[i]!.complete }] : []));
-    };
-    const sent = await this.stream(zip, res, ticket, deliveredBy, (chunk) => tracker.observe(chunk));
-    await feeding.catch(() => undefined);
-    if (sent.cut) {
-      await this.access.recordCut(ticket, null, sent.cut);
-    }
-    let ranges: DeliveredRange[];
-    if (sent.complete) {
-      ranges = access.files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }));
-    } else {
-      ranges = deliveredBy(sent.flushed);
-      if (ranges.length === 0) {
-        ranges = [{ fileId: access.files[0]!.id, start: 0, end: 0, complete: false }];
-      }
-    }
-    await this.access.recordDelivery(ticket, ranges);
+    const prepared = await this.downloads.prepare(r, { kind: 'archive' });
+    // The archive's headers come once its first copy is open: a fault before that is answered as an error page.
+    await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)), { withHeaders: true });
   }
+}
 
-  private fileOf(access: GrantAccess, fileId: string): LinkFile {
-    const file = access.files.find((f) => f.id === fileId);
-    if (!file) {
-      throw new NotFoundError('file_not_found', 'This link has no such file. Go back to the link page for the list of files.');
-    }
-    return file;
+/** The part of a representation that the request asks for: its `Range`, unless `If-Range` names other bytes. */
+function requestedRange(req: Request, representation: DownloadRepresentation): RequestedRange {
+  if (!representation.ranges || representation.size === null) {
+    return { kind: 'full' };
   }
+  const ifRange = req.get('if-range');
+  return ifRange && ifRange !== representation.etag ? { kind: 'full' } : parseRange(req.get('range'), representation.size);
+}
 
-  private fileHeaders(res: Response, file: LinkFile): void {
-    res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('Content-Disposition', contentDisposition(file.name, { type: 'attachment' }));
-    res.setHeader('ETag', etagOf(file));
+function representationHeaders(res: Response, representation: DownloadRepresentation): void {
+  res.setHeader('Content-Type', representation.contentType);
+  res.setHeader('Content-Disposition', contentDisposition(representation.name, { type: 'attachment' }));
+  if (representation.etag !== null) {
+    res.setHeader('ETag', representation.etag);
+  }
+  if (representation.ranges) {
     res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Repr-Digest', `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`);
   }
+  res.setHeader('Cache-Control', 'private, no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (representation.sha256 !== null) {
+    res.setHeader('Repr-Digest', `sha-256=:${Buffer.from(representation.sha256, 'hex').toString('base64')}:`);
+  }
+}
 
-  /**
-   * Sends a body to the client, keeping the claim alive and ending the transfer once the grant may
-   * no longer be downloaded. Returns whether the response finished, how many body bytes were handed
-   * to the network (written to the socket: never fewer than the client received), and why the
-   * transfer was cut, if it was.
-   */
-  private async stream(
-    source: Readable,
-    res: Response,
-    ticket: DownloadTicket,
-    deliveredBy: (flushed: number) => readonly DeliveredRange[],
-    onChunk?: (chunk: Buffer) => void,
-  ): Promise<{ complete: boolean; flushed: number; cut: DownloadCutReason | null }> {
-    let flushed = 0;
-    let cut: DownloadCutReason | null = null;
-    const links = this.config.links;
-    // Well inside the grace period, so a live download never loses its claim to another session.
-    const every = Math.min(links.heartbeatSeconds * 1000, (links.claimGraceSeconds * 1000) / 3);
-    const timer = setInterval(() => {
-      void this.access
-        .heartbeat(ticket)
-        .then(async (reason) => {
-          if (reason === null) {
-            await this.access.recordProgress(ticket, deliveredBy(flushed));
-          }
-          return reason;
-        })
-        .then((reason) => {
-          if (reason && cut === null && !res.writableFinished) {
-            cut = reason;
-            res.destroy();
-            source.destroy(new Error(`download cut: ${reason}`));
-          }
-        })
-        .catch(() => undefined);
-    }, every);
-    try {
-      const finished = await new Promise<boolean>((resolve) => {
-        let settled = false;
-        const done = (ok: boolean): void => {
-          if (!settled) {
-            settled = true;
-            resolve(ok);
-          }
-        };
-        // Destroyed with an error, so that whatever feeds the source (the archive's files) stops too.
-        const fail = (): void => {
-          done(false);
-          source.destroy(new Error('the response ended before its last byte'));
-          res.destroy();
-        };
-        source.on('error', fail);
-        res.on('error', fail);
-        res.on('close', () => (res.writableFinished ? done(true) : fail()));
-        res.on('finish', () => done(true));
-        res.on('drain', () => source.resume());
-        source.on('end', () => res.end());
-        source.on('data', (chunk: Buffer) => {
-          onChunk?.(chunk);
-          const n = chunk.length;
-          const written = res.write(chunk, (err) => {
-            if (!err) {
-              flushed += n;
-            }
-          });
-          if (!written) {
-            source.pause();
+/** Answers an opened download: a 416 naming the size, or the body, after which the download is told what reached the client. */
+async function respond(res: Response, opened: OpenedDownload, opts: { withHeaders?: boolean } = {}): Promise<void> {
+  const { representation } = opened;
+  if (opened.status === 416) {
+    res.setHeader('Content-Range', `bytes */${representation.size}`);
+    res.status(416).json({ code: 'range_not_satisfiable', message: `The file has ${representation.size} bytes; the requested range is outside it.` });
+    return;
+  }
+  let complete = false;
+  try {
+    if (opts.withHeaders) {
+      representationHeaders(res, representation);
+    }
+    res.status(opened.status);
+    if (opened.range) {
+      res.setHeader('Content-Range', `bytes ${opened.range.start}-${opened.range.end}/${representation.size}`);
+    }
+    if (opened.length !== null) {
+      res.setHeader('Content-Length', String(opened.length));
+    }
+    complete = await pipe(opened, res);
+  } finally {
+    await opened.finish({ complete });
+  }
+}
+
+/**
+ * Sends a download's body, telling the download about each chunk once it has been handed to the
+ * network (written to the socket: never fewer bytes than the client received), and ends the
+ * response when the download is cut. Resolves whether the response finished.
+ */
+async function pipe(download: RunningDownload, res: Response): Promise<boolean> {
+  const { body, signal, sent } = download;
+  const cut = (): void => {
+    res.destroy();
+  };
+  signal.addEventListener('abort', cut, { once: true });
+  if (signal.aborted) {
+    cut();
+  }
+  try {
+    const finished = await new Promise<boolean>((resolve) => {
+      let settled = false;
+      const done = (ok: boolean): void => {
+        if (!settled) {
+          settled = true;
+          resolve(ok);
+        }
+      };
+      // Destroyed with an error, so that whatever feeds the body (the archive's files) stops too.
+      const fail = (): void => {
+        done(false);
+        body.destroy(new Error('the response ended before its last byte'));
+        res.destroy();
+      };
+      body.on('error', fail);
+      res.on('error', fail);
+      res.on('close', () => (res.writableFinished ? done(true) : fail()));
+      res.on('finish', () => done(true));
+      res.on('drain', () => body.resume());
+      body.on('end', () => res.end());
+      body.on('data', (chunk: Buffer) => {
+        const written = res.write(chunk, (err) => {
+          if (!err) {
+            sent(chunk);
           }
         });
+        if (!written) {
+          body.pause();
+        }
       });
-      // Write callbacks of a cut connection settle on the next turns of the loop.
-      await new Promise((r) => setImmediate(r));
-      return { complete: finished && cut === null, flushed, cut };
-    } finally {
-      clearInterval(timer);
-    }
+    });
+    // Write callbacks of a cut connection settle on the next turns of the loop.
+    await new Promise((r) => setImmediate(r));
+    return finished;
+  } finally {
+    signal.removeEventListener('abort', cut);
   }
 }

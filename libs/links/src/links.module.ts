@@ -11,12 +11,13 @@ import { LinkService } from './link.service.js';
 import { LinksRepository } from './links.repository.js';
 import { IdentityModule } from '@mft/identity';
 import { RecipientAccessService } from './recipient-access.service.js';
+import { RecipientDownloads } from './recipient-downloads.js';
 import { SendUploadService } from './send-upload.service.js';
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
-  exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
+  exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

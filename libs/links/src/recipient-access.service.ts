@@ -1,11 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService, RefusalAuditService, type AccessContext, type AuditEventInput } from '@mft/audit';
+import { AuditService, RefusalAuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, DomainError, GoneError, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
+import { Clock, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
-import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
-import { LinkNotices } from './link-notices.js';
+import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
 import { LinksRepository } from './links.repository.js';
 import { PasswordHasher } from '@mft/identity';
 
@@ -54,33 +52,11 @@ export interface LandingView {
   readonly remainingDownloads: number | null;
 }
 
-/** A download under way: which cycle its bytes count towards. */
-export interface DownloadTicket {
-  readonly access: GrantAccess;
-  readonly cycleId: string;
-  /** True when the grant has a download limit and this session holds its claim. */
-  readonly claimed: boolean;
-  readonly limit: number | null;
-}
-
-/** Why a running download was ended: its grant ended meanwhile, or its sender reset the claim. */
-export type DownloadCutReason = 'revoked' | 'expired' | 'consumed' | 'ended' | 'reset';
-
-export interface DeliveredRange {
-  readonly fileId: string;
-  /** First byte delivered. */
-  readonly start: number;
-  /** One past the last byte delivered. */
-  readonly end: number;
-  /** Whether the response carrying this range finished (false: the client went away). */
-  readonly complete: boolean;
-}
-
 export const sessionHash = (session: string): string => hashToken(session).toString('hex');
 
 /**
- * Everything a recipient can do with a grant token. Views never consume; the first download of a
- * limited grant claims it for one session; the grant is consumed once every byte has been delivered.
+ * What a recipient can do with a grant token before any byte: find it, open its page, unlock it.
+ * Views never consume; downloads (claims, delivery, consumption) are `RecipientDownloads`.
  */
 @Injectable()
 export class RecipientAccessService {
@@ -92,7 +68,6 @@ export class RecipientAccessService {
     private readonly limiter: RateLimiter,
     private readonly config: AppConfigService,
     private readonly clock: Clock,
-    private readonly notices: LinkNotices,
     private readonly refusals: RefusalAuditService,
   ) {}
 
@@ -263,195 +238,8 @@ export class RecipientAccessService {
     return { link: r.link, grant: r.grant, files: await this.links.filesOf(r.link.id), req: r.req };
   }
 
-  /**
-   * Starts delivering bytes. A limited grant is claimed for this session in one conditional
-   * statement; another session gets 409 while the claim is live and 410 once the grant is used up.
-   */
-  async beginDownload(access: GrantAccess, what: { fileId: string | null; range: string | null }): Promise<DownloadTicket> {
-    const { link, grant, req } = access;
-    const limit = downloadLimit(link);
-    const session = sessionHash(req.session);
-    const events: AuditEventInput[] = [];
-    let cycleId: string;
-    if (limit === null) {
-      cycleId = uuidFrom(`${session}:${grant.id}`);
-    } else {
-      const claim = await this.db.transaction(async () => {
-        const result = await this.links.claim(grant.id, session, randomUUID(), this.config.links.claimGraceSeconds);
-        if (result?.displacedClaimId) {
-          await this.links.clearDeliveries(result.displacedClaimId);
-          events.push({ type: 'grant.released', linkId: link.id, grantId: grant.id, details: { claimId: result.displacedClaimId, reason: 'claim idle past grace period, nothing delivered' } });
-        }
-        if (result?.fresh) {
-          events.push({ type: 'grant.claimed', linkId: link.id, grantId: grant.id, details: { claimId: result.claimId } });
-        }
-        if (result && events.length > 0) {
-          await this.audit.record(req.ctx, ...events.splice(0));
-        }
-        return result;
-      });
-      if (!claim) {
-        const now = (await this.links.findGrant(grant.id)) ?? grant;
-        const fresh = await this.links.findLink(link.id);
-        const refusal = fresh ? this.refusalFor(fresh, now) : new GoneError('link_ended', 'This link is no longer available.');
-        await this.audit.record(req.ctx, {
-          type: 'download.refused',
-          outcome: 'denied',
-          linkId: link.id,
-          grantId: grant.id,
-          fileId: what.fileId,
-          details: { code: refusal.code },
-        });
-        throw refusal;
-      }
-      cycleId = claim.claimId;
-    }
-    await this.audit.record(req.ctx, {
-      type: 'download.started',
-      linkId: link.id,
-      grantId: grant.id,
-      fileId: what.fileId,
-      details: what.fileId ? { range: what.range } : { archive: true },
-    });
-    return { access, cycleId, claimed: limit !== null, limit };
-  }
-
-  private refusalFor(link: Link, grant: Grant): GoneError | ConflictError {
-    try {
-      assertGrantUsable(link, grant, this.clock.now());
-    } catch (err) {
-      if (err instanceof GoneError) {
-        return err;
-      }
-      throw err;
-    }
-    return new ConflictError(
-      'grant_claimed',
-      'This link is being downloaded in another browser session, and only that session can finish it. If that was not you, ask the sender to reset the download or to send you a new link.',
-    );
-  }
-
-  /**
-   * Keeps the claim alive during a long transfer and checks that the grant may still be downloaded.
-   * Answers why the download must stop (the grant was revoked, expired, used up or reset), or null.
-   */
-  async heartbeat(ticket: DownloadTicket): Promise<DownloadCutReason | null> {
-    const { grant } = ticket.access;
-    const live = ticket.claimed ? await this.links.touchClaim(grant.id, ticket.cycleId) : await this.links.grantLive(grant.id);
-    if (live) {
-      return null;
-    }
-    const [link, now] = [await this.links.findLink(ticket.access.link.id), await this.links.findGrant(grant.id)];
-    const reason = link && now ? grantEndReason(link, now, this.clock.now()) : 'ended';
-    return reason ?? 'reset';
-  }
-
-  /**
-   * Records what a claimed download under way has delivered so far (at each heartbeat), so that a
-   * crash or a restart cannot make a partly delivered claim look unused and hand it to another
-   * session after the grace period. Completes nothing: only `recordDelivery` counts a download.
-   */
-  async recordProgress(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<void> {
-    const delivered = ranges.filter((r) => r.end > r.start);
-    if (!ticket.claimed || delivered.length === 0) {
-      return;
-    }
-    const { grant } = ticket.access;
-    await this.db.transaction(async () => {
-      const current = await this.links.lockGrant(grant.id);
-      if (current?.status !== 'active' || current.claimId !== ticket.cycleId) {
-        return;
-      }
-      for (const r of delivered) {
-        await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
-      }
-    });
-  }
-
   /** Audits a recipient form posted without its page's CSRF token (bounded per address). */
   async csrfRefused(req: RecipientRequest, route: string): Promise<void> {
     await this.refusals.record(req.ctx, { type: 'auth.csrf_failed', details: { route } });
   }
-
-  /** Audits a running download that was ended because its grant stopped being usable. */
-  async recordCut(ticket: DownloadTicket, fileId: string | null, reason: DownloadCutReason): Promise<void> {
-    const { link, grant, req } = ticket.access;
-    await this.audit.record(req.ctx, { type: 'download.cut', outcome: 'denied', linkId: link.id, grantId: grant.id, fileId, details: { reason } });
-  }
-
-  /**
-   * A stored copy of a live send link that cannot be found is a fault of the installation, not a
-   * missing page: the caller answers 500 (with a correlation id), never the storage key.
-   */
-  missingCopy(ticket: DownloadTicket, file: LinkFile, err: unknown): unknown {
-    if (ticket.access.link.kind === 'send' && err instanceof DomainError && err.kind === 'not_found') {
-      return new Error(`the stored copy of file ${file.id} of send link ${ticket.access.link.id} is missing from storage connection ${ticket.access.link.storageConnection}: ${err.message}`);
-    }
-    return err;
-  }
-
-  /**
-   * Records what a response delivered. When the cycle has delivered every byte of every file, one
-   * completed download is counted (and a limited grant may become consumed), in the same transaction
-   * as its audit events.
-   */
-  async recordDelivery(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<{ consumed: boolean }> {
-    const { link, grant, req } = ticket.access;
-    return this.db.transaction(async () => {
-      const current = await this.links.lockGrant(grant.id);
-      const events: AuditEventInput[] = [];
-      for (const r of ranges) {
-        events.push({
-          type: r.complete ? 'download.completed' : 'download.interrupted',
-          outcome: r.complete ? 'success' : 'failure',
-          linkId: link.id,
-          grantId: grant.id,
-          fileId: r.fileId,
-          bytes: r.end - r.start,
-          details: { range: r.end > r.start ? `${r.start}-${r.end - 1}` : null },
-        });
-      }
-      const stillHeld = current !== null && current.status === 'active' && (!ticket.claimed || current.claimId === ticket.cycleId);
-      let consumed = false;
-      if (stillHeld) {
-        for (const r of ranges) {
-          if (r.end > r.start || r.complete) {
-            await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
-          }
-        }
-        if ((await this.links.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
-          const after = await this.links.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
-          await this.links.clearDeliveries(ticket.cycleId);
-          if (after) {
-            events.push({ type: 'download.completed', linkId: link.id, grantId: grant.id, details: { allFiles: true, downloads: after.downloads } });
-            await this.notices.downloaded({
-              link,
-              grant,
-              who: req.ctx.actor.startsWith('recipient:') ? req.ctx.actor.slice('recipient:'.length) : null,
-              ip: req.ctx.ip,
-              downloads: after.downloads,
-              files: ticket.access.files,
-              at: this.clock.now(),
-            });
-            if (after.status === 'consumed') {
-              consumed = true;
-              events.push({ type: 'grant.consumed', linkId: link.id, grantId: grant.id, details: { downloads: after.downloads } });
-              const ended = await this.links.endLinkIfAllGrantsEnded(link.id);
-              if (ended) {
-                events.push({ type: ended === 'revoked' ? 'link.revoked' : 'link.consumed', linkId: link.id });
-              }
-            }
-          }
-        }
-      }
-      await this.audit.record(req.ctx, ...events);
-      return { consumed };
-    });
-  }
-}
-
-/** A stable UUID-shaped id derived from a string (the delivery cycle of an unlimited grant in one session). */
-function uuidFrom(value: string): string {
-  const h = createHash('sha256').update(value).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
