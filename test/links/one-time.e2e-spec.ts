@@ -60,6 +60,27 @@ describe('one-time send links over real HTTP', () => {
     assert.equal((await eventuallyStatus(`${url}/files/${fileId}`, 410)).status, 410);
   });
 
+  it('a HEAD of a file or of the archive answers the headers and consumes nothing: another session then downloads the archive', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'a.txt', content: 'first' }, { name: 'b.txt', content: 'second' }], { oneTime: 'true' });
+    assert.equal(created.status, 201);
+    const url = created.body.grants[0]!.url;
+    const meta = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { files: Array<{ id: string }> };
+    for (let i = 0; i < 3; i += 1) {
+      const archive = await fetch(`${url}/archive`, { method: 'HEAD' });
+      assert.equal(archive.status, 200);
+      assert.equal(archive.headers.get('content-type'), 'application/zip');
+      assert.equal((await fetch(`${url}/files/${meta.files[0]!.id}`, { method: 'HEAD' })).status, 200);
+    }
+    const link = (await (await fetch(`${gw.baseUrl}/api/v1/links/${created.body.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      grants: Array<{ status: string; downloads: number }>;
+    };
+    assert.deepEqual({ status: link.grants[0]!.status, downloads: link.grants[0]!.downloads }, { status: 'opened', downloads: 0 });
+    const got = await rawRequest(`${url}/archive`);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers['content-type'], 'application/zip');
+    assert.equal((await eventuallyStatus(`${url}/archive`, 410)).status, 410);
+  });
+
   it('the claimer resumes an interrupted download with Range; others get 409 meanwhile, then the grant is consumed', async () => {
     // Large enough that the kernel's socket buffers cannot hold the unread rest of the response.
     const content = randomBytes(48 * 1024 * 1024);

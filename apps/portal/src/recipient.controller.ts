@@ -197,6 +197,15 @@ export class RecipientController {
     await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
   }
 
+  /** The archive's headers only: Express would otherwise answer HEAD with the GET route, which claims (and, with no body to send, consumes). */
+  @Head('archive')
+  async headArchive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    const { representation } = await this.downloads.prepare(r, { kind: 'archive' });
+    representationHeaders(res, representation);
+    res.status(200).end();
+  }
+
   @Get('archive')
   async archive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = this.request(req, res, token);
