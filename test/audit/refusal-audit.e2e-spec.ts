@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
-import { projectRoot } from '@mft/config';
 import { CookieJar, createSendLink, formField, TestGateway } from '@mft/testing';
 
 const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1'];
@@ -21,15 +19,6 @@ interface AuditEventJson {
   details: Record<string, unknown>;
 }
 
-function setPassword(gw: TestGateway, user: string, password: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['dist/apps/cli/src/main.js', 'admin', 'set-password', '--user', user], { cwd: projectRoot(), env: gw.processEnv() });
-    let err = '';
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(err))));
-    p.stdin.end(password + '\n');
-  });
-}
 
 describe('refused requests and CLI commands are audited, with address and actor, and a flood stays bounded', () => {
   let gw: TestGateway;
@@ -134,7 +123,7 @@ describe('refused requests and CLI commands are audited, with address and actor,
   });
 
   it('CLI commands are audited as cli.<command>, failures too, never with the password', async () => {
-    await setPassword(gw, 'admin', PASSWORD);
+    await gw.cliWithInput(PASSWORD, 'admin', 'set-password', '--user', 'admin');
     await gw.cli('user', 'add', '--user', 'carol', '--roles', 'employee,auditor', '--groups', 'finance');
     await assert.rejects(gw.cli('user', 'add', '--user', 'carol', '--roles', 'employee'));
     const added = await events('cli.user.add');

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
-import { projectRoot } from '@mft/config';
 import { CookieJar, formField, TestGateway } from '@mft/testing';
 
 const PASSWORD = 'correct horse battery staple';
 
-function setPassword(gw: TestGateway, user: string, password: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['dist/apps/cli/src/main.js', 'admin', 'set-password', '--user', user], { cwd: projectRoot(), env: gw.processEnv() });
-    let err = '';
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(err))));
-    p.stdin.end(password + '\n');
-  });
-}
 
 describe('the local break-glass administrator', () => {
   let gw: TestGateway;
@@ -24,7 +13,7 @@ describe('the local break-glass administrator', () => {
 
   before(async () => {
     gw = await TestGateway.start({ env: { CONFIG_FILE: '' } });
-    await setPassword(gw, 'admin', PASSWORD);
+    await gw.cliWithInput(PASSWORD, 'admin', 'set-password', '--user', 'admin');
   });
   after(async () => gw?.stop());
 
@@ -141,7 +130,7 @@ describe('local sign-in switched off (LOCAL_ADMIN_ENABLED=false)', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await TestGateway.start({ env: { LOCAL_ADMIN_ENABLED: 'false' } });
-    await setPassword(gw, 'admin', PASSWORD);
+    await gw.cliWithInput(PASSWORD, 'admin', 'set-password', '--user', 'admin');
   });
   after(async () => gw?.stop());
 

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '@mft/config';
-import { createSendLink, freePort, TestGateway } from '@mft/testing';
+import { createSendLink, freePort, jsonHeaders, TestGateway } from '@mft/testing';
 
-const json = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', ...extra });
 
 describe('the policy API: read, replace, versions, audit', () => {
   let gw: TestGateway;
@@ -20,7 +19,7 @@ describe('the policy API: read, replace, versions, audit', () => {
   after(async () => gw?.stop());
 
   it('answers the built-in defaults as version 0, with the document as the body', async () => {
-    const res = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: json(admin) });
+    const res = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: jsonHeaders(admin) });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('etag'), '"policy-v0"');
     assert.equal(res.headers.get('x-policy-source'), 'default');
@@ -33,7 +32,7 @@ describe('the policy API: read, replace, versions, audit', () => {
   it('refuses an invalid document naming every bad key, and a looser group override naming the rule; nothing is saved', async () => {
     const bad = await fetch(`${gw.baseUrl}/api/v1/policy`, {
       method: 'PUT',
-      headers: json(admin),
+      headers: jsonHeaders(admin),
       body: JSON.stringify({ expiry: { maxDays: 'thirty' }, password: { mode: 'sometimes' }, colour: 'red' }),
     });
     assert.equal(bad.status, 400);
@@ -44,36 +43,36 @@ describe('the policy API: read, replace, versions, audit', () => {
     }
     const looser = await fetch(`${gw.baseUrl}/api/v1/policy`, {
       method: 'PUT',
-      headers: json(admin),
+      headers: jsonHeaders(admin),
       body: JSON.stringify({ expiry: { maxDays: 30 }, groups: { sales: { expiry: { maxDays: 60 } } } }),
     });
     assert.equal(looser.status, 422);
     const l = (await looser.json()) as { code: string; message: string };
     assert.equal(l.code, 'policy_override_looser');
     assert.match(l.message, /groups\.sales\.expiry\.maxDays/);
-    const now = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: json(admin) });
+    const now = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: jsonHeaders(admin) });
     assert.equal(now.headers.get('etag'), '"policy-v0"');
   });
 
   it('replaces the policy as a new version with who, when and what changed; the change is audited; If-Match guards against lost updates', async () => {
     const doc = { password: { mode: 'required', minLength: 14 }, expiry: { defaultDays: 3, maxDays: 10 } };
-    const put = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin, { 'if-match': '"policy-v0"' }), body: JSON.stringify(doc) });
+    const put = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin, { 'if-match': '"policy-v0"' }), body: JSON.stringify(doc) });
     assert.equal(put.status, 200, await put.clone().text());
     assert.equal(put.headers.get('etag'), '"policy-v1"');
     const saved = (await put.json()) as Record<string, Record<string, unknown>>;
     assert.deepEqual(saved.password, { mode: 'required', minLength: 14, generate: false });
 
-    const stale = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin, { 'if-match': '"policy-v0"' }), body: JSON.stringify({}) });
+    const stale = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin, { 'if-match': '"policy-v0"' }), body: JSON.stringify({}) });
     assert.equal(stale.status, 412);
     assert.equal(((await stale.json()) as { code: string }).code, 'policy_version_changed');
 
-    const same = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin), body: JSON.stringify(doc) });
+    const same = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin), body: JSON.stringify(doc) });
     assert.equal(same.headers.get('etag'), '"policy-v1"', 'saving the same policy makes no new version');
 
-    const second = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin), body: JSON.stringify({ ...doc, oneTime: { mode: 'forced' } }) });
+    const second = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin), body: JSON.stringify({ ...doc, oneTime: { mode: 'forced' } }) });
     assert.equal(second.headers.get('etag'), '"policy-v2"');
 
-    const versions = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: json(admin) })).json()) as Array<{
+    const versions = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: jsonHeaders(admin) })).json()) as Array<{
       version: number;
       source: string;
       createdBy: string;
@@ -88,11 +87,11 @@ describe('the policy API: read, replace, versions, audit', () => {
       versions[1]!.diff.map((d) => d.path).sort(),
       ['expiry.defaultDays', 'expiry.maxDays', 'password.minLength', 'password.mode'],
     );
-    const v1 = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions/1`, { headers: json(admin) })).json()) as { document: Record<string, unknown> };
+    const v1 = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions/1`, { headers: jsonHeaders(admin) })).json()) as { document: Record<string, unknown> };
     assert.deepEqual(v1.document.oneTime, { mode: 'optional' }, 'earlier versions are kept whole');
-    assert.equal((await fetch(`${gw.baseUrl}/api/v1/policy/versions/99`, { headers: json(admin) })).status, 404);
+    assert.equal((await fetch(`${gw.baseUrl}/api/v1/policy/versions/99`, { headers: jsonHeaders(admin) })).status, 404);
 
-    const events = (await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=policy.changed&format=json`, { headers: json(admin) })).json()) as Array<{
+    const events = (await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=policy.changed&format=json`, { headers: jsonHeaders(admin) })).json()) as Array<{
       actor: string;
       details: { version: number; changes: Array<{ path: string }> };
     }>;
@@ -130,27 +129,27 @@ describe('policy as code (config/policy.yaml)', () => {
     const gw = await TestGateway.start({ env: { POLICY_FILE: file } });
     try {
       const admin = await gw.token();
-      const res = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: json(admin) });
+      const res = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: jsonHeaders(admin) });
       assert.equal(res.headers.get('x-policy-source'), 'file');
       assert.deepEqual(((await res.json()) as { oneTime: unknown }).oneTime, { mode: 'forced' });
-      const put = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin), body: '{}' });
+      const put = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin), body: '{}' });
       assert.equal(put.status, 409);
       const body = (await put.json()) as { code: string; message: string };
       assert.equal(body.code, 'policy_managed_by_file');
       assert.ok(body.message.includes(file));
-      const versions = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: json(admin) })).json()) as Array<{ source: string; createdBy: string }>;
+      const versions = (await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: jsonHeaders(admin) })).json()) as Array<{ source: string; createdBy: string }>;
       assert.equal(versions[0]!.source, 'file');
       assert.equal(versions[0]!.createdBy, `file:${file}`);
 
       // Restarting with the same file adds no version; without it, the API takes over from the last version.
       await gw.restart();
-      assert.equal(((await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: json(admin) })).json()) as unknown[]).length, 1);
+      assert.equal(((await (await fetch(`${gw.baseUrl}/api/v1/policy/versions`, { headers: jsonHeaders(admin) })).json()) as unknown[]).length, 1);
       rmSync(file);
       await gw.restart();
-      const after = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: json(admin) });
+      const after = await fetch(`${gw.baseUrl}/api/v1/policy`, { headers: jsonHeaders(admin) });
       assert.equal(after.headers.get('x-policy-source'), 'file', 'the version in force still came from the file');
       assert.deepEqual(((await after.json()) as { oneTime: unknown }).oneTime, { mode: 'forced' });
-      const edit = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: json(admin), body: '{}' });
+      const edit = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(admin), body: '{}' });
       assert.equal(edit.status, 200);
       assert.equal(edit.headers.get('x-policy-source'), 'api');
     } finally {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, TestGateway } from '@mft/testing';
+import { createSendLink, jsonHeaders, TestGateway } from '@mft/testing';
 
 const NUL = 'a\u0000b';
 const LONE_SURROGATE = 'a\ud800b';
 const REASON = 'contains a character that is not allowed (NUL or an unpaired surrogate)';
 
-const json = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' });
+const json = (token: string): Record<string, string> => jsonHeaders(token, { accept: 'application/json' });
 
 /** The answer every route gives to text it cannot store: 400, `invalid_request`, the field named. */
 async function assertRefused(res: Response, field: string): Promise<void> {

@@ -220,13 +220,20 @@ export class TestGateway {
 
   /** Runs the CLI against this gateway's data and returns its stdout. */
   async cli(...args: string[]): Promise<string> {
+    return this.cliWithInput(null, ...args);
+  }
+
+  /** Runs the CLI with `input` on its standard input (a password it prompts for), and returns its stdout. */
+  async cliWithInput(input: string | null, ...args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       const p = spawn(process.execPath, ['dist/apps/cli/src/main.js', ...args], { cwd: projectRoot(), env: this.processEnv() });
       let out = '';
       let err = '';
       p.stdout.on('data', (c: Buffer) => (out += c.toString()));
       p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      p.on('error', reject);
       p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cli ${args.join(' ')} exited ${code}: ${err}`))));
+      p.stdin.end(input === null ? undefined : `${input}\n`);
     });
   }
 

@@ -13,6 +13,13 @@ export interface UploadFile {
   readonly type?: string;
 }
 
+/** Headers of an API call with a JSON body: the bearer token, the content type, and any `extra`. */
+export const jsonHeaders = (token: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+  'content-type': 'application/json',
+  ...extra,
+});
+
 /** POST /api/v1/links with multipart/form-data, as a client would. */
 export async function createSendLink(
   baseUrl: string,
