@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LinkView } from '@mft/links';
@@ -125,6 +127,21 @@ describe('the recipient page in a real browser', () => {
     assert.equal(response!.status(), 410);
     assert.ok(await page.getByText(/already been used: its files were downloaded once/).isVisible());
     assert.ok(await page.getByText('ask sam (sam@corp.example), who sent you this link, to send them again').isVisible());
+    await context.close();
+  });
+
+  it('at 390 px wide the file list fits the screen: no sideways scrolling, the checksum and the download button in view', async () => {
+    const created = await createSendLink(gw.baseUrl, token, [{ name: 'quarterly-figures-final-version.xlsx', content: 'figures' }, { name: 'b.txt', content: 'b' }], { notify: 'false' });
+    const url = created.body.grants[0]!.url;
+    const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(url);
+    assert.equal(await page.evaluate<number>('document.documentElement.scrollWidth'), 390);
+    assert.equal(await page.getByRole('table').getByRole('row').count(), 3, 'the list keeps its rows for screen readers');
+    const button = page.getByRole('link', { name: 'Download quarterly-figures-final-version.xlsx' });
+    const box = (await button.boundingBox())!;
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `the button lies at ${box.x}..${box.x + box.width}`);
+    await page.screenshot({ path: join(tmpdir(), 'mft-recipient-390.png'), fullPage: true });
     await context.close();
   });
 });
