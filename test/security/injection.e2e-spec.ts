@@ -180,7 +180,7 @@ describe('hostile input is stored and shown inertly', () => {
     assert.ok(!/<img/i.test(html), 'no img element reaches the page');
     const text = decodeEntities(html);
     for (const f of link.files) {
-      assert.ok(text.includes(`<td class="name">${f.name}</td>`), `${f.name} is shown as text`);
+      assert.ok(text.includes(`<td class="name" role="cell">${f.name}</td>`), `${f.name} is shown as text`);
     }
     assert.ok(html.includes('&lt;img src'), 'markup in a file name is escaped');
     assert.ok(text.includes('<blockquote class="message"><script>alert(1)</script> {{constructor}}</blockquote>'), 'the message is shown as text');
