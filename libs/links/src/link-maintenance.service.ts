@@ -129,7 +129,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     for (const link of await this.links.purgeCandidates(BATCH)) {
       const files = await this.links.filesOf(link.id);
       try {
-        const driver = this.storage.driver(link.storageConnection);
+        const driver = await this.storage.driver(link.storageConnection);
         for (const f of files) {
           await driver.delete(f.storageKey).catch((err: unknown) => {
             if (!(err instanceof StorageNotFoundError)) {
@@ -162,7 +162,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     let removed = 0;
     for (const p of stale) {
       try {
-        const driver = this.storage.driver(p.connection);
+        const driver = await this.storage.driver(p.connection);
         await driver.delete(p.key);
         await driver.discardStaged(p.key, p.id);
       } catch (err) {

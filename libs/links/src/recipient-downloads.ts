@@ -220,7 +220,7 @@ export class RecipientDownloads {
     }
     const ticket = await this.begin(access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
     const length = Math.max(0, end - start + 1);
-    const driver = this.storage.driver(access.link.storageConnection);
+    const driver = await this.storage.driver(access.link.storageConnection);
     let body: Readable;
     try {
       body = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
@@ -256,7 +256,7 @@ export class RecipientDownloads {
   private async openArchive(access: GrantAccess, representation: DownloadRepresentation): Promise<RunningDownload> {
     const { files, link } = access;
     const ticket = await this.begin(access, { fileId: null, range: null });
-    const driver = this.storage.driver(link.storageConnection);
+    const driver = await this.storage.driver(link.storageConnection);
     // The first copy is opened before the answer starts, so that a missing one is answered as the fault it is.
     let first: Readable;
     try {

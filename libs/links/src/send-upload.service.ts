@@ -95,6 +95,7 @@ export class SendUpload {
   readonly #writes: Array<{ id: string; key: string; write: StagedWrite | null }> = [];
   #total = 0;
   #limits: UploadLimits | null = null;
+  #connection: string | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #finished = false;
 
@@ -133,8 +134,8 @@ export class SendUpload {
     const name = cleanFileName(file.filename);
     const id = randomUUID();
     const key = `${sendFolder(this.linkId)}/${id}`;
-    const connection = this.deps.storage.sendConnection;
-    const driver = this.deps.storage.driver(connection);
+    const connection = (this.#connection ??= await this.deps.storage.sendConnectionId());
+    const driver = await this.deps.storage.driver(connection);
     await this.deps.links.insertPending({ id, connection, key });
     const entry: { id: string; key: string; write: StagedWrite | null } = { id, key, write: null };
     this.#writes.push(entry);
@@ -162,7 +163,7 @@ export class SendUpload {
   async commit(fields: Record<string, unknown>): Promise<CreatedLink> {
     try {
       const cmd = parseCreateSendLink(fields);
-      const created = await this.deps.linkService.createSend(this.linkId, this.owner, cmd, this.#files, this.deps.storage.sendConnection, this.ctx);
+      const created = await this.deps.linkService.createSend(this.linkId, this.owner, cmd, this.#files, this.#connection ?? (await this.deps.storage.sendConnectionId()), this.ctx);
       this.#finished = true;
       return created;
     } catch (err) {
@@ -180,7 +181,10 @@ export class SendUpload {
       return;
     }
     this.#finished = true;
-    const driver = this.deps.storage.driver(this.deps.storage.sendConnection);
+    if (this.#writes.length === 0) {
+      return;
+    }
+    const driver = await this.deps.storage.driver(this.#connection ?? (await this.deps.storage.sendConnectionId()));
     for (const w of this.#writes) {
       try {
         await w.write?.abort();

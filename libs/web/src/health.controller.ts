@@ -47,8 +47,8 @@ export class HealthController {
       (err: unknown) => (checks.database = `failing: ${err instanceof Error ? err.message : String(err)}`),
     );
     await this.storage
-      .driver(this.storage.sendConnection)
-      .ping()
+      .sendConnectionId()
+      .then(async (id) => (await this.storage.driver(id)).ping())
       .then(
         () => (checks.storage = 'ok'),
         (err: unknown) => (checks.storage = `failing: ${err instanceof Error ? err.message : String(err)}`),
