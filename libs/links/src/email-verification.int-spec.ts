@@ -15,8 +15,9 @@ import { eventually, openTestDatabase } from '@mft/testing';
 import { EmailVerificationService } from './email-verification.service.js';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinksModule } from './links.module.js';
-import { LinksRepository } from './links.repository.js';
 import type { RecipientRequest } from './recipient-access.service.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
 
 class MovableClock extends Clock {
   #t = Date.now();
@@ -48,7 +49,8 @@ describe('email verification codes with an injected clock (embedded outbox mail)
   let app: INestApplicationContext;
   let dataDir: string;
   let sut: EmailVerificationService;
-  let links: LinksRepository;
+  let links: LinkRepository;
+  let grants: GrantRepository;
   const clock = new MovableClock();
 
   before(async () => {
@@ -68,7 +70,8 @@ describe('email verification codes with an injected clock (embedded outbox mail)
 
     app = await NestFactory.createApplicationContext(TestApp, { logger: false });
     sut = app.get(EmailVerificationService);
-    links = app.get(LinksRepository);
+    links = app.get(LinkRepository);
+    grants = app.get(GrantRepository);
   });
   after(async () => {
     await app?.close();
@@ -95,7 +98,7 @@ describe('email verification codes with an injected clock (embedded outbox mail)
       notifyOnDownload: false,
     });
     const token = randomToken(32);
-    await links.insertGrant({ id: randomUUID(), linkId, tokenHash: hashToken(token).toString('hex'), recipient });
+    await grants.insertGrant({ id: randomUUID(), linkId, tokenHash: hashToken(token).toString('hex'), recipient });
     return token;
   }
 

@@ -6,7 +6,8 @@ import { AppConfigService } from '@mft/config';
 import { Clock, DomainError, hmac, InvalidInputError, randomToken, RateLimitedError, safeEqual, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { LinkNotices } from './link-notices.js';
-import { LinksRepository } from './links.repository.js';
+import { EmailChallengeRepository } from './repositories/email-challenge.repository.js';
+import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
 import { RecipientAccessService, sessionHash, type RecipientRequest, type ResolvedGrant } from './recipient-access.service.js';
 
 const emailSchema = z.email().max(320);
@@ -37,7 +38,8 @@ export class EmailVerificationService {
   constructor(
     private readonly refusals: RefusalAuditService,
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly sessions: RecipientSessionRepository,
+    private readonly challenges: EmailChallengeRepository,
     private readonly access: RecipientAccessService,
     private readonly notices: LinkNotices,
     private readonly audit: AuditService,
@@ -55,7 +57,7 @@ export class EmailVerificationService {
     }
     const email = parsed.data.toLowerCase();
     const session = sessionHash(req.session);
-    if ((await this.links.challengeOf(r.grant.id, session))?.lockedAt) {
+    if ((await this.challenges.challengeOf(r.grant.id, session))?.lockedAt) {
       throw new EmailVerificationLockedError();
     }
     await this.limit(r, session);
@@ -64,7 +66,7 @@ export class EmailVerificationService {
     const now = this.clock.now();
     const ttl = this.config.emailVerification.codeTtlSeconds;
     await this.db.transaction(async () => {
-      await this.links.issueChallenge({
+      await this.challenges.issueChallenge({
         grantId: r.grant.id,
         sessionHash: session,
         email,
@@ -93,7 +95,7 @@ export class EmailVerificationService {
     const session = sessionHash(req.session);
     const next = randomToken(32);
     const outcome = await this.db.transaction(async (): Promise<Outcome | null> => {
-      const challenge = await this.links.lockChallenge(r.grant.id, session);
+      const challenge = await this.challenges.lockChallenge(r.grant.id, session);
       if (!challenge) {
         return null;
       }
@@ -106,15 +108,15 @@ export class EmailVerificationService {
       const matches = /^\d{6}$/.test(code) && safeEqual(this.codeHash(r.grant.id, code), challenge.codeHash);
       const reason = !matches ? 'wrong' : challenge.usedAt ? 'used' : now >= challenge.expiresAt ? 'expired' : null;
       if (reason === null) {
-        await this.links.useChallenge(r.grant.id, session, now);
-        await this.links.rotateSession(session, sessionHash(next));
-        await this.links.markVerified(sessionHash(next), r.grant.id, challenge.email);
+        await this.challenges.useChallenge(r.grant.id, session, now);
+        await this.sessions.rotateSession(session, sessionHash(next));
+        await this.sessions.markVerified(sessionHash(next), r.grant.id, challenge.email);
         const ctx = { ...r.req.ctx, actor: `recipient:${challenge.email}` };
         await this.audit.record(ctx, { type: 'email.verified', linkId: r.link.id, grantId: r.grant.id, details: { email: challenge.email } });
         return { ok: true, email: challenge.email };
       }
       const max = this.config.emailVerification.maxAttempts;
-      const failures = await this.links.recordChallengeFailure(r.grant.id, session, challenge.failures + 1 >= max ? now : null);
+      const failures = await this.challenges.recordChallengeFailure(r.grant.id, session, challenge.failures + 1 >= max ? now : null);
       await this.audit.record(r.req.ctx, {
         type: failures >= max ? 'email.locked' : 'email.verify_failed',
         outcome: failures >= max ? 'denied' : 'failure',

@@ -1,7 +1,11 @@
 export * from './link.js';
 export * from './link-views.js';
 export * from './create-send-link.command.js';
-export * from './links.repository.js';
+export { LinkRepository, LINK_COLUMNS, type NewLink } from './repositories/link.repository.js';
+export { GrantRepository, type ClaimResult } from './repositories/grant.repository.js';
+export { PendingUploadRepository } from './repositories/pending-upload.repository.js';
+export { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
+export { EmailChallengeRepository, type EmailChallenge } from './repositories/email-challenge.repository.js';
 export * from './link.service.js';
 export * from './send-upload.service.js';
 export * from './recipient-access.service.js';

@@ -4,7 +4,8 @@ import { Clock } from '@mft/core';
 import { Database } from '@mft/db';
 import { effectivePolicy, linkViolations, PolicyService, type CurrentPolicy, type PolicyDocument, type ReplacePolicyOptions } from '@mft/policy';
 import type { Link } from './link.js';
-import { LinksRepository } from './links.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
 
 /** How a live link breaks a proposed policy, and what applying it retroactively would do. */
 export interface LinkViolation {
@@ -39,7 +40,8 @@ const EXPIRY_RULES = new Set(['expiry_too_long', 'expiry_never_not_allowed']);
 export class LinkComplianceService {
   constructor(
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly policies: PolicyService,
@@ -71,7 +73,7 @@ export class LinkComplianceService {
       after = page.at(-1)!.link.id;
       checked += page.length;
       const ids = page.map((p) => p.link.id);
-      const [files, grants] = [await this.links.filesOfLinks(ids), await this.links.grantsOfLinks(ids)];
+      const [files, grants] = [await this.links.filesOfLinks(ids), await this.grants.grantsOfLinks(ids)];
       for (const { link, ownerRoles, ownerGroups } of page) {
         const policy = effectivePolicy(document, ownerGroups);
         const found = linkViolations(

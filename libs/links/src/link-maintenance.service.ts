@@ -6,7 +6,11 @@ import { MailQueue } from '@mft/mail';
 import { StorageNotFoundError, StorageService } from '@mft/storage';
 import { LinkNotices } from './link-notices.js';
 import { sendFolder } from './send-upload.service.js';
-import { LinksRepository } from './links.repository.js';
+import { EmailChallengeRepository } from './repositories/email-challenge.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
+import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
+import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
 
 /** A recipient's browser session unused this long is forgotten. */
 const RECIPIENT_SESSION_IDLE_SECONDS = 30 * 86_400;
@@ -34,7 +38,11 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
 
   constructor(
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
+    private readonly pendingUploads: PendingUploadRepository,
+    private readonly sessions: RecipientSessionRepository,
+    private readonly challenges: EmailChallengeRepository,
     private readonly storage: StorageService,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
@@ -79,9 +87,9 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     report.purged = await this.purge();
     report.abandonedUploads = await this.removeAbandonedUploads();
     await this.limiter.sweep(86_400);
-    await this.links.sweepSessions(RECIPIENT_SESSION_IDLE_SECONDS);
+    await this.sessions.sweepSessions(RECIPIENT_SESSION_IDLE_SECONDS);
     // A challenge's attempts matter as long as its browser session can come back.
-    await this.links.sweepChallenges(RECIPIENT_SESSION_IDLE_SECONDS);
+    await this.challenges.sweepChallenges(RECIPIENT_SESSION_IDLE_SECONDS);
     await this.mail.sweep();
     if (report.expired + report.released + report.purged + report.abandonedUploads > 0) {
       this.#logger.log({ msg: 'maintenance sweep', ...report });
@@ -96,7 +104,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
         await this.audit.record(SYSTEM_CONTEXT, ...ids.map((id) => ({ type: 'link.expired' as const, linkId: id })));
       }
       for (const id of ids) {
-        const [link, grants] = [await this.links.findLink(id), await this.links.grantsOf(id)];
+        const [link, grants] = [await this.links.findLink(id), await this.grants.grantsOf(id)];
         if (link && grants.every((g) => g.downloads === 0)) {
           await this.notices.expiredUnused({ link, grants, files: await this.links.filesOf(id) });
         }
@@ -107,7 +115,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
 
   private async releaseClaims(): Promise<number> {
     return this.db.transaction(async () => {
-      const released = await this.links.releaseStaleClaims(this.config.links.claimGraceSeconds, BATCH);
+      const released = await this.grants.releaseStaleClaims(this.config.links.claimGraceSeconds, BATCH);
       if (released.length > 0) {
         await this.audit.record(
           SYSTEM_CONTEXT,
@@ -158,7 +166,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
   }
 
   private async removeAbandonedUploads(): Promise<number> {
-    const stale = await this.links.stalePending(this.config.jobs.staleUploadSeconds, BATCH);
+    const stale = await this.pendingUploads.stalePending(this.config.jobs.staleUploadSeconds, BATCH);
     let removed = 0;
     for (const p of stale) {
       try {
@@ -170,7 +178,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
         continue;
       }
       await this.db.transaction(async () => {
-        await this.links.deletePending([p.id]);
+        await this.pendingUploads.deletePending([p.id]);
         await this.audit.record(SYSTEM_CONTEXT, { type: 'upload.abandoned', outcome: 'failure', details: { storageKey: p.key } });
       });
       removed++;

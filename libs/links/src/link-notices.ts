@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { formatBytes } from '@mft/core';
 import { MailQueue, MailWorker } from '@mft/mail';
 import type { Grant, Link, LinkFile } from './link.js';
-import { LinksRepository } from './links.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
 
 const BRAND = 'Secure file transfer';
 
@@ -29,19 +29,19 @@ export class LinkNotices implements OnModuleInit {
   constructor(
     private readonly mail: MailQueue,
     private readonly worker: MailWorker,
-    private readonly links: LinksRepository,
+    private readonly grants: GrantRepository,
   ) {}
 
   onModuleInit(): void {
     this.worker.observe('recipient-invitation', {
       delivered: async (m, receipt) => {
         if (m.grantId) {
-          await this.links.setDelivery(m.grantId, receipt.channel === 'smtp' ? 'sent' : 'outbox', null, m.id);
+          await this.grants.setDelivery(m.grantId, receipt.channel === 'smtp' ? 'sent' : 'outbox', null, m.id);
         }
       },
       failed: async (m, reason, final) => {
         if (m.grantId) {
-          await this.links.setDelivery(m.grantId, final ? 'failed' : 'queued', reason, m.id);
+          await this.grants.setDelivery(m.grantId, final ? 'failed' : 'queued', reason, m.id);
         }
       },
     });

@@ -52,7 +52,7 @@ export function linkStatus(link: Link, now: Date): string {
   return 'active';
 }
 
-/** `delivered`: the bytes each grant's current claim has delivered (see `LinksRepository.claimDeliveredBytes`). */
+/** `delivered`: the bytes each grant's current claim has delivered (see `GrantRepository.claimDeliveredBytes`). */
 export function toLinkView(link: Link, files: readonly LinkFile[], grants: readonly Grant[], now: Date, delivered: ReadonlyMap<string, number> = new Map()): LinkView {
   return {
     id: link.id,

@@ -10,7 +10,9 @@ import { grantEndReason, senderContact, type LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
-import { LinksRepository } from './links.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
+import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 import { PasswordHasher } from '@mft/identity';
 
 /** The answer to a created link: one URL per recipient grant. Tokens appear here once and never again. */
@@ -74,7 +76,9 @@ export const creatorOf = (user: User): Creator => ({ roles: user.roles, external
 export class LinkService {
   constructor(
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
+    private readonly pendingUploads: PendingUploadRepository,
     private readonly audit: AuditService,
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfigService,
@@ -164,7 +168,7 @@ export class LinkService {
         await this.links.insertFile(file);
       }
       for (const g of grants) {
-        await this.links.insertGrant({
+        await this.grants.insertGrant({
           id: g.id,
           linkId,
           tokenHash: hashToken(g.token).toString('hex'),
@@ -185,7 +189,7 @@ export class LinkService {
           });
         }
       }
-      await this.links.deletePending(files.map((f) => f.id));
+      await this.pendingUploads.deletePending(files.map((f) => f.id));
       await this.audit.record(ctx, {
         type: 'link.created',
         linkId,
@@ -224,16 +228,16 @@ export class LinkService {
   /** A link its viewer may see: their own, or any for an admin. Others get 404, so ids are not confirmed. */
   async get(linkId: string, viewer: User, ctx?: AccessContext): Promise<LinkView> {
     const link = await this.visibleLink(linkId, viewer, ctx);
-    const [files, grants] = [await this.links.filesOf(link.id), await this.links.grantsOf(link.id)];
-    return toLinkView(link, files, grants, this.clock.now(), await this.links.claimDeliveredBytes(grants.map((g) => g.id)));
+    const [files, grants] = [await this.links.filesOf(link.id), await this.grants.grantsOf(link.id)];
+    return toLinkView(link, files, grants, this.clock.now(), await this.grants.claimDeliveredBytes(grants.map((g) => g.id)));
   }
 
   async list(viewer: User, limit: number, before: Date | null): Promise<LinkView[]> {
     const owner = hasRole(viewer, 'admin') ? null : viewer.id;
     const links = await this.links.listLinks(owner, limit, before);
     const ids = links.map((l) => l.id);
-    const [files, grants] = [await this.links.filesOfLinks(ids), await this.links.grantsOfLinks(ids)];
-    const delivered = await this.links.claimDeliveredBytes(grants.map((g) => g.id));
+    const [files, grants] = [await this.links.filesOfLinks(ids), await this.grants.grantsOfLinks(ids)];
+    const delivered = await this.grants.claimDeliveredBytes(grants.map((g) => g.id));
     const now = this.clock.now();
     return links.map((link) =>
       toLinkView(
@@ -260,7 +264,7 @@ export class LinkService {
   async revokeGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<void> {
     const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
     await this.db.transaction(async () => {
-      if (await this.links.revokeGrant(grant.id)) {
+      if (await this.grants.revokeGrant(grant.id)) {
         const events: Parameters<AuditService['record']>[1][] = [{ type: 'grant.revoked', linkId: link.id, grantId: grant.id }];
         const ended = await this.links.endLinkIfAllGrantsEnded(link.id);
         if (ended) {
@@ -299,7 +303,7 @@ export class LinkService {
     const files = await this.links.filesOf(link.id);
     try {
       await this.db.transaction(async () => {
-        if (!(await this.links.rotateToken(grant.id, hashToken(token).toString('hex')))) {
+        if (!(await this.grants.rotateToken(grant.id, hashToken(token).toString('hex')))) {
           throw new ConflictError('grant_in_use', `${recipient} has started downloading, and a new address would cut the download off. Try again once it has finished; if it stopped part-way, reset the grant first (POST /api/v1/links/:id/grants/:grantId/reset), which tells you how much was delivered.`);
         }
         const withdrawn = await this.notices.withdrawInvitations(grant.id);
@@ -337,13 +341,13 @@ export class LinkService {
     }
     const files = await this.links.filesOf(link.id);
     return this.db.transaction(async () => {
-      const current = await this.links.lockGrant(grant.id);
+      const current = await this.grants.lockGrant(grant.id);
       const claimId = current?.status === 'active' ? current.claimId : null;
       if (!claimId) {
         throw new ConflictError('grant_not_claimed', `No download of the link for ${who} is under way or unfinished, so there is nothing to reset.`);
       }
-      const delivered = await this.links.deliveredOf(claimId);
-      await this.links.resetClaim(grant.id, claimId);
+      const delivered = await this.grants.deliveredOf(claimId);
+      await this.grants.resetClaim(grant.id, claimId);
       const perFile = files.map((f) => ({ id: f.id, name: f.name, size: f.size, deliveredBytes: delivered.get(f.id) ?? 0 }));
       const deliveredBytes = perFile.reduce((n, f) => n + f.deliveredBytes, 0);
       await this.audit.record(ctx, {
@@ -359,7 +363,7 @@ export class LinkService {
 
   private async visibleGrant(linkId: string, grantId: string, viewer: User, ctx?: AccessContext) {
     const link = await this.visibleLink(linkId, viewer, ctx);
-    const grant = await this.links.findGrant(grantId);
+    const grant = await this.grants.findGrant(grantId);
     if (!grant || grant.linkId !== link.id) {
       throw new NotFoundError('grant_not_found', 'This link has no such recipient grant.');
     }

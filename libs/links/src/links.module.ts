@@ -8,16 +8,22 @@ import { LinkComplianceService } from './link-compliance.service.js';
 import { LinkNotices } from './link-notices.js';
 import { LinkMaintenanceService } from './link-maintenance.service.js';
 import { LinkService } from './link.service.js';
-import { LinksRepository } from './links.repository.js';
 import { IdentityModule } from '@mft/identity';
 import { RecipientAccessService } from './recipient-access.service.js';
 import { RecipientDownloads } from './recipient-downloads.js';
+import { EmailChallengeRepository } from './repositories/email-challenge.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
+import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
+import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
 import { SendUploadService } from './send-upload.service.js';
+
+const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, RecipientSessionRepository, EmailChallengeRepository];
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
   exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

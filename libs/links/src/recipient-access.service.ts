@@ -4,7 +4,10 @@ import { AppConfigService } from '@mft/config';
 import { Clock, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
-import { LinksRepository } from './links.repository.js';
+import { EmailChallengeRepository } from './repositories/email-challenge.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
+import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
 import { PasswordHasher } from '@mft/identity';
 
 /** One recipient request: the grant token from the URL, the browser session, who and where. */
@@ -62,7 +65,10 @@ export const sessionHash = (session: string): string => hashToken(session).toStr
 export class RecipientAccessService {
   constructor(
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
+    private readonly sessions: RecipientSessionRepository,
+    private readonly challenges: EmailChallengeRepository,
     private readonly audit: AuditService,
     private readonly hasher: PasswordHasher,
     private readonly limiter: RateLimiter,
@@ -73,7 +79,7 @@ export class RecipientAccessService {
 
   /** Finds the grant of a token. Unknown tokens count against the caller's IP, so guessing is throttled. */
   private async find(req: RecipientRequest): Promise<{ link: Link; grant: Grant }> {
-    const found = /^[A-Za-z0-9_-]{20,100}$/.test(req.token) ? await this.links.findGrantByTokenHash(hashToken(req.token).toString('hex')) : null;
+    const found = /^[A-Za-z0-9_-]{20,100}$/.test(req.token) ? await this.grants.findGrantByTokenHash(hashToken(req.token).toString('hex')) : null;
     if (!found) {
       const rule = this.config.rateLimits.tokenLookupPerIp;
       const d = await this.limiter.hit(`miss:ip:${req.ctx.ip ?? 'unknown'}`, rule.max, rule.windowSeconds);
@@ -97,7 +103,7 @@ export class RecipientAccessService {
     // Only links with a password or email verification have anything for a session to prove.
     const state =
       link.passwordHash !== null || link.requireEmailVerification
-        ? await this.links.sessionState(sessionHash(req.session), grant.id)
+        ? await this.sessions.sessionState(sessionHash(req.session), grant.id)
         : { unlocked: false, verifiedEmail: null };
     const ctx = state.verifiedEmail ? { ...req.ctx, actor: `recipient:${state.verifiedEmail}` } : req.ctx;
     return { link, grant, req: { ...req, ctx }, unlocked: state.unlocked, verifiedEmail: state.verifiedEmail };
@@ -126,12 +132,12 @@ export class RecipientAccessService {
     const locked = await this.locks(r);
     if (!opts.prefetch) {
       await this.db.transaction(async () => {
-        const first = await this.links.markOpened(grant.id);
+        const first = await this.grants.markOpened(grant.id);
         await this.audit.record(r.req.ctx, { type: 'page.opened', linkId: link.id, grantId: grant.id, details: { first } });
       });
     }
     const limit = downloadLimit(link);
-    const challenge = locked.includes('email') ? await this.links.challengeOf(grant.id, sessionHash(req.session)) : null;
+    const challenge = locked.includes('email') ? await this.challenges.challengeOf(grant.id, sessionHash(req.session)) : null;
     return {
       link,
       grant,
@@ -158,8 +164,8 @@ export class RecipientAccessService {
     await this.checkPassword(r.req, r.link, r.grant, password);
     const next = randomToken(32);
     await this.db.transaction(async () => {
-      await this.links.rotateSession(sessionHash(req.session), sessionHash(next));
-      await this.links.markUnlocked(sessionHash(next), r.grant.id);
+      await this.sessions.rotateSession(sessionHash(req.session), sessionHash(next));
+      await this.sessions.markUnlocked(sessionHash(next), r.grant.id);
     });
     return { session: next };
   }

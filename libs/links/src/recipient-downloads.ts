@@ -9,7 +9,8 @@ import { Database } from '@mft/db';
 import { StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
-import { LinksRepository } from './links.repository.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ZipEntryTracker } from './zip-progress.js';
 
@@ -174,7 +175,8 @@ export class RecipientDownloads {
   constructor(
     private readonly access: RecipientAccessService,
     private readonly db: Database,
-    private readonly links: LinksRepository,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
     private readonly audit: AuditService,
     private readonly storage: StorageService,
     private readonly config: AppConfigService,
@@ -414,9 +416,9 @@ export class RecipientDownloads {
       cycleId = uuidFrom(`${session}:${grant.id}`);
     } else {
       const claim = await this.db.transaction(async () => {
-        const result = await this.links.claim(grant.id, session, randomUUID(), this.config.links.claimGraceSeconds);
+        const result = await this.grants.claim(grant.id, session, randomUUID(), this.config.links.claimGraceSeconds);
         if (result?.displacedClaimId) {
-          await this.links.clearDeliveries(result.displacedClaimId);
+          await this.grants.clearDeliveries(result.displacedClaimId);
           events.push({ type: 'grant.released', linkId: link.id, grantId: grant.id, details: { claimId: result.displacedClaimId, reason: 'claim idle past grace period, nothing delivered' } });
         }
         if (result?.fresh) {
@@ -428,7 +430,7 @@ export class RecipientDownloads {
         return result;
       });
       if (!claim) {
-        const now = (await this.links.findGrant(grant.id)) ?? grant;
+        const now = (await this.grants.findGrant(grant.id)) ?? grant;
         const fresh = await this.links.findLink(link.id);
         const refusal = fresh ? this.refusalFor(fresh, now) : new GoneError('link_ended', 'This link is no longer available.');
         await this.audit.record(req.ctx, {
@@ -474,11 +476,11 @@ export class RecipientDownloads {
    */
   private async heartbeat(ticket: DownloadTicket): Promise<DownloadCutReason | null> {
     const { grant } = ticket.access;
-    const live = ticket.claimed ? await this.links.touchClaim(grant.id, ticket.cycleId) : await this.links.grantLive(grant.id);
+    const live = ticket.claimed ? await this.grants.touchClaim(grant.id, ticket.cycleId) : await this.grants.grantLive(grant.id);
     if (live) {
       return null;
     }
-    const [link, now] = [await this.links.findLink(ticket.access.link.id), await this.links.findGrant(grant.id)];
+    const [link, now] = [await this.links.findLink(ticket.access.link.id), await this.grants.findGrant(grant.id)];
     const reason = link && now ? grantEndReason(link, now, this.clock.now()) : 'ended';
     return reason ?? 'reset';
   }
@@ -495,12 +497,12 @@ export class RecipientDownloads {
     }
     const { grant } = ticket.access;
     await this.db.transaction(async () => {
-      const current = await this.links.lockGrant(grant.id);
+      const current = await this.grants.lockGrant(grant.id);
       if (current?.status !== 'active' || current.claimId !== ticket.cycleId) {
         return;
       }
       for (const r of delivered) {
-        await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
+        await this.grants.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
       }
     });
   }
@@ -530,7 +532,7 @@ export class RecipientDownloads {
   private async recordDelivery(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<void> {
     const { link, grant, req } = ticket.access;
     await this.db.transaction(async () => {
-      const current = await this.links.lockGrant(grant.id);
+      const current = await this.grants.lockGrant(grant.id);
       const events: AuditEventInput[] = [];
       for (const r of ranges) {
         events.push({
@@ -547,12 +549,12 @@ export class RecipientDownloads {
       if (stillHeld) {
         for (const r of ranges) {
           if (r.end > r.start || r.complete) {
-            await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
+            await this.grants.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
           }
         }
-        if ((await this.links.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
-          const after = await this.links.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
-          await this.links.clearDeliveries(ticket.cycleId);
+        if ((await this.grants.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
+          const after = await this.grants.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
+          await this.grants.clearDeliveries(ticket.cycleId);
           if (after) {
             events.push({ type: 'download.completed', linkId: link.id, grantId: grant.id, details: { allFiles: true, downloads: after.downloads } });
             await this.notices.downloaded({

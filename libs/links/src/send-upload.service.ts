@@ -10,7 +10,7 @@ import { StorageService, type StagedWrite } from '@mft/storage';
 import { parseCreateSendLink } from './create-send-link.command.js';
 import { PolicyViolationError } from '@mft/policy';
 import { LinkService, type CreatedLink, type StagedFile, type UploadLimits } from './link.service.js';
-import { LinksRepository } from './links.repository.js';
+import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 
 /** An incoming file: a name, a declared type and a stream of bytes of unknown length. */
 export interface IncomingFile {
@@ -103,7 +103,7 @@ export class SendUpload {
     private readonly owner: User,
     private readonly ctx: AccessContext,
     private readonly deps: {
-      links: LinksRepository;
+      pendingUploads: PendingUploadRepository;
       linkService: LinkService;
       storage: StorageService;
       config: AppConfigService;
@@ -136,7 +136,7 @@ export class SendUpload {
     const key = `${sendFolder(this.linkId)}/${id}`;
     const connection = (this.#connection ??= await this.deps.storage.sendConnectionId());
     const driver = await this.deps.storage.driver(connection);
-    await this.deps.links.insertPending({ id, connection, key });
+    await this.deps.pendingUploads.insertPending({ id, connection, key });
     const entry: { id: string; key: string; write: StagedWrite | null } = { id, key, write: null };
     this.#writes.push(entry);
     this.#startHeartbeat();
@@ -195,7 +195,7 @@ export class SendUpload {
         this.deps.logger.warn({ msg: 'could not remove the bytes of a failed upload', key: w.key, err: String(err) });
         continue;
       }
-      await this.deps.links.deletePending([w.id]).catch(() => undefined);
+      await this.deps.pendingUploads.deletePending([w.id]).catch(() => undefined);
     }
     await driver.removeEmptyFolder(sendFolder(this.linkId)).catch(() => undefined);
     if (this.#writes.length > 0) {
@@ -213,7 +213,7 @@ export class SendUpload {
 
   #startHeartbeat(): void {
     this.#heartbeat ??= setInterval(() => {
-      void this.deps.links.touchPending(this.#writes.map((w) => w.id)).catch(() => undefined);
+      void this.deps.pendingUploads.touchPending(this.#writes.map((w) => w.id)).catch(() => undefined);
     }, Math.min(10_000, (this.deps.config.jobs.staleUploadSeconds * 1000) / 3));
     this.#heartbeat.unref();
   }
@@ -231,7 +231,7 @@ export class SendUploadService {
   readonly #logger = new Logger('SendUpload');
 
   constructor(
-    private readonly links: LinksRepository,
+    private readonly pendingUploads: PendingUploadRepository,
     private readonly linkService: LinkService,
     private readonly storage: StorageService,
     private readonly config: AppConfigService,
@@ -241,7 +241,7 @@ export class SendUploadService {
   /** Starts an upload; whether `owner` may create the link at all is the policy's to say, before any byte is stored. */
   begin(owner: User, ctx: AccessContext): SendUpload {
     return new SendUpload(owner, ctx, {
-      links: this.links,
+      pendingUploads: this.pendingUploads,
       linkService: this.linkService,
       storage: this.storage,
       config: this.config,

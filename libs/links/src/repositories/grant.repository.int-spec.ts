@@ -3,17 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '@mft/db';
 import { openTestDatabase } from '@mft/testing';
-import { LinksRepository } from './links.repository.js';
+import { GrantRepository } from './grant.repository.js';
+import { LinkRepository } from './link.repository.js';
 
-describe(`${LinksRepository.name} against a real database`, () => {
+describe(`${GrantRepository.name} against a real database`, () => {
   let db: Database;
   let close: () => Promise<void>;
-  let sut: LinksRepository;
+  let sut: GrantRepository;
+  let links: LinkRepository;
   let ownerId: string;
 
   before(async () => {
     ({ db, close } = await openTestDatabase());
-    sut = new LinksRepository(db);
+    sut = new GrantRepository(db);
+    links = new LinkRepository(db);
     ownerId = randomUUID();
     await db.query(`INSERT INTO users (id, username, roles) VALUES ($1, $2, '{employee}')`, [ownerId, `u-${ownerId}`]);
   });
@@ -21,7 +24,7 @@ describe(`${LinksRepository.name} against a real database`, () => {
 
   async function newGrant(opts: { files?: number[]; expiresAt?: Date } = {}): Promise<{ linkId: string; grantId: string; fileIds: string[] }> {
     const linkId = randomUUID();
-    await sut.insertLink({
+    await links.insertLink({
       id: linkId,
       kind: 'send',
       ownerId,
@@ -39,7 +42,7 @@ describe(`${LinksRepository.name} against a real database`, () => {
     for (const [position, size] of (opts.files ?? [100]).entries()) {
       const id = randomUUID();
       fileIds.push(id);
-      await sut.insertFile({ id, linkId, position, name: `f${position}`, size, sha256: '0'.repeat(64), contentType: 'application/octet-stream', storageKey: `k/${id}` });
+      await links.insertFile({ id, linkId, position, name: `f${position}`, size, sha256: '0'.repeat(64), contentType: 'application/octet-stream', storageKey: `k/${id}` });
     }
     const grantId = randomUUID();
     await sut.insertGrant({ id: grantId, linkId, tokenHash: randomUUID(), recipient: null });
@@ -92,7 +95,7 @@ describe(`${LinksRepository.name} against a real database`, () => {
     const claim = await sut.claim(grantId, 'me', randomUUID(), 900);
     assert.equal(await sut.touchClaim(grantId, claim!.claimId), true);
     assert.equal(await sut.grantLive(grantId), true);
-    await sut.revokeLink(linkId);
+    await links.revokeLink(linkId);
     assert.equal(await sut.touchClaim(grantId, claim!.claimId), false);
     assert.equal(await sut.grantLive(grantId), false);
   });
