@@ -1,7 +1,7 @@
 export * from './link.js';
 export * from './link-views.js';
 export * from './create-send-link.command.js';
-export { LinkRepository, LINK_COLUMNS, type NewLink } from './repositories/link.repository.js';
+export { LinkRepository, LINK_COLUMNS, liveGrantSql, liveLinkSql, type LiveSqlAt, type NewLink } from './repositories/link.repository.js';
 export { GrantRepository, type ClaimResult } from './repositories/grant.repository.js';
 export { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 export { RecipientSessionRepository } from './repositories/recipient-session.repository.js';

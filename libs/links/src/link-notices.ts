@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { formatBytes } from '@mft/core';
 import { MailQueue, MailWorker } from '@mft/mail';
-import type { Grant, Link, LinkFile } from './link.js';
+import { GrantRules, type Grant, type Link, type LinkFile } from './link.js';
 import { GrantRepository } from './repositories/grant.repository.js';
 
 const BRAND = 'Secure file transfer';
@@ -105,8 +105,7 @@ export class LinkNotices implements OnModuleInit {
     if (!link.notifyOnDownload || !link.ownerEmail) {
       return;
     }
-    const limit = link.oneTime ? 1 : link.maxDownloads;
-    const left = limit === null ? null : Math.max(0, limit - a.downloads);
+    const left = new GrantRules(link, { ...grant, downloads: a.downloads }).remainingDownloads();
     await this.mail.enqueue({
       template: 'download-notification',
       to: link.ownerEmail,

@@ -1,5 +1,5 @@
 import type { Grant, Link, LinkFile } from './link.js';
-import { deliveryText, downloadLimit, grantTrackingStatus } from './link.js';
+import { deliveryText, GrantRules, LinkRules } from './link.js';
 
 /** A link as its sender (or an admin) sees it, with every grant's tracking. */
 export interface LinkView {
@@ -39,30 +39,18 @@ export interface LinkView {
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
-export function linkStatus(link: Link, now: Date): string {
-  if (link.revokedAt) {
-    return 'revoked';
-  }
-  if (link.endedReason) {
-    return link.endedReason;
-  }
-  if (link.expiresAt && link.expiresAt <= now) {
-    return 'expired';
-  }
-  return 'active';
-}
-
 /** `delivered`: the bytes each grant's current claim has delivered (see `GrantRepository.claimDeliveredBytes`). */
 export function toLinkView(link: Link, files: readonly LinkFile[], grants: readonly Grant[], now: Date, delivered: ReadonlyMap<string, number> = new Map()): LinkView {
+  const rules = new LinkRules(link);
   return {
     id: link.id,
     kind: link.kind,
     owner: link.ownerName,
-    status: linkStatus(link, now),
+    status: rules.status(now),
     createdAt: link.createdAt.toISOString(),
     expiresAt: iso(link.expiresAt),
     oneTime: link.oneTime,
-    maxDownloads: downloadLimit(link),
+    maxDownloads: rules.downloadLimit,
     passwordProtected: link.passwordHash !== null,
     requireEmailVerification: link.requireEmailVerification,
     message: link.message,
@@ -76,7 +64,7 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
     grants: grants.map((g) => ({
       id: g.id,
       recipient: g.recipient,
-      status: grantTrackingStatus(link, g, now),
+      status: new GrantRules(link, g).status(now),
       deliveredAt: iso(g.deliveredAt),
       delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g) },
       openedAt: iso(g.openedAt),

@@ -6,7 +6,7 @@ import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFound
 import { Database, RateLimiter } from '@mft/db';
 import { displayNameOf, hasRole, userActor, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
-import { grantEndReason, senderContact, type LinkFile } from './link.js';
+import { GrantRules, senderContact, type LinkFile } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
@@ -67,6 +67,13 @@ export interface UploadLimits {
   readonly fileLimitIsPolicy: boolean;
   readonly totalLimitIsPolicy: boolean;
 }
+
+/** The refusal to resend while a download holds the grant (a new address would cut it off). */
+const grantInUse = (recipient: string): ConflictError =>
+  new ConflictError(
+    'grant_in_use',
+    `${recipient} has started downloading, and a new address would cut the download off. Try again once it has finished; if it stopped part-way, reset the grant first (POST /api/v1/links/:id/grants/:grantId/reset), which tells you how much was delivered.`,
+  );
 
 /** How the policy sees a link's creator. */
 export const creatorOf = (user: User): Creator => ({ roles: user.roles, external: hasRole(user, 'external') });
@@ -283,14 +290,19 @@ export class LinkService {
    */
   async resendInvitation(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<ResentInvitation> {
     const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
+    const rules = new GrantRules(link, grant);
+    const now = this.clock.now();
+    const refusal = rules.resendRefusal(now);
     const recipient = grant.recipient;
-    if (recipient === null) {
+    if (refusal === 'no_recipient' || recipient === null) {
       throw new ConflictError('grant_has_no_recipient', 'This link was made for no particular recipient, so there is nobody to email. Share its address yourself, or create a link with recipients.');
     }
-    const end = grantEndReason(link, grant, this.clock.now());
-    const ended = end === 'ended' ? (link.endedReason ?? end) : end;
-    if (ended) {
+    if (refusal === 'ended') {
+      const ended = rules.reportedEndReason(now);
       throw new GoneError('grant_ended', `The link for ${recipient} has ended (${ended}), so it cannot be sent again. Create a new link to send the files.`, { reason: ended });
+    }
+    if (refusal === 'in_use') {
+      throw grantInUse(recipient);
     }
     const rule = this.config.rateLimits.resendPerGrant;
     const limitKey = `resend:grant:${grant.id}`;
@@ -304,7 +316,7 @@ export class LinkService {
     try {
       await this.db.transaction(async () => {
         if (!(await this.grants.rotateToken(grant.id, hashToken(token).toString('hex')))) {
-          throw new ConflictError('grant_in_use', `${recipient} has started downloading, and a new address would cut the download off. Try again once it has finished; if it stopped part-way, reset the grant first (POST /api/v1/links/:id/grants/:grantId/reset), which tells you how much was delivered.`);
+          throw grantInUse(recipient);
         }
         const withdrawn = await this.notices.withdrawInvitations(grant.id);
         await this.notices.invite({
@@ -334,9 +346,8 @@ export class LinkService {
   async resetGrant(linkId: string, grantId: string, viewer: User, ctx: AccessContext): Promise<GrantReset> {
     const { link, grant } = await this.visibleGrant(linkId, grantId, viewer, ctx);
     const who = grant.recipient ?? 'this recipient';
-    const end = grantEndReason(link, grant, this.clock.now());
-    if (end) {
-      const reason = end === 'ended' ? (link.endedReason ?? end) : end;
+    const reason = new GrantRules(link, grant).reportedEndReason(this.clock.now());
+    if (reason) {
       throw new GoneError('grant_ended', `The link for ${who} has ended (${reason}), so there is no download to reset.`, { reason });
     }
     const files = await this.links.filesOf(link.id);

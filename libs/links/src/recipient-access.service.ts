@@ -3,7 +3,7 @@ import { AuditService, RefusalAuditService, type AccessContext } from '@mft/audi
 import { AppConfigService } from '@mft/config';
 import { Clock, hashToken, NotFoundError, randomToken, RateLimitedError, UnauthenticatedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
-import { assertGrantUsable, downloadLimit, type Grant, type Link, type LinkFile } from './link.js';
+import { GrantRules, type Grant, type Link, type LinkFile, type Lock } from './link.js';
 import { EmailChallengeRepository } from './repositories/email-challenge.repository.js';
 import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
@@ -28,8 +28,6 @@ export interface GrantAccess {
   /** The request with its audit context (naming the verified email, once there is one). */
   readonly req: RecipientRequest;
 }
-
-export type Lock = 'password' | 'email';
 
 /** A live grant, what the browser session has proved for it, and the request's audit context. */
 export interface ResolvedGrant {
@@ -99,28 +97,23 @@ export class RecipientAccessService {
    */
   async resolve(req: RecipientRequest): Promise<ResolvedGrant> {
     const { link, grant } = await this.find(req);
-    assertGrantUsable(link, grant, this.clock.now());
+    const rules = new GrantRules(link, grant);
+    rules.assertUsable(this.clock.now());
     // Only links with a password or email verification have anything for a session to prove.
     const state =
-      link.passwordHash !== null || link.requireEmailVerification
+      rules.link.locks.length > 0
         ? await this.sessions.sessionState(sessionHash(req.session), grant.id)
         : { unlocked: false, verifiedEmail: null };
     const ctx = state.verifiedEmail ? { ...req.ctx, actor: `recipient:${state.verifiedEmail}` } : req.ctx;
     return { link, grant, req: { ...req, ctx }, unlocked: state.unlocked, verifiedEmail: state.verifiedEmail };
   }
 
-  /** What the session must still provide: the password, a verified email, or both. */
+  /** What the session must still provide: the password, a verified email, or both. A password sent by a script is checked here. */
   private async locks(r: ResolvedGrant): Promise<Lock[]> {
-    const locks: Lock[] = [];
-    if (r.link.passwordHash !== null && !r.unlocked) {
-      if (r.req.password) {
-        await this.checkPassword(r.req, r.link, r.grant, r.req.password);
-      } else {
-        locks.push('password');
-      }
-    }
-    if (r.link.requireEmailVerification && r.verifiedEmail === null) {
-      locks.push('email');
+    const locks = new GrantRules(r.link, r.grant).locks(r);
+    if (locks[0] === 'password' && r.req.password) {
+      await this.checkPassword(r.req, r.link, r.grant, r.req.password);
+      locks.shift();
     }
     return locks;
   }
@@ -136,7 +129,6 @@ export class RecipientAccessService {
         await this.audit.record(r.req.ctx, { type: 'page.opened', linkId: link.id, grantId: grant.id, details: { first } });
       });
     }
-    const limit = downloadLimit(link);
     const challenge = locked.includes('email') ? await this.challenges.challengeOf(grant.id, sessionHash(req.session)) : null;
     return {
       link,
@@ -147,7 +139,7 @@ export class RecipientAccessService {
       emailStep: !locked.includes('email') ? null : challenge?.lockedAt ? 'locked' : challenge && !challenge.usedAt ? 'code' : 'ask',
       codeSentTo: challenge && !challenge.usedAt && !challenge.lockedAt ? challenge.email : null,
       files: locked.length === 0 ? await this.links.filesOf(link.id) : [],
-      remainingDownloads: limit === null ? null : Math.max(0, limit - grant.downloads),
+      remainingDownloads: new GrantRules(link, grant).remainingDownloads(),
     };
   }
 

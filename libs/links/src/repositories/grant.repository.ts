@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mft/db';
 import type { DeliveryStatus, Grant, Link } from '../link.js';
-import { LINK_COLUMNS } from './link.repository.js';
+import { LINK_COLUMNS, liveGrantSql } from './link.repository.js';
 import { toGrant, toLink, type GrantRow, type LinkRow } from './link-rows.js';
 
 /** SQL: whether the delivery cycle in column `claim` has delivered at least one byte. */
 const DELIVERED_ANY = (claim: string): string =>
   `EXISTS (SELECT 1 FROM grant_deliveries dd WHERE dd.cycle_id = ${claim} AND NOT isempty(dd.delivered))`;
+
+/** SQL: grant `g` of link `l` may be used now. */
+const LIVE_NOW = liveGrantSql({ grant: 'g', link: 'l', now: 'now()' });
 
 /** What a claim attempt found: the claim it holds now, and the one it displaced (a stale claim). */
 export interface ClaimResult {
@@ -47,12 +50,12 @@ export class GrantRepository {
 
   /**
    * Gives an active grant a new token (the old URL stops working at once) and marks its invitation
-   * queued again. Refused (false) once the grant has ended or while a download holds it.
+   * queued again. Refused (false) once the grant is no longer live or while a download holds it.
    */
   async rotateToken(grantId: string, tokenHash: string): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE grants SET token_hash = $2, delivery_status = 'queued', delivered_at = NULL, delivery_error = NULL
-       WHERE id = $1 AND status = 'active' AND claim_id IS NULL RETURNING id`,
+      `UPDATE grants g SET token_hash = $2, delivery_status = 'queued', delivered_at = NULL, delivery_error = NULL
+       FROM links l WHERE g.id = $1 AND l.id = g.link_id AND ${LIVE_NOW} AND g.claim_id IS NULL RETURNING g.id`,
       [grantId, tokenHash],
     );
     return rows.length > 0;
@@ -104,9 +107,7 @@ export class GrantRepository {
          claim_session = $2,
          claim_seen_at = now()
        FROM (SELECT id, claim_id, claim_session, claimed_at FROM grants WHERE id = $1 FOR UPDATE) old, links l
-       WHERE g.id = old.id AND l.id = g.link_id
-         AND g.status = 'active' AND l.revoked_at IS NULL AND l.ended_at IS NULL
-         AND (l.expires_at IS NULL OR l.expires_at > now())
+       WHERE g.id = old.id AND l.id = g.link_id AND ${LIVE_NOW}
          AND (g.claim_id IS NULL OR g.claim_session = $2
               OR (g.claim_seen_at < now() - make_interval(secs => $4::float8) AND NOT ${DELIVERED_ANY('g.claim_id')}))
        RETURNING g.claim_id,
@@ -124,19 +125,18 @@ export class GrantRepository {
   async touchClaim(grantId: string, claimId: string): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE grants g SET claim_seen_at = now() FROM links l
-       WHERE g.id = $1 AND g.claim_id = $2 AND g.status = 'active' AND l.id = g.link_id
-         AND l.revoked_at IS NULL AND l.ended_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())
+       WHERE g.id = $1 AND g.claim_id = $2 AND l.id = g.link_id AND ${LIVE_NOW}
        RETURNING g.id`,
       [grantId, claimId],
     );
     return rows.length > 0;
   }
 
-  /** Whether a grant can still be downloaded right now: active, its link neither ended, revoked nor expired. */
+  /** Whether a grant can still be downloaded right now (`liveGrantSql`). */
   async grantLive(grantId: string): Promise<boolean> {
     const rows = await this.db.query(
       `SELECT 1 FROM grants g JOIN links l ON l.id = g.link_id
-       WHERE g.id = $1 AND g.status = 'active' AND l.revoked_at IS NULL AND l.ended_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())`,
+       WHERE g.id = $1 AND ${LIVE_NOW}`,
       [grantId],
     );
     return rows.length > 0;

@@ -6,6 +6,59 @@ import { toFile, toLink, type FileRow, type LinkRow } from './link-rows.js';
 /** The columns of a link joined with its owner (`links l JOIN users u`), as `toLink` reads them. */
 export const LINK_COLUMNS = `l.*, u.username AS owner_name, u.display_name AS owner_display_name, u.email AS owner_email`;
 
+const SQL_ALIAS = /^[a-z_][a-z0-9_]*$/;
+const SQL_PLACEHOLDER = /^\$[1-9][0-9]*$/;
+
+/**
+ * Where a "live" predicate is evaluated: the aliases of the rows in the query, and the instant, as
+ * `now()` (the transaction's time) or a parameter placeholder such as `$3` bound to a Date. Only
+ * aliases and placeholders are accepted, so no value can ever be written into the SQL text.
+ */
+export interface LiveSqlAt {
+  /** Alias of the `links` row. */
+  readonly link: string;
+  /** `now()`, or the placeholder of a timestamptz parameter. */
+  readonly now: string;
+}
+
+function sqlAlias(alias: string): string {
+  if (!SQL_ALIAS.test(alias)) {
+    throw new Error(`not an SQL alias: ${JSON.stringify(alias)}`);
+  }
+  return alias;
+}
+
+function sqlInstant(now: string): string {
+  if (now === 'now()') {
+    return now;
+  }
+  if (!SQL_PLACEHOLDER.test(now)) {
+    throw new Error(`not now() or a parameter placeholder: ${JSON.stringify(now)}`);
+  }
+  return `${now}::timestamptz`;
+}
+
+/**
+ * SQL: the link `at.link` still works at `at.now`: neither revoked, ended nor purged, and its
+ * expiry (if any) still ahead. The SQL form of `LinkRules.usable`, tested against it row by row.
+ */
+export function liveLinkSql(at: LiveSqlAt): string {
+  const l = sqlAlias(at.link);
+  const now = sqlInstant(at.now);
+  return `(${l}.revoked_at IS NULL AND ${l}.ended_at IS NULL AND ${l}.ended_reason IS NULL AND ${l}.purged_at IS NULL AND (${l}.expires_at IS NULL OR ${l}.expires_at > ${now}))`;
+}
+
+/**
+ * SQL: the grant `at.grant` of link `at.link` may be used at `at.now`: the grant still active,
+ * below its download limit, and its link live (`liveLinkSql`). The SQL form of `GrantRules.usable`,
+ * tested against it row by row; every query about a usable grant says it with this.
+ */
+export function liveGrantSql(at: LiveSqlAt & { /** Alias of the `grants` row. */ readonly grant: string }): string {
+  const g = sqlAlias(at.grant);
+  const l = sqlAlias(at.link);
+  return `(${g}.status = 'active' AND ${liveLinkSql(at)} AND COALESCE(${g}.downloads < CASE WHEN ${l}.one_time THEN 1 ELSE ${l}.max_downloads END, true))`;
+}
+
 /** The options of a link to create. */
 export type NewLink = Pick<
   Link,
@@ -124,7 +177,7 @@ export class LinkRepository {
   async liveLinksWithOwners(afterId: string | null, limit: number): Promise<Array<{ link: Link; ownerRoles: string[]; ownerGroups: string[] }>> {
     const rows = await this.db.query<LinkRow & { owner_roles: string[]; owner_groups: string[] }>(
       `SELECT ${LINK_COLUMNS}, u.roles AS owner_roles, u.groups AS owner_groups FROM links l JOIN users u ON u.id = l.owner_id
-       WHERE l.ended_at IS NULL AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now())
+       WHERE ${liveLinkSql({ link: 'l', now: 'now()' })}
          AND ($1::uuid IS NULL OR l.id > $1)
        ORDER BY l.id LIMIT $2`,
       [afterId, limit],
