@@ -9,6 +9,9 @@ export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 /** The gateway's roles, as the identity library names them. */
 const ROLE_NAMES = ['admin', 'manager', 'employee', 'auditor', 'external'] as const;
 
+/** A folder as people write it: a trailing "/" is allowed ("docs/" is "/docs"). */
+const parseFolder = (v: string): StoragePath => StoragePath.parse(v.length > 1 && v.endsWith('/') ? v.slice(0, -1) : v);
+
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 const folder = z
@@ -16,7 +19,7 @@ const folder = z
   .max(4096)
   .transform((v, ctx) => {
     try {
-      return StoragePath.parse(v).toString();
+      return parseFolder(v).toString();
     } catch {
       ctx.addIssue({ code: 'custom', message: 'must be a folder path such as "/" or "/docs" (plain names separated by "/")' });
       return z.NEVER;
@@ -86,7 +89,7 @@ const prefix = z
   .max(1024)
   .transform((v, ctx) => {
     try {
-      return StoragePath.parse(v === '' ? '/' : v).toKey();
+      return parseFolder(v === '' ? '/' : v).toKey();
     } catch {
       ctx.addIssue({ code: 'custom', message: 'must be a folder inside the bucket, such as "exports/2026"' });
       return z.NEVER;
@@ -137,7 +140,7 @@ export const sftpSettingsSchema = z
       .default('/')
       .transform((v, ctx) => {
         try {
-          return StoragePath.parse(v).toString();
+          return parseFolder(v).toString();
         } catch {
           ctx.addIssue({ code: 'custom', message: 'must be an absolute folder path on the server, such as "/" or "/srv/files"' });
           return z.NEVER;
