@@ -392,6 +392,20 @@ describe('storage connections over the API', () => {
     }
   });
 
+  it('`secrets rotate` re-seals under a new key and is audited; --help explains it', async () => {
+    const help = await gw.cli('secrets', 'rotate', '--help');
+    assert.match(help, /Re-seal every stored secret under a new data key/);
+    const first = JSON.parse(await gw.cli('secrets', 'rotate', '--json')) as { keyId: string; resealed: number; retiredKeys: number };
+    const second = JSON.parse(await gw.cli('secrets', 'rotate', '--json')) as { keyId: string; resealed: number; retiredKeys: number };
+    assert.notEqual(first.keyId, second.keyId);
+    assert.equal(second.retiredKeys, 1, 'the key of the first rotation is gone');
+    const events = JSON.parse(await auditText()) as Array<{ type: string; details: Record<string, unknown> }>;
+    assert.deepEqual(
+      events.filter((e) => e.type === 'cli.secrets.rotate').map((e) => e.details.keyId),
+      [first.keyId, second.keyId],
+    );
+  });
+
   it('no secret reaches an answer, the audit export or the logs', async () => {
     const everything = [JSON.stringify(await list()), await auditText(), gw.output()].join('\n');
     assert.ok(!everything.includes(SECRET), 'the secret key appears nowhere');
