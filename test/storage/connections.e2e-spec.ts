@@ -412,3 +412,44 @@ describe('storage connections over the API', () => {
     assert.ok(!everything.includes(ACCESS_KEY), 'the access key id appears nowhere');
   });
 });
+
+describe('storage connections seen by two replicas sharing one database', () => {
+  it('a change made through one replica is used by the other at once: send storage, a new root, a broken folder in /readyz', async () => {
+    const rootA = mkdtempSync(join(tmpdir(), 'mft-conn-a-'));
+    const rootB = mkdtempSync(join(tmpdir(), 'mft-conn-b-'));
+    writeFileSync(join(rootB, 'only-in-b.txt'), 'b');
+    const a = await TestGateway.start({ database: 'postgres' });
+    const b = await TestGateway.start({ share: a });
+    try {
+      const admin = await a.token();
+      const call = async (gw: TestGateway, path: string, method = 'GET', body?: unknown): Promise<Response> =>
+        fetch(`${gw.baseUrl}${path}`, { method, headers: jsonHeaders(admin), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      assert.equal((await call(b, '/api/v1/connections/default/entries?path=/')).status, 200, 'b has built its driver of the built-in folder');
+      const created = (await (await call(a, '/api/v1/connections', 'POST', { name: 'Replicated', kind: 'local', settings: { root: rootA } })).json()) as Connection;
+      // b lists it, and builds (and caches) its driver for root A.
+      assert.deepEqual((((await (await call(b, `/api/v1/connections/${created.id}/entries?path=/`)).json()) as Entries).entries), []);
+      assert.equal((await call(a, '/api/v1/settings/send-storage', 'PUT', { connectionId: created.id })).status, 200);
+
+      const content = Buffer.from('uploaded through the other replica\n');
+      const link = await createSendLink(b.baseUrl, admin, [{ name: 'r.txt', content }]);
+      assert.equal(link.status, 201, JSON.stringify(link.body));
+      assert.equal(filesUnder(rootA).length, 1, 'b wrote the copy into the send storage chosen through a');
+      assert.ok(filesUnder(rootA)[0]!.bytes.equals(content));
+
+      assert.equal((await call(a, `/api/v1/connections/${created.id}`, 'PATCH', { settings: { root: rootB } })).status, 200);
+      const listed = (await (await call(b, `/api/v1/connections/${created.id}/entries?path=/`)).json()) as Entries;
+      assert.deepEqual(listed.entries.map((e) => e.name), ['only-in-b.txt'], 'b rebuilt its driver for the new root');
+
+      rmSync(rootB, { recursive: true, force: true });
+      writeFileSync(rootB, 'no longer a folder');
+      const ready = await fetch(`${b.baseUrl}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(((await ready.json()) as { checks: { storage: string } }).checks.storage, /^failing/);
+    } finally {
+      await b.stop();
+      await a.stop();
+      rmSync(rootA, { recursive: true, force: true });
+      rmSync(rootB, { recursive: true, force: true });
+    }
+  });
+});
