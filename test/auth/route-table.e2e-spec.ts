@@ -39,6 +39,15 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'GET /api/v1/policy/effective': { roles: LINK_USERS, status: 200 },
   'GET /api/v1/policy/versions': { roles: ['admin'], status: 200 },
   'GET /api/v1/policy/versions/{version}': { roles: ['admin'], status: 404 },
+  'POST /api/v1/connections': { roles: ['admin'], status: 400 },
+  'GET /api/v1/connections': { roles: ['admin'], status: 200 },
+  'GET /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
+  'PATCH /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
+  'DELETE /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
+  'POST /api/v1/connections/{id}/test': { roles: ['admin'], status: 404 },
+  'GET /api/v1/connections/{id}/entries': { roles: ['admin', 'manager', 'employee'], status: 404 },
+  'GET /api/v1/settings/send-storage': { roles: ['admin'], status: 200 },
+  'PUT /api/v1/settings/send-storage': { roles: ['admin'], status: 400 },
 };
 
 /** Path parameters of the probe: values that are well-formed and name nothing. */

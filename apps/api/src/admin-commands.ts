@@ -4,6 +4,7 @@ import type { AccessContext, AuditEventType, AuditService } from '@mft/audit';
 import { InvalidInputError, isDomainError } from '@mft/core';
 import type { Database } from '@mft/db';
 import { LocalAdminRepository, LocalAdminService, ROLES, SCOPES, TokenService } from '@mft/identity';
+import type { StorageService } from '@mft/storage';
 
 /** What the administration commands need, however they are reached (CLI in-process or admin socket). */
 export interface AdminServices {
@@ -12,6 +13,7 @@ export interface AdminServices {
   readonly localUsers: LocalAdminRepository;
   readonly audit: AuditService;
   readonly db: Database;
+  readonly storage: StorageService;
 }
 
 const CTX: AccessContext = { actor: 'cli', ip: null, userAgent: 'mft-cli' };
@@ -24,6 +26,7 @@ const schemas = {
     scopes: z.array(z.enum(SCOPES)).optional(),
   }),
   'admin.set-password': z.object({ user: z.string().min(1), password: z.string() }),
+  'secrets.rotate': z.object({}).strict(),
   'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null), groups: z.array(z.string().min(1).max(200)).max(100).default([]) }),
 };
 
@@ -31,6 +34,7 @@ const EVENTS: Record<keyof typeof schemas, AuditEventType> = {
   'token.create': 'cli.token.create',
   'admin.set-password': 'cli.admin.set-password',
   'user.add': 'cli.user.add',
+  'secrets.rotate': 'cli.secrets.rotate',
 };
 
 const isCommand = (cmd: string): cmd is keyof typeof schemas => Object.hasOwn(schemas, cmd);
@@ -75,6 +79,11 @@ async function execute(services: AdminServices, cmd: keyof typeof schemas, args:
       const a = schemas['admin.set-password'].parse(args);
       await services.local.setPassword(a.user, a.password);
       return { result: { user: a.user }, details: { user: a.user } };
+    }
+    case 'secrets.rotate': {
+      schemas['secrets.rotate'].parse(args ?? {});
+      const r = await services.storage.rotateSecrets();
+      return { result: r, details: { keyId: r.keyId, resealed: r.resealed, retiredKeys: r.retiredKeys } };
     }
     case 'user.add': {
       const a = schemas['user.add'].parse(args);

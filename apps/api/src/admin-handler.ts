@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditService } from '@mft/audit';
 import { Database } from '@mft/db';
 import { LocalAdminRepository, LocalAdminService, TokenService } from '@mft/identity';
+import { StorageService } from '@mft/storage';
 import type { AdminHandler } from '@mft/web';
 import { runAdminCommand } from './admin-commands.js';
 
@@ -16,6 +17,7 @@ export const adminHandler =
         localUsers: app.get(LocalAdminRepository, { strict: false }),
         audit: app.get(AuditService, { strict: false }),
         db: app.get(Database, { strict: false }),
+        storage: app.get(StorageService, { strict: false }),
       },
       req.cmd,
       req.args,

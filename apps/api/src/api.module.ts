@@ -4,6 +4,8 @@ import { AuditModule } from '@mft/audit';
 import { LinksModule } from '@mft/links';
 import { AuditController } from './audit/audit.controller.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ConnectionsController, SettingsController } from './connections/connections.controller.js';
+import { ConnectionsService } from './connections/connections.service.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { LinksController } from './links/links.controller.js';
 import { MailController } from './mail/mail.controller.js';
@@ -14,7 +16,7 @@ import { HttpErrorFilter } from './http-error.filter.js';
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController],
-  providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController],
+  providers: [ConnectionsService, { provide: APP_FILTER, useClass: HttpErrorFilter }],
 })
 export class ApiModule {}

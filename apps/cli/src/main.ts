@@ -9,6 +9,7 @@ import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/
 import { SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
 import { IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
+import { ConnectionsRepository, StorageService, type RotationResult } from '@mft/storage';
 import { adminSocketPath } from '@mft/web';
 
 function fail(message: string): never {
@@ -70,6 +71,7 @@ async function run(cmd: string, args: unknown): Promise<unknown> {
       localUsers,
       audit,
       db,
+      storage: new StorageService(cfg, new ConnectionsRepository(db), db),
     };
     return await runAdminCommand(services, cmd, args);
   } catch (err) {
@@ -158,6 +160,20 @@ user
     const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const result = await run('user.add', { user: opts.user, roles: list(opts.roles), email: opts.email ?? null, groups: list(opts.groups) });
     process.stdout.write(JSON.stringify(result) + '\n');
+  });
+
+const secrets = program.command('secrets').description('The secrets of storage connections, sealed in the database under a key derived from SECRET_KEY');
+secrets
+  .command('rotate')
+  .description('Re-seal every stored secret under a new data key and delete the old keys (one transaction; the gateway may keep running)')
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const r = (await run('secrets.rotate', {})) as RotationResult;
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    process.stdout.write(`Re-sealed ${r.resealed} connection secret(s) under key ${r.keyId}; ${r.retiredKeys} old key(s) deleted.\n`);
   });
 
 await program.parseAsync(process.argv);

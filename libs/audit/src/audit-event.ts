@@ -51,6 +51,12 @@ export const AUDIT_EVENT_TYPES = [
   'cli.token.create',
   'cli.admin.set-password',
   'cli.user.add',
+  'cli.secrets.rotate',
+  'connection.created',
+  'connection.updated',
+  'connection.deleted',
+  'connection.tested',
+  'settings.send_storage_changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -4,3 +4,8 @@ export * from './storage-path.js';
 export * from './drivers/local.driver.js';
 export * from './storage.service.js';
 export * from './storage.module.js';
+export * from './connections/connection-settings.js';
+export * from './connections/connections.repository.js';
+export * from './connections/driver-factories.js';
+export * from './connections/endpoint-guard.js';
+export * from './connections/secret-keyring.js';

@@ -38,7 +38,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database and the default storage answer. */
+  /** The database and the send storage (the connection chosen with PUT /api/v1/settings/send-storage) answer. */
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response): Promise<{ status: string; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
@@ -46,13 +46,17 @@ export class HealthController {
       () => (checks.database = 'ok'),
       (err: unknown) => (checks.database = `failing: ${err instanceof Error ? err.message : String(err)}`),
     );
-    await this.storage
-      .sendConnectionId()
-      .then(async (id) => (await this.storage.driver(id)).ping())
+    // The connection that holds send copies; a storage that hangs counts as failing after a few seconds.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+    });
+    await Promise.race([this.storage.sendConnectionId().then(async (id) => (await this.storage.driver(id)).ping()), timeout])
       .then(
         () => (checks.storage = 'ok'),
         (err: unknown) => (checks.storage = `failing: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      )
+      .finally(() => clearTimeout(timer));
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not ready', checks };

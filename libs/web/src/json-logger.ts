@@ -9,7 +9,11 @@ export class JsonLogger implements LoggerService {
       level,
       base: { service: 'mft-gateway', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+      // Storage connection secrets never reach a log line; these paths are a second line of defence.
+      redact: {
+        paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'secrets', '*.secrets', 'secretAccessKey', '*.secretAccessKey', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase'],
+        censor: '[redacted]',
+      },
     });
   }
   private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {

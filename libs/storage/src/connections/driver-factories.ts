@@ -1,0 +1,49 @@
+import type { LookupFunction } from 'node:net';
+import { LocalDriver } from '../drivers/local.driver.js';
+import { StorageUnsupportedError, type StorageDriver } from '../storage-driver.js';
+import type { ConnectionConfig, ConnectionKind, LocalSettings, S3Secrets, S3Settings, SftpSecrets, SftpSettings } from './connection-settings.js';
+
+/** What a factory gets besides the connection's own settings and secrets. */
+export interface DriverContext {
+  /** Resolves names and refuses the addresses a connection may not reach (see `guardedLookup`). */
+  readonly lookup: LookupFunction;
+  /** The folder of the built-in connection `default` (a local connection without `root`). */
+  readonly defaultRoot: string;
+}
+
+/** Builds the driver of one kind of connection from its validated settings and opened secrets. */
+export interface DriverFactory<K extends ConnectionKind = ConnectionKind> {
+  create(config: Extract<ConnectionConfig, { kind: K }>, context: DriverContext): StorageDriver;
+}
+
+/** The options of the S3 driver, as the factory passes them. */
+export type S3DriverOptions = Omit<S3Settings, 'shareRoots' | 'allowLoopback'> & S3Secrets & { readonly lookup?: LookupFunction };
+/** The options of the SFTP driver, as the factory passes them. */
+export type SftpDriverOptions = Omit<SftpSettings, 'shareRoots' | 'allowLoopback'> & SftpSecrets & { readonly lookup?: LookupFunction };
+
+export const s3DriverOptions = (settings: S3Settings, secrets: S3Secrets, lookup: LookupFunction): S3DriverOptions => {
+  const { shareRoots: _roots, allowLoopback: _loopback, ...rest } = settings;
+  return { ...rest, ...secrets, lookup };
+};
+
+export const sftpDriverOptions = (settings: SftpSettings, secrets: SftpSecrets, lookup: LookupFunction): SftpDriverOptions => {
+  const { shareRoots: _roots, allowLoopback: _loopback, ...rest } = settings;
+  return { ...rest, ...secrets, lookup };
+};
+
+const local: DriverFactory<'local'> = {
+  create: ({ settings }: { settings: LocalSettings }, context) => new LocalDriver(settings.root ?? context.defaultRoot),
+};
+
+const notInstalled = <K extends ConnectionKind>(kind: K): DriverFactory<K> => ({
+  create: () => {
+    throw new StorageUnsupportedError(`driver not installed (${kind})`);
+  },
+});
+
+/** One factory per kind of connection. */
+export const driverFactories: { [K in ConnectionKind]: DriverFactory<K> } = {
+  local,
+  s3: notInstalled('s3'),
+  sftp: notInstalled('sftp'),
+};
