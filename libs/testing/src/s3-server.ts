@@ -59,7 +59,7 @@ export class TestS3Server {
   static async start(options: { bucket?: string } = {}): Promise<TestS3Server> {
     const bucket = options.bucket ?? 'test-bucket';
     const directory = mkdtempSync(join(tmpdir(), 'mft-s3rver-'));
-    const app = new S3rver({ silent: true, directory, configureBuckets: [{ name: bucket }] });
+    const app = new S3rver({ silent: true, directory, vhostBuckets: false, configureBuckets: [{ name: bucket }] });
     await app.configureBuckets();
     fixRangeZeroZero(app);
     const server = new TestS3Server(await freePort(), bucket, directory, app);

@@ -298,6 +298,9 @@ export function describeStorageDriverContract(name: string, makeDriver: () => Pr
       await put(sub, 'c.txt', 'deeper');
       assert.ok((await fx.rawNames()).includes('docs/sub/c.txt'));
       assert.deepEqual(await names(docs, '/'), ['a.txt', 'b.txt', 'sub']);
+      const missing = sut.scope('no-such-folder');
+      await assert.rejects(missing.list('/'), StorageNotFoundError);
+      await assert.rejects(missing.stat('/'), StorageNotFoundError);
     });
 
     void it('keeps its staging area out of reach of keys', async () => {

@@ -76,7 +76,11 @@ export interface S3DriverOptions {
    * what a name resolves to (link-local, metadata, loopback) at connect time, not only when saved.
    */
   readonly lookup?: LookupFunction;
-  /** Parts uploaded at once; memory held by one upload is about `queueSize × partSize`. Default 4. */
+  /**
+   * Parts uploaded at once. One upload holds about `2 × queueSize × partSize` (lib-storage joins
+   * each part into one buffer, a copy) plus one part being filled, plus the garbage collector's
+   * slack (tens of MiB); the int-spec measures it. Default 4.
+   */
   readonly queueSize?: number;
   /** Bytes per part of a multipart upload, at least 5 MiB; grown for large `sizeHint`s. Default 8 MiB. */
   readonly partSize?: number;
@@ -419,11 +423,15 @@ export class S3Driver implements StorageDriver {
   async stat(key: StorageKey): Promise<StoredObjectInfo> {
     const { path, s3Key } = this.keyOf(key);
     const name = String(path);
-    if (path.isRoot) {
+    const { client, bucket } = this.shared;
+    if (path.isRoot && this.base.length === this.shared.root.length) {
       return { kind: 'folder', size: 0, modifiedAt: FOLDER_TIME, version: FOLDER_VERSION };
     }
-    const { client, bucket } = this.shared;
     try {
+      if (path.isRoot) {
+        // The root of a scoped driver is a folder of its parent: it exists while keys lie below it.
+        throw new StorageNotFoundError(name);
+      }
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: s3Key }));
       return { kind: 'file', size: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? FOLDER_TIME, version: head.ETag ?? '' };
     } catch (err) {
@@ -493,7 +501,7 @@ export class S3Driver implements StorageDriver {
         break;
       }
     }
-    if (!seenAny && !path.isRoot && (options.cursor === undefined || options.cursor === null)) {
+    if (!seenAny && !atConnectionRoot && (options.cursor === undefined || options.cursor === null)) {
       // An empty prefix is no folder at all (or a file): as on disk, listing it is "not found".
       throw new StorageNotFoundError(name, 'no such folder');
     }
