@@ -45,7 +45,8 @@ export function generatedFile(size: number): Readable {
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2]) as ChildSettings;
   const driver = new S3Driver(settings.options);
-  const baselineRss = process.resourceUsage().maxRSS * 1024;
+  // The resident memory just before the upload (not the peak so far, which start-up may have set).
+  const baselineRss = process.memoryUsage().rss;
   const hash = createHash('sha256');
   const started = Date.now();
   const w = await driver.beginWrite(settings.key, 'rss-upload', { sizeHint: settings.size });
