@@ -2,6 +2,7 @@ export * from './storage-driver.js';
 export * from './path-containment.js';
 export * from './storage-path.js';
 export * from './drivers/local.driver.js';
+export * from './drivers/s3.driver.js';
 export * from './storage.service.js';
 export * from './storage.module.js';
 export * from './connections/connection-settings.js';
