@@ -5,3 +5,4 @@ export * from './browser.js';
 export * from './crash-helpers.js';
 export * from './smtp-sink.js';
 export * from './chromium.js';
+export * from './sshd.js';
