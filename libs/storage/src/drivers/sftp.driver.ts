@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect as netConnect, isIP, type LookupFunction, type Socket } from 'node:net';
 import { posix } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { Client, type Attributes, type SFTPWrapper, type Stats } from 'ssh2';
 import { DomainError, InvalidInputError } from '@mft/core';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
@@ -60,6 +60,8 @@ const READ_REQUEST = 255 * 1024;
 /** Read requests in flight per stream: one round trip per request would cap throughput. */
 const READ_DEPTH = 8;
 const WRITE_HIGH_WATER = 1024 * 1024;
+/** Write requests in flight per staged write. */
+const WRITE_DEPTH = 8;
 /** Staged writes are files named so in the key's own folder; such names are never keys and never listed. */
 const STAGED_PREFIX = '.mft-staged.';
 
@@ -536,7 +538,7 @@ export class SftpDriver implements StorageDriver {
     const path = toStoragePath(key);
     const name = String(path);
     const lease = await this.#pool.acquire();
-    let stream: Writable;
+    let stream: SftpWriteStream;
     let staged: string;
     try {
       const dir = await this.#realParentInside(lease.sftp, path, true);
@@ -544,23 +546,17 @@ export class SftpDriver implements StorageDriver {
       const handle = await call<Buffer>((cb) => lease.sftp.open(staged, 'wx', { mode: 0o600 }, cb)).catch((err: unknown) => {
         throw classifySftpError(err, name);
       });
-      stream = lease.sftp.createWriteStream(staged, { handle, autoClose: true, highWaterMark: WRITE_HIGH_WATER } as Parameters<SFTPWrapper['createWriteStream']>[1]);
+      stream = new SftpWriteStream(lease.sftp, handle, name, () => lease.release());
     } catch (err) {
       lease.release();
       throw err;
     }
-    let closed = false;
     let committed = false;
-    const closedOnce = new Promise<void>((resolve) => {
-      const done = (): void => {
-        closed = true;
-        resolve();
-      };
-      stream.once('close', done);
-      stream.once('error', done);
+    // Settles once the handle is closed, however the stream ends (its own error listener is this one's too).
+    const closed = new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.once('error', () => undefined);
     });
-    // Whatever happens to the stream, the connection goes back to the pool once the handle is closed.
-    void closedOnce.then(() => lease.release());
     const removeStaged = (): Promise<void> =>
       this.#with((s) => call<void>((cb) => s.unlink(staged, cb))).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE && !(err instanceof StorageNotFoundError)) {
@@ -573,9 +569,7 @@ export class SftpDriver implements StorageDriver {
         if (!stream.writableFinished) {
           throw new StorageUnavailableError(`${name}: commit before the staged stream finished`, { retryable: false });
         }
-        if (!closed) {
-          await closedOnce;
-        }
+        await closed;
         await this.#with(async (s) => {
           const dir = await this.#realParentInside(s, path, true);
           const target = posix.join(dir!, path.name);
@@ -590,7 +584,7 @@ export class SftpDriver implements StorageDriver {
           return;
         }
         stream.destroy();
-        await closedOnce;
+        await closed;
         await removeStaged();
       },
     };
@@ -897,6 +891,96 @@ class SftpReadStream extends Readable {
     this.#inFlight = [];
     if (!handle) {
       this.onClose();
+      callback(err);
+      return;
+    }
+    this.sftp.close(handle, () => {
+      this.onClose();
+      callback(err);
+    });
+  }
+}
+
+/**
+ * Writes to an open remote file with several write requests in flight; `finish` means every byte
+ * was acknowledged and the handle closed. `onClose` is called once the handle is closed.
+ */
+class SftpWriteStream extends Writable {
+  #handle: Buffer | null;
+  #position = 0;
+  #inFlight = 0;
+  #failure: Error | null = null;
+  #waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly sftp: SFTPWrapper,
+    handle: Buffer,
+    private readonly key: string,
+    private readonly onClose: () => void,
+  ) {
+    super({ highWaterMark: WRITE_HIGH_WATER });
+    this.#handle = handle;
+  }
+
+  #settled(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) {
+      w();
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#failure || !this.#handle) {
+      callback(this.#failure ?? new Error('write after close'));
+      return;
+    }
+    const offset = this.#position;
+    this.#position += chunk.length;
+    this.#inFlight++;
+    this.sftp.write(this.#handle, chunk, 0, chunk.length, offset, (err) => {
+      this.#inFlight--;
+      if (err && !this.#failure) {
+        this.#failure = classifySftpError(err, this.key);
+      }
+      this.#settled();
+    });
+    const next = (): void => {
+      if (this.#failure) {
+        callback(this.#failure);
+      } else if (this.#inFlight < WRITE_DEPTH) {
+        callback();
+      } else {
+        this.#waiting.push(next);
+      }
+    };
+    next();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const done = (): void => {
+      if (this.#inFlight > 0) {
+        this.#waiting.push(done);
+        return;
+      }
+      if (this.#failure || !this.#handle) {
+        callback(this.#failure ?? new Error('closed before the end'));
+        return;
+      }
+      const handle = this.#handle;
+      this.#handle = null;
+      this.sftp.close(handle, (err) => {
+        this.onClose();
+        callback(err ? classifySftpError(err, this.key) : null);
+      });
+    };
+    done();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const handle = this.#handle;
+    this.#handle = null;
+    if (!handle) {
       callback(err);
       return;
     }
