@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -64,7 +64,9 @@ export class SshServer {
     if (!existsSync(SSHD)) {
       throw new Error(`The SFTP tests need OpenSSH's sshd at ${SSHD} (Debian: apt-get install openssh-server; npm test installs it as root).`);
     }
+    sweepAbandoned();
     const dir = mkdtempSync(join(tmpdir(), 'mft-sshd-'));
+    writeFileSync(join(dir, 'owner.pid'), String(process.pid));
     try {
       for (const name of ['host_ed25519', 'client_ed25519']) {
         execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `mft-test-${name}`, '-f', join(dir, name)], { stdio: 'ignore' });
@@ -75,6 +77,8 @@ export class SshServer {
         server.#passwordUser = createPasswordUser(dir);
       }
       server.#writeConfig();
+      // A test process that ends without `close` takes its sshd and its user along.
+      process.once('exit', server.#onExit);
       await server.listen();
       return server;
     } catch (err) {
@@ -220,16 +224,76 @@ export class SshServer {
 
   /** Stops the server and removes its folder (and its password user). */
   async close(): Promise<void> {
+    process.off('exit', this.#onExit);
     await this.stop();
     await new Promise<void>((resolve) => this.#logStream.end(resolve));
-    if (this.#passwordUser) {
-      try {
-        execFileSync('userdel', [this.#passwordUser.username], { stdio: 'ignore' });
-      } catch {
-        // Already gone.
+    removeLeftovers(this.dir, this.#passwordUser?.username ?? null);
+  }
+
+  readonly #onExit = (): void => {
+    if (this.#child?.pid) {
+      for (const pid of [...descendantsOf(this.#child.pid), this.#child.pid]) {
+        killQuietly(pid, 'SIGKILL');
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeLeftovers(this.dir, this.#passwordUser?.username ?? null);
+  };
+}
+
+/** Removes a server's folder and its password user (whose processes must be gone first: userdel refuses otherwise). */
+function removeLeftovers(dir: string, username: string | null): void {
+  if (username) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const r = spawnSync('userdel', [username], { stdio: 'ignore' });
+      // 6: no such user; 8: still has processes (a session being killed).
+      if (r.status !== 8) {
+        break;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Servers (and their users) left by test processes that were killed before `close`. */
+function sweepAbandoned(): void {
+  if (process.getuid?.() !== 0) {
+    return;
+  }
+  let passwd: string;
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of passwd.split('\n')) {
+    const [name, , , , , home] = line.split(':');
+    if (!name?.startsWith('mft-sftp-') || !home?.endsWith('/home')) {
+      continue;
+    }
+    const dir = home.slice(0, -'/home'.length);
+    if (!/\/mft-sshd-[A-Za-z0-9]{6}$/.test(dir)) {
+      continue;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    } catch {
+      // No folder any more: only the user is left.
+    }
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      continue;
+    }
+    removeLeftovers(dir, name);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

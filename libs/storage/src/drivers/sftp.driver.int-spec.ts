@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { InvalidInputError } from '@mft/core';
 import { SshServer } from '@mft/testing';
 import {
   StorageChangedError,
@@ -323,6 +324,40 @@ describe(SftpDriver.name, () => {
     await server.restart();
     assert.deepEqual(await bytes(await d.openRead('restart.bin')), body);
     await Promise.all(Array.from({ length: 6 }, () => d.stat('restart.bin')));
+  });
+
+  it('reuses its pooled connections instead of signing in for every call', async () => {
+    const d = driver({ poolSize: 2 });
+    const before = server.acceptedSignIns.length;
+    for (let i = 0; i < 5; i++) {
+      await d.stat('docs/sub/inside.txt');
+    }
+    assert.equal(server.acceptedSignIns.length, before + 1);
+    const reads = await Promise.all(Array.from({ length: 10 }, () => d.openRead('docs/sub/inside.txt').then(bytes)));
+    assert.ok(reads.every((b) => b.toString() === 'inside'));
+    assert.ok(server.acceptedSignIns.length <= before + 2, `${server.acceptedSignIns.length - before} sign-ins`);
+    assert.deepEqual(d.capabilities, { rangeReads: true, atomicCommit: true, listing: true, serverSideCopy: false, resumableWrites: false });
+  });
+
+  it('resolves the host through the given lookup, so that an address guard can refuse it before connecting', async () => {
+    const asked: string[] = [];
+    const named = driver({
+      host: 'files.example.test',
+      lookup: (hostname, _options, callback) => {
+        asked.push(hostname);
+        (callback as (err: Error | null, address: string, family: number) => void)(null, '127.0.0.1', 4);
+      },
+    });
+    assert.equal((await named.stat('docs/sub/inside.txt')).size, 6);
+    assert.deepEqual(asked, ['files.example.test']);
+
+    const connectionsBefore = (server.log.match(/Connection from/g) ?? []).length;
+    const refusal = new InvalidInputError('connection_address_refused', 'This address is not allowed.', { field: 'settings.host' });
+    const guarded = driver({
+      lookup: (_hostname, _options, callback) => (callback as (err: Error | null, address: string, family: number) => void)(refusal, '', 0),
+    });
+    await assert.rejects(guarded.stat('docs/sub/inside.txt'), (err) => err === refusal);
+    assert.equal((server.log.match(/Connection from/g) ?? []).length, connectionsBefore);
   });
 
   it('signs in with a password, and maps a refused sign-in and a permission error', async () => {
