@@ -326,6 +326,41 @@ describe(SftpDriver.name, () => {
     await Promise.all(Array.from({ length: 6 }, () => d.stat('restart.bin')));
   });
 
+  it('fails a read and a staged write cleanly (no hang) when the server goes away in the middle', async () => {
+    const d = driver({ poolSize: 1 });
+    writeFileSync(join(root, 'midway.bin'), randomBytes(8 * 1024 * 1024));
+    const stream = await d.openRead('midway.bin');
+    const w = await d.beginWrite('docs/midway-upload.bin', 'midway');
+    w.stream.on('error', () => undefined);
+    w.stream.write(randomBytes(64 * 1024));
+    let got = 0;
+    const read = (async () => {
+      for await (const chunk of stream) {
+        got += (chunk as Buffer).length;
+        if (got >= 256 * 1024 && server.running) {
+          await server.stop();
+        }
+      }
+    })();
+    const err = await read.then(
+      () => assert.fail('the read ended as if complete'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof StorageUnavailableError, String(err));
+    assert.equal(err.retryable, true);
+    assert.ok(got < 8 * 1024 * 1024);
+    w.stream.write(randomBytes(64 * 1024));
+    // The staged bytes cannot be removed while the server is down: a clean, retryable refusal.
+    await assert.rejects(w.abort(), (e) => e instanceof StorageUnavailableError && e.retryable);
+    await server.listen();
+    await assert.rejects(d.stat('docs/midway-upload.bin'), StorageNotFoundError);
+    await d.discardStaged('docs/midway-upload.bin', 'midway');
+    assert.deepEqual(allNames(join(root, 'docs')).filter((n) => n.includes('.mft-staged')), []);
+    await assert.rejects(sut.beginWrite('/absolute-string', 's'), StoragePermissionError);
+    await assert.rejects(sut.beginWrite('', 's'), StoragePermissionError);
+    await assert.rejects(sut.beginWrite('a/../b', 's'), StoragePermissionError);
+  });
+
   it('reuses its pooled connections instead of signing in for every call', async () => {
     const d = driver({ poolSize: 2 });
     const before = server.acceptedSignIns.length;

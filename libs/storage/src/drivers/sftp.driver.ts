@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Client, type Attributes, type SFTPWrapper, type Stats } from 'ssh2';
 import { DomainError, InvalidInputError } from '@mft/core';
+import { resolveInside } from '../path-containment.js';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
   DEFAULT_LIST_LIMIT,
@@ -338,9 +339,29 @@ interface ScopedState {
   readonly outerRoots: readonly string[];
 }
 
-/** Runs an ssh2 callback-style SFTP call as a promise. */
-function call<T>(run: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
+/**
+ * Whether the SFTP channel can still carry requests. ssh2 answers the requests pending when a
+ * channel closes with an error, but silently drops any sent after: they would never settle.
+ */
+function channelOpen(sftp: SFTPWrapper): boolean {
+  // A channel that died with its connection keeps its outgoing state "open"; its incoming side says "closed".
+  const channel = sftp as unknown as { incoming?: { state?: unknown }; outgoing?: { state?: unknown } };
+  const out = channel.outgoing?.state;
+  const inc = channel.incoming?.state;
+  return (out === undefined || out === 'open') && inc !== 'closed';
+}
+
+function connectionLost(): Error {
+  return Object.assign(new Error('the SFTP channel is closed'), { code: SFTP_STATUS.CONNECTION_LOST });
+}
+
+/** Runs an ssh2 callback-style SFTP call on `sftp` as a promise; fails at once when the channel is closed. */
+function call<T>(sftp: SFTPWrapper, run: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    if (!channelOpen(sftp)) {
+      reject(connectionLost());
+      return;
+    }
     try {
       run((err, value) => (err ? reject(err) : resolve(value)));
     } catch (err) {
@@ -446,11 +467,11 @@ export class SftpDriver implements StorageDriver {
   }
 
   async #rootReal(sftp: SFTPWrapper): Promise<string> {
-    const real = await call<string>((cb) => sftp.realpath(this.#root, cb)).catch((err: unknown) => {
+    const real = await call<string>(sftp, (cb) => sftp.realpath(this.#root, cb)).catch((err: unknown) => {
       throw classifySftpError(err, '/');
     });
     for (const outer of this.#outerRoots) {
-      const outerReal = await call<string>((cb) => sftp.realpath(outer, cb)).catch((err: unknown) => {
+      const outerReal = await call<string>(sftp, (cb) => sftp.realpath(outer, cb)).catch((err: unknown) => {
         throw classifySftpError(err, '/');
       });
       if (!isRemoteWithin(outerReal, real)) {
@@ -470,7 +491,7 @@ export class SftpDriver implements StorageDriver {
     if (path.isRoot) {
       return rootReal;
     }
-    const real = await call<string>((cb) => sftp.realpath(remotePathOf(rootReal, path), cb)).catch((err: unknown) => {
+    const real = await call<string>(sftp, (cb) => sftp.realpath(remotePathOf(rootReal, path), cb)).catch((err: unknown) => {
       throw classifySftpError(err, String(path));
     });
     if (!isRemoteWithin(rootReal, real)) {
@@ -495,7 +516,7 @@ export class SftpDriver implements StorageDriver {
     let real = rootReal;
     for (const segment of parent.segments) {
       const next = posix.join(real, segment);
-      let attrs: Stats | null = await call<Stats>((cb) => sftp.stat(next, cb)).catch((err: unknown) => {
+      let attrs: Stats | null = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch((err: unknown) => {
         if ((err as { code?: unknown }).code === SFTP_STATUS.NO_SUCH_FILE) {
           return null;
         }
@@ -505,21 +526,21 @@ export class SftpDriver implements StorageDriver {
         if (!create) {
           return null;
         }
-        await call<void>((cb) => sftp.mkdir(next, { mode: 0o755 }, cb)).catch(async (err: unknown) => {
+        await call<void>(sftp, (cb) => sftp.mkdir(next, { mode: 0o755 }, cb)).catch(async (err: unknown) => {
           // Made by a concurrent write in the meantime is as good.
-          const again = await call<Stats>((cb) => sftp.stat(next, cb)).catch(() => null);
+          const again = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch(() => null);
           if (!again?.isDirectory()) {
             throw classifySftpError(err, String(path));
           }
         });
-        attrs = await call<Stats>((cb) => sftp.stat(next, cb)).catch((err: unknown) => {
+        attrs = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch((err: unknown) => {
           throw classifySftpError(err, String(path));
         });
       }
       if (!attrs.isDirectory()) {
         throw new StorageNotFoundError(String(path), 'a parent is not a folder');
       }
-      real = await call<string>((cb) => sftp.realpath(next, cb)).catch((err: unknown) => {
+      real = await call<string>(sftp, (cb) => sftp.realpath(next, cb)).catch((err: unknown) => {
         throw classifySftpError(err, String(path));
       });
       if (!isRemoteWithin(rootReal, real)) {
@@ -535,6 +556,8 @@ export class SftpDriver implements StorageDriver {
   }
 
   async beginWrite(key: StorageKey, stagingId: string, _options?: BeginWriteOptions): Promise<StagedWrite> {
+    // The same refusals as every driver's (a malformed or absolute key, the root itself) before any I/O.
+    resolveInside(this.#root, key);
     const path = toStoragePath(key);
     const name = String(path);
     const lease = await this.#pool.acquire();
@@ -543,7 +566,7 @@ export class SftpDriver implements StorageDriver {
     try {
       const dir = await this.#realParentInside(lease.sftp, path, true);
       staged = posix.join(dir!, this.#stagedName(path, stagingId));
-      const handle = await call<Buffer>((cb) => lease.sftp.open(staged, 'wx', { mode: 0o600 }, cb)).catch((err: unknown) => {
+      const handle = await call<Buffer>(lease.sftp, (cb) => lease.sftp.open(staged, 'wx', { mode: 0o600 }, cb)).catch((err: unknown) => {
         throw classifySftpError(err, name);
       });
       stream = new SftpWriteStream(lease.sftp, handle, name, () => lease.release());
@@ -558,7 +581,7 @@ export class SftpDriver implements StorageDriver {
       stream.once('error', () => undefined);
     });
     const removeStaged = (): Promise<void> =>
-      this.#with((s) => call<void>((cb) => s.unlink(staged, cb))).catch((err: unknown) => {
+      this.#with((s) => call<void>(s, (cb) => s.unlink(staged, cb))).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE && !(err instanceof StorageNotFoundError)) {
           throw classifySftpError(err, name);
         }
@@ -602,7 +625,7 @@ export class SftpDriver implements StorageDriver {
       if (dir === null) {
         return;
       }
-      await call<void>((cb) => sftp.unlink(posix.join(dir, this.#stagedName(path, stagingId)), cb)).catch((err: unknown) => {
+      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, this.#stagedName(path, stagingId)), cb)).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
           throw classifySftpError(err, String(path));
         }
@@ -617,10 +640,10 @@ export class SftpDriver implements StorageDriver {
     let handle: Buffer | null = null;
     try {
       const real = await this.#realPathInside(lease.sftp, path);
-      handle = await call<Buffer>((cb) => lease.sftp.open(real, 'r', cb)).catch((err: unknown) => {
+      handle = await call<Buffer>(lease.sftp, (cb) => lease.sftp.open(real, 'r', cb)).catch((err: unknown) => {
         throw classifySftpError(err, name);
       });
-      const attrs = await call<Stats>((cb) => lease.sftp.fstat(handle!, cb)).catch((err: unknown) => {
+      const attrs = await call<Stats>(lease.sftp, (cb) => lease.sftp.fstat(handle!, cb)).catch((err: unknown) => {
         throw classifySftpError(err, name);
       });
       if (kindOfMode(attrs.mode) !== 'file') {
@@ -641,7 +664,7 @@ export class SftpDriver implements StorageDriver {
     } catch (err) {
       if (handle) {
         const h = handle;
-        lease.sftp.close(h, () => undefined);
+        closeQuietly(lease.sftp, h, () => undefined);
       }
       lease.release();
       throw err;
@@ -652,7 +675,7 @@ export class SftpDriver implements StorageDriver {
     const path = toStoragePath(key);
     return this.#with(async (sftp) => {
       const real = await this.#realPathInside(sftp, path);
-      const attrs = await call<Stats>((cb) => sftp.stat(real, cb)).catch((err: unknown) => {
+      const attrs = await call<Stats>(sftp, (cb) => sftp.stat(real, cb)).catch((err: unknown) => {
         throw classifySftpError(err, String(path));
       });
       const kind = kindOfMode(attrs.mode);
@@ -670,7 +693,7 @@ export class SftpDriver implements StorageDriver {
     return this.#with(async (sftp) => {
       const rootReal = await this.#rootReal(sftp);
       const real = await this.#realPathInside(sftp, folder);
-      const listed = await call<Array<{ filename: string; attrs: Attributes }>>((cb) => sftp.readdir(real, cb)).catch((err: unknown) => {
+      const listed = await call<Array<{ filename: string; attrs: Attributes }>>(sftp, (cb) => sftp.readdir(real, cb)).catch((err: unknown) => {
         throw classifySftpError(err, String(folder));
       });
       const candidates = listed
@@ -704,11 +727,11 @@ export class SftpDriver implements StorageDriver {
     let a = attrs;
     try {
       if (kindOfMode(a.mode) === 'link') {
-        const target = await call<string>((cb) => sftp.realpath(full, cb));
+        const target = await call<string>(sftp, (cb) => sftp.realpath(full, cb));
         if (!isRemoteWithin(rootReal, target)) {
           return null;
         }
-        a = await call<Stats>((cb) => sftp.stat(target, cb));
+        a = await call<Stats>(sftp, (cb) => sftp.stat(target, cb));
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === SFTP_STATUS.NO_SUCH_FILE) {
@@ -735,7 +758,7 @@ export class SftpDriver implements StorageDriver {
       if (dir === null) {
         return;
       }
-      await call<void>((cb) => sftp.unlink(posix.join(dir, path.name), cb)).catch((err: unknown) => {
+      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, path.name), cb)).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
           throw classifySftpError(err, String(path));
         }
@@ -758,7 +781,7 @@ export class SftpDriver implements StorageDriver {
       if (dir === null) {
         return;
       }
-      await call<void>((cb) => sftp.rmdir(posix.join(dir, path.name), cb)).catch((err: unknown) => {
+      await call<void>(sftp, (cb) => sftp.rmdir(posix.join(dir, path.name), cb)).catch((err: unknown) => {
         const code = (err as { code?: unknown }).code;
         // OpenSSH answers a folder that still holds something (or a file) with a plain failure.
         if (code !== SFTP_STATUS.NO_SUCH_FILE && code !== SFTP_STATUS.FAILURE) {
@@ -773,9 +796,9 @@ export class SftpDriver implements StorageDriver {
       const rootReal = await this.#rootReal(sftp);
       const probe = posix.join(rootReal, `${STAGED_PREFIX}ping.${process.pid}.${Date.now()}.part`);
       try {
-        const handle = await call<Buffer>((cb) => sftp.open(probe, 'w', { mode: 0o600 }, cb));
-        await call<void>((cb) => sftp.close(handle, cb));
-        await call<void>((cb) => sftp.unlink(probe, cb));
+        const handle = await call<Buffer>(sftp, (cb) => sftp.open(probe, 'w', { mode: 0o600 }, cb));
+        await call<void>(sftp, (cb) => sftp.close(handle, cb));
+        await call<void>(sftp, (cb) => sftp.unlink(probe, cb));
       } catch (err) {
         throw classifySftpError(err, '/');
       }
@@ -783,22 +806,35 @@ export class SftpDriver implements StorageDriver {
   }
 }
 
+/** Closes a remote handle, calling `done` in any case (at once when the channel is already closed). */
+function closeQuietly(sftp: SFTPWrapper, handle: Buffer, done: () => void): void {
+  if (!channelOpen(sftp)) {
+    done();
+    return;
+  }
+  try {
+    sftp.close(handle, () => done());
+  } catch {
+    done();
+  }
+}
+
 /** Renames `from` onto `to`, replacing it: in one step with posix-rename@openssh.com, else remove and rename. */
 async function renameReplacing(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
   try {
-    await call<void>((cb) => sftp.ext_openssh_rename(from, to, cb));
+    await call<void>(sftp, (cb) => sftp.ext_openssh_rename(from, to, cb));
     return;
   } catch (err) {
     if (!/does not support/.test((err as Error).message)) {
       throw err;
     }
   }
-  await call<void>((cb) => sftp.unlink(to, cb)).catch((err: unknown) => {
+  await call<void>(sftp, (cb) => sftp.unlink(to, cb)).catch((err: unknown) => {
     if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
       throw err;
     }
   });
-  await call<void>((cb) => sftp.rename(from, to, cb));
+  await call<void>(sftp, (cb) => sftp.rename(from, to, cb));
 }
 
 /**
@@ -810,6 +846,7 @@ class SftpReadStream extends Readable {
   #next: number;
   #inFlight: Array<{ offset: number; length: number; done: boolean; data: Buffer | null; err: Error | null }> = [];
   #eof = false;
+  #ended = false;
   #handle: Buffer | null;
 
   constructor(
@@ -842,6 +879,12 @@ class SftpReadStream extends Readable {
     const req = { offset, length, done: false, data: null as Buffer | null, err: null as Error | null };
     this.#inFlight.splice(at, 0, req);
     const buf = Buffer.allocUnsafe(length);
+    if (!channelOpen(this.sftp)) {
+      req.done = true;
+      req.err = connectionLost();
+      queueMicrotask(() => this.#drain());
+      return;
+    }
     this.sftp.read(this.#handle!, buf, 0, length, offset, (err, bytesRead) => {
       req.done = true;
       if (err) {
@@ -879,7 +922,10 @@ class SftpReadStream extends Readable {
       }
     }
     if (this.#inFlight.length === 0 && (this.#eof || this.#next > this.end)) {
-      this.push(null);
+      if (!this.#ended) {
+        this.#ended = true;
+        this.push(null);
+      }
       return;
     }
     this.#fill();
@@ -894,7 +940,7 @@ class SftpReadStream extends Readable {
       callback(err);
       return;
     }
-    this.sftp.close(handle, () => {
+    closeQuietly(this.sftp, handle, () => {
       this.onClose();
       callback(err);
     });
@@ -935,6 +981,11 @@ class SftpWriteStream extends Writable {
       callback(this.#failure ?? new Error('write after close'));
       return;
     }
+    if (!channelOpen(this.sftp)) {
+      this.#failure = classifySftpError(connectionLost(), this.key);
+      callback(this.#failure);
+      return;
+    }
     const offset = this.#position;
     this.#position += chunk.length;
     this.#inFlight++;
@@ -969,6 +1020,11 @@ class SftpWriteStream extends Writable {
       }
       const handle = this.#handle;
       this.#handle = null;
+      if (!channelOpen(this.sftp)) {
+        this.onClose();
+        callback(classifySftpError(connectionLost(), this.key));
+        return;
+      }
       this.sftp.close(handle, (err) => {
         this.onClose();
         callback(err ? classifySftpError(err, this.key) : null);
@@ -984,7 +1040,7 @@ class SftpWriteStream extends Writable {
       callback(err);
       return;
     }
-    this.sftp.close(handle, () => {
+    closeQuietly(this.sftp, handle, () => {
       this.onClose();
       callback(err);
     });
