@@ -155,6 +155,9 @@ class SftpPool {
       if (this.#closed) {
         throw new StorageUnavailableError('the SFTP driver was closed', { retryable: false });
       }
+      for (const s of this.#sessions.filter((x) => !x.dead && !channelOpen(x.sftp))) {
+        this.#drop(s);
+      }
       const live = this.#sessions.filter((s) => !s.dead);
       const least = live.reduce<Session | null>((best, s) => (best === null || s.busy < best.busy ? s : best), null);
       const room = live.length + this.#pending.size < this.#size;
