@@ -255,36 +255,46 @@ function removeLeftovers(dir: string, username: string | null): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Servers (and their users) left by test processes that were killed before `close`. */
+/**
+ * Servers (their sshd, folder and password user) left by test processes that were killed before
+ * `close`: each folder names its owning process, and one whose owner is gone is cleaned up.
+ */
 function sweepAbandoned(): void {
-  if (process.getuid?.() !== 0) {
-    return;
-  }
-  let passwd: string;
+  let entries: string[];
   try {
-    passwd = readFileSync('/etc/passwd', 'utf8');
+    entries = readdirSync(tmpdir()).filter((n) => /^mft-sshd-[A-Za-z0-9]{6}$/.test(n));
   } catch {
     return;
   }
-  for (const line of passwd.split('\n')) {
-    const [name, , , , , home] = line.split(':');
-    if (!name?.startsWith('mft-sftp-') || !home?.endsWith('/home')) {
-      continue;
-    }
-    const dir = home.slice(0, -'/home'.length);
-    if (!/\/mft-sshd-[A-Za-z0-9]{6}$/.test(dir)) {
-      continue;
-    }
-    let owner = NaN;
+  for (const entry of entries) {
+    const dir = join(tmpdir(), entry);
+    let owner: number;
     try {
       owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
     } catch {
-      // No folder any more: only the user is left.
-    }
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
       continue;
     }
-    removeLeftovers(dir, name);
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) {
+      continue;
+    }
+    try {
+      const pid = Number(readFileSync(join(dir, 'sshd.pid'), 'utf8'));
+      // Only an sshd started with this folder's configuration.
+      if (Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(dir, 'sshd_config'))) {
+        for (const p of [...descendantsOf(pid), pid]) {
+          killQuietly(p, 'SIGKILL');
+        }
+      }
+    } catch {
+      // No sshd left running.
+    }
+    let username: string | null = null;
+    try {
+      username = readFileSync(join(dir, 'user'), 'utf8').trim() || null;
+    } catch {
+      // No password user.
+    }
+    removeLeftovers(dir, username?.startsWith('mft-sftp-') ? username : null);
   }
 }
 
@@ -303,6 +313,8 @@ function createPasswordUser(dir: string): SshPasswordUser {
     throw new Error('A password user for the SFTP tests can only be created as root (useradd).');
   }
   const username = `mft-sftp-${randomBytes(4).toString('hex')}`;
+  // Named before it exists, so that a sweep after a crash right after useradd still finds it.
+  writeFileSync(join(dir, 'user'), username);
   const password = randomBytes(18).toString('base64url');
   const home = join(dir, 'home');
   // mkdtemp made the folder private; the user must be able to pass through it to its home.
