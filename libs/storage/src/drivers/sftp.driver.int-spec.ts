@@ -9,12 +9,14 @@ import { InvalidInputError } from '@mft/core';
 import { SshServer } from '@mft/testing';
 import {
   StorageChangedError,
+  StorageError,
   StorageNotFoundError,
   StoragePermissionError,
   StorageUnavailableError,
   type StorageDriver,
 } from '../storage-driver.js';
-import { StoragePath } from '../storage-path.js';
+import { StoragePath, StoragePathError } from '../storage-path.js';
+import { INSIDE, REFUSED } from '../traversal-corpus.js';
 import { SftpDriver, type SftpDriverOptions } from './sftp.driver.js';
 
 async function bytes(stream: Readable): Promise<Buffer> {
@@ -275,6 +277,41 @@ describe(SftpDriver.name, () => {
     // A scope reached through a symlink that leaves the root it was scoped from is absent.
     await assert.rejects(sut.scope('dir-link-out').stat(StoragePath.root), StorageNotFoundError);
     await assert.rejects(sut.scope('dir-link-out').openRead('secret.txt'), StorageNotFoundError);
+  });
+
+  it('lets no traversal payload out of the share of /docs', async () => {
+    const docs = sut.scope(StoragePath.parse('/docs'));
+    const payloads = [
+      ...REFUSED,
+      ...INSIDE.map(([input]) => input),
+      'abs-link-out',
+      'rel-link-out',
+      'link-to-sibling',
+      '/docs-private/x.txt',
+      'docs-private/x.txt',
+      'secret.txt',
+    ];
+    assert.ok(payloads.length >= 60);
+    const refused = (e: unknown): null => {
+      assert.ok(e instanceof StorageError || e instanceof StoragePathError, String(e));
+      return null;
+    };
+    for (const payload of payloads) {
+      const keys: Array<string | StoragePath> = [payload];
+      try {
+        keys.push(StoragePath.root.join(payload));
+      } catch (e) {
+        refused(e);
+      }
+      for (const key of keys) {
+        const body = await docs.openRead(key).then(bytes, refused);
+        assert.ok(body === null || body.toString() === 'inside', `${JSON.stringify(payload)} read ${body?.toString()}`);
+        const info = await docs.stat(key).catch(refused);
+        assert.ok(info === null || info.kind === 'file' || info.kind === 'folder');
+        const page = await docs.list(key).catch(refused);
+        assert.ok(page === null || page.entries.every((e) => e.name !== 'x.txt' && e.name !== 'secret.txt'), `${JSON.stringify(payload)} listed a secret`);
+      }
+    }
   });
 
   it('refuses a server whose host key is not the pinned one, before signing in', async () => {
