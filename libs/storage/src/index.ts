@@ -10,3 +10,4 @@ export * from './connections/connections.repository.js';
 export * from './connections/driver-factories.js';
 export * from './connections/endpoint-guard.js';
 export * from './connections/secret-keyring.js';
+export * from './drivers/sftp.driver.js';

@@ -6,3 +6,4 @@ export * from './crash-helpers.js';
 export * from './smtp-sink.js';
 export * from './chromium.js';
 export * from './s3-server.js';
+export * from './sshd.js';
