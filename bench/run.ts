@@ -16,8 +16,7 @@
  *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
  *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
-import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +24,7 @@ import { TestGateway } from '@mft/testing';
 import { startChildServer } from './children.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
 import { ensureNginx, nginxVersion, startNginx, type NginxInstance } from './nginx.js';
+import { gcCounters, makeFile, parseSize } from './measure.js';
 import { summarize } from './profile-summary.js';
 import { coresBusy, cpuSecondsOf, findProcess, hostCpu, loadAverage, resetPeak, statusBytes } from './proc.js';
 
@@ -36,14 +36,6 @@ const CORES = cpus().length;
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(text);
-  if (!m) {
-    throw new Error(`BENCH_SIZES: cannot read the size ${JSON.stringify(text)} (examples: 64M, 1G)`);
-  }
-  const unit = { '': 1, K: KiB, M: MiB, G: GiB }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 function positiveInt(name: string, fallback: number, max: number): number {
   const raw = process.env[name];
@@ -180,34 +172,7 @@ async function measure(pids: () => number[], fn: () => Promise<Timed>, gateway?:
   };
 }
 
-/** Garbage-collection counters of a gateway, read from its Prometheus metrics (`nodejs_gc_duration_seconds`). */
-interface GcCounters {
-  /** Major (mark-compact) collections so far. */
-  readonly major: number;
-  /** Seconds of GC pauses so far, every kind. */
-  readonly seconds: number;
-}
 
-async function gcCounters(metricsUrl: string): Promise<GcCounters | null> {
-  try {
-    const text = await (await fetch(metricsUrl)).text();
-    let major = 0;
-    let seconds = 0;
-    for (const line of text.split('\n')) {
-      const count = /^nodejs_gc_duration_seconds_count\{[^}]*kind="major"[^}]*\} (\S+)/.exec(line);
-      if (count) {
-        major += Number(count[1]);
-      }
-      const sum = /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)/.exec(line);
-      if (sum) {
-        seconds += Number(sum[1]);
-      }
-    }
-    return { major, seconds };
-  } catch {
-    return null;
-  }
-}
 
 /** Flushes dirty pages so that one upload's write-back does not slow down the next measurement. */
 function syncDisks(): void {
@@ -228,25 +193,6 @@ function payload(work: string, size: number): { path: string; sha256: string } {
   return p;
 }
 
-/** Writes `size` random bytes to `path`; returns their SHA-256. */
-function makeFile(path: string, size: number): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(8 * MiB);
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    for (let left = size; left > 0; ) {
-      const n = Math.min(left, buf.length);
-      const chunk = buf.subarray(0, n);
-      randomFillSync(chunk);
-      hash.update(chunk);
-      writeSync(fd, chunk);
-      left -= n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 // ---------------------------------------------------------------------------------------------
 // The gateway
