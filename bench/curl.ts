@@ -91,8 +91,18 @@ export async function uploadRaw(url: string, file: string, size: number): Promis
 }
 
 /** POSTs `file` as the one file part (field `file`) of a multipart/form-data body. */
-export async function uploadMultipart(url: string, file: string, size: number, headers: Record<string, string>): Promise<{ transfer: Transfer; body: string }> {
-  const args = ['--header', 'Expect:', '--form', `file=@${file};filename=bench.bin;type=application/octet-stream`];
+export async function uploadMultipart(
+  url: string,
+  file: string,
+  size: number,
+  headers: Record<string, string>,
+  fields: Record<string, string> = {},
+): Promise<{ transfer: Transfer; body: string }> {
+  const args = ['--header', 'Expect:'];
+  for (const [k, v] of Object.entries(fields)) {
+    args.push('--form-string', `${k}=${v}`);
+  }
+  args.push('--form', `file=@${file};filename=bench.bin;type=application/octet-stream`);
   for (const [k, v] of Object.entries(headers)) {
     args.push('--header', `${k}: ${v}`);
   }

@@ -8,7 +8,7 @@
  *   BENCH_SIZES     sizes to run, comma-separated (default "64M,1G"; K, M, G are binary units)
  *   BENCH_RUNS      measured repetitions per figure, median reported (default 3; small files get more)
  *   BENCH_PARALLEL  parallel clients (default 8)
- *   BENCH_PGLITE    "0" skips the informational run on the embedded PGlite database
+ *   BENCH_PGLITE    "0" leaves out the gateway on the embedded PGlite database (measured side by side by default)
  *   BENCH_TMPFS     "0" skips the uploads into tmpfs (/dev/shm)
  *   BENCH_JSON      also write every sample to this file
  *   BENCH_PROFILE   a directory: run the gateway under the V8 profiler and write one .cpuprofile per phase
@@ -16,8 +16,7 @@
  *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
  *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
-import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +24,7 @@ import { TestGateway } from '@mft/testing';
 import { startChildServer } from './children.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
 import { ensureNginx, nginxVersion, startNginx, type NginxInstance } from './nginx.js';
+import { gcCounters, makeFile, parseSize } from './measure.js';
 import { summarize } from './profile-summary.js';
 import { coresBusy, cpuSecondsOf, findProcess, hostCpu, loadAverage, resetPeak, statusBytes } from './proc.js';
 
@@ -36,14 +36,6 @@ const CORES = cpus().length;
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(text);
-  if (!m) {
-    throw new Error(`BENCH_SIZES: cannot read the size ${JSON.stringify(text)} (examples: 64M, 1G)`);
-  }
-  const unit = { '': 1, K: KiB, M: MiB, G: GiB }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Math.round(Number(m[1]) * unit);
-}
 
 function positiveInt(name: string, fallback: number, max: number): number {
   const raw = process.env[name];
@@ -180,34 +172,7 @@ async function measure(pids: () => number[], fn: () => Promise<Timed>, gateway?:
   };
 }
 
-/** Garbage-collection counters of a gateway, read from its Prometheus metrics (`nodejs_gc_duration_seconds`). */
-interface GcCounters {
-  /** Major (mark-compact) collections so far. */
-  readonly major: number;
-  /** Seconds of GC pauses so far, every kind. */
-  readonly seconds: number;
-}
 
-async function gcCounters(metricsUrl: string): Promise<GcCounters | null> {
-  try {
-    const text = await (await fetch(metricsUrl)).text();
-    let major = 0;
-    let seconds = 0;
-    for (const line of text.split('\n')) {
-      const count = /^nodejs_gc_duration_seconds_count\{[^}]*kind="major"[^}]*\} (\S+)/.exec(line);
-      if (count) {
-        major += Number(count[1]);
-      }
-      const sum = /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)/.exec(line);
-      if (sum) {
-        seconds += Number(sum[1]);
-      }
-    }
-    return { major, seconds };
-  } catch {
-    return null;
-  }
-}
 
 /** Flushes dirty pages so that one upload's write-back does not slow down the next measurement. */
 function syncDisks(): void {
@@ -228,25 +193,6 @@ function payload(work: string, size: number): { path: string; sha256: string } {
   return p;
 }
 
-/** Writes `size` random bytes to `path`; returns their SHA-256. */
-function makeFile(path: string, size: number): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(8 * MiB);
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    for (let left = size; left > 0; ) {
-      const n = Math.min(left, buf.length);
-      const chunk = buf.subarray(0, n);
-      randomFillSync(chunk);
-      hash.update(chunk);
-      writeSync(fd, chunk);
-      left -= n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 // ---------------------------------------------------------------------------------------------
 // The gateway
@@ -360,10 +306,25 @@ async function describeCopy(g: RunningGateway, linkId: string, grantUrl: string,
 // ---------------------------------------------------------------------------------------------
 // One size
 
+/** The gateways of one size: on PostgreSQL always, on the embedded PGlite database unless BENCH_PGLITE=0. */
+type Db = 'pg' | 'pglite';
+
+interface GatewayMemory {
+  /** RSS when idle after start-up, and peaks (VmHWM, reset between phases) by phase, bytes. */
+  readonly idle: number;
+  readonly start: number;
+  readonly upload: number;
+  readonly download: number;
+  readonly parallel: number;
+  readonly overall: number;
+}
+
 interface SizeResult {
   readonly size: number;
   readonly figures: Record<string, Figure>;
-  /** Peak RSS of the gateway (bytes) by phase, and overall. */
+  /** Peak RSS of each gateway by phase. */
+  readonly memory: Partial<Record<Db, GatewayMemory>>;
+  /** Peak RSS of the bare Node servers (idle → peak), bytes. */
   readonly rss: Record<string, number>;
   readonly rssTmpfs: number | null;
   readonly peakResettable: boolean;
@@ -396,25 +357,35 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
   try {
     progress(`\n== ${name}: ${runs} runs per upload and single download, ${settings.runs} of ${settings.parallel} parallel clients × ${repeat} downloads`);
     const { path: file, sha256 } = payload(work, size);
+    track(() => {
+      // The test file of this size is not needed by the next sizes.
+      rmSync(file, { force: true });
+      payloads.delete(size);
+    });
 
-    const g = await startGateway(name.replace(' ', ''), 'postgres', null, true);
-    track(g.stop);
-    rss.idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
-    rss.start = statusBytes(g.pid, 'VmHWM') ?? NaN;
-    await profilePhase(g, '1-start');
-    const peakResettable = resetPeak(g.pid);
+    const gateways: Array<{ db: Db; g: RunningGateway; idle: number; start: number; copy: SendCopy | null }> = [];
+    for (const db of settings.pglite ? (['pg', 'pglite'] as const) : (['pg'] as const)) {
+      const g = await startGateway(`${name.replace(' ', '')}-${db}`, db === 'pg' ? 'postgres' : 'pglite', null, db === 'pg');
+      track(g.stop);
+      gateways.push({ db, g, idle: statusBytes(g.pid, 'VmRSS') ?? NaN, start: statusBytes(g.pid, 'VmHWM') ?? NaN, copy: null });
+      await profilePhase(g, '1-start');
+    }
+    const peakResettable = gateways.every((x) => resetPeak(x.g.pid));
+    const g = gateways[0]!.g;
     const filesDir = join(g.gw.dataDir, 'files');
 
     const up = await startChildServer('bare-upload', [work]);
     track(() => up.stop());
     rss.nodeUpIdle = statusBytes(up.pid, 'VmRSS') ?? NaN;
 
-    // The copy every download reads, uploaded once before anything is measured.
-    const first = await uploadToGateway(g, file, size);
-    const copy = await describeCopy(g, first.linkId, first.grantUrl, size, sha256);
+    // The copy every download reads, uploaded once to each gateway before anything is measured.
+    for (const x of gateways) {
+      const first = await uploadToGateway(x.g, file, size);
+      x.copy = await describeCopy(x.g, first.linkId, first.grantUrl, size, sha256);
+    }
     syncDisks();
 
-    // Uploads: the gateway and the baselines take turns, in a rotating order.
+    // Uploads: the gateways and the baselines take turns, in a rotating order.
     progress('  uploads');
     const rawUpload = async (url: string, written: string | null): Promise<Timed> => {
       const { transfer, body } = await uploadRaw(url, file, size);
@@ -426,7 +397,12 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     };
     await rawUpload(`${up.url}/sink`, null); // warm-up
     const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
-      { key: 'up.gw.disk', pids: () => [g.pid], run: async () => (await uploadToGateway(g, file, size)).timed, gateway: g.gw.metricsUrl },
+      ...gateways.map((x) => ({
+        key: `up.${x.db}.disk`,
+        pids: () => [x.g.pid],
+        run: async () => (await uploadToGateway(x.g, file, size)).timed,
+        gateway: x.g.gw.metricsUrl,
+      })),
       { key: 'up.node.disk', pids: () => [up.pid], run: () => rawUpload(`${up.url}/disk/upload.bin`, join(work, 'upload.bin')) },
       { key: 'up.node.sink', pids: () => [up.pid], run: () => rawUpload(`${up.url}/sink`, null) },
     ];
@@ -436,11 +412,12 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
         syncDisks();
       }
     }
-    rss.upload = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    const uploadPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
     rss.nodeUpPeak = statusBytes(up.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '2-upload');
 
-    // Downloads: the same bytes from the same file through the three servers.
+    // Downloads: the same bytes from the same file (the PostgreSQL gateway's copy) through bare Node
+    // and nginx; each gateway serves its own copy of the same bytes.
     const dl = await startChildServer('bare-download', [filesDir]);
     track(() => dl.stop());
     rss.nodeDownIdle = statusBytes(dl.pid, 'VmRSS') ?? NaN;
@@ -449,44 +426,60 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       nginx = await startNginx(nginxBinary, filesDir);
       track(() => nginx!.stop());
     }
+    const pgCopy = gateways[0]!.copy!;
     const targets: Array<{ key: string; url: string; pids: () => number[]; gateway?: string }> = [
-      { key: 'gw', url: copy.downloadUrl, pids: () => [g.pid], gateway: g.gw.metricsUrl },
-      { key: 'node', url: `${dl.url}/${copy.key}`, pids: () => [dl.pid] },
-      ...(nginx ? [{ key: 'nginx', url: `${nginx.url}/${copy.key}`, pids: () => nginx!.pids() }] : []),
+      ...gateways.map((x) => ({ key: x.db, url: x.copy!.downloadUrl, pids: () => [x.g.pid], gateway: x.g.gw.metricsUrl })),
+      { key: 'node', url: `${dl.url}/${pgCopy.key}`, pids: () => [dl.pid] },
+      ...(nginx ? [{ key: 'nginx', url: `${nginx.url}/${pgCopy.key}`, pids: () => nginx!.pids() }] : []),
     ];
     progress('  single downloads');
-    if (peakResettable) {
-      resetPeak(g.pid);
-    }
     for (const t of targets) {
       await download(t.url, size); // warm-up: page cache, connections, JIT
     }
+    if (peakResettable) {
+      gateways.forEach((x) => resetPeak(x.g.pid));
+    }
     for (let i = 0; i < runs; i++) {
       for (const t of rotate(targets, i)) {
-        add(`dl1.${t.key}`, await measure(t.pids, async () => {
-          const [tr] = await download(t.url, size);
-          return { bytes: tr!.bytes, seconds: tr!.seconds, firstByte: tr!.firstByte };
-        }, t.gateway));
+        add(
+          `dl1.${t.key}`,
+          await measure(
+            t.pids,
+            async () => {
+              const [tr] = await download(t.url, size);
+              return { bytes: tr!.bytes, seconds: tr!.seconds, firstByte: tr!.firstByte };
+            },
+            t.gateway,
+          ),
+        );
       }
     }
-    rss.download = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    const downloadPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
     await profilePhase(g, '3-download');
 
     progress(`  ${settings.parallel} parallel downloads`);
     if (peakResettable) {
-      resetPeak(g.pid);
+      gateways.forEach((x) => resetPeak(x.g.pid));
     }
     for (let i = 0; i < settings.runs; i++) {
       for (const t of rotate(targets, i)) {
         add(`dl${settings.parallel}.${t.key}`, await measure(t.pids, () => parallelDownload(t.url, size, settings.parallel, repeat), t.gateway));
       }
     }
-    rss.parallel = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    const parallelPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
     rss.nodeDownPeak = statusBytes(dl.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '4-parallel');
-    rss.overall = Math.max(rss.start, rss.upload, rss.download, rss.parallel);
+    const memory: Partial<Record<Db, GatewayMemory>> = {};
+    for (const x of gateways) {
+      const m = { idle: x.idle, start: x.start, upload: uploadPeak.get(x.db)!, download: downloadPeak.get(x.db)!, parallel: parallelPeak.get(x.db)! };
+      memory[x.db] = { ...m, overall: Math.max(m.start, m.upload, m.download, m.parallel) };
+    }
     if (!peakResettable) {
       notes.push('The kernel does not let the peak RSS be reset here: every phase shows the peak since start-up.');
+    }
+    // The gateways are stopped before the tmpfs run: their memory and CPU are not the tmpfs gateway's.
+    for (const x of gateways) {
+      await x.g.stop();
     }
 
     // Uploads into tmpfs: the same comparison without the disk.
@@ -504,7 +497,12 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       track(() => upShm.stop());
       await uploadToGateway(gt, file, size); // warm-up
       const shmUploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
-        { key: 'up.gw.tmpfs', pids: () => [gt.pid], run: async () => (await uploadToGateway(gt, file, size)).timed, gateway: gt.gw.metricsUrl },
+        {
+          key: 'up.pg.tmpfs',
+          pids: () => [gt.pid],
+          run: async () => (await uploadToGateway(gt, file, size)).timed,
+          gateway: gt.gw.metricsUrl,
+        },
         { key: 'up.node.tmpfs', pids: () => [upShm.pid], run: () => rawUpload(`${upShm.url}/disk/upload.bin`, join(upShmDir, 'upload.bin')) },
       ];
       for (let i = 0; i < runs; i++) {
@@ -521,7 +519,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     for (const [k, v] of Object.entries(samples)) {
       figures[k] = figure(v);
     }
-    return { size, figures, rss, rssTmpfs, peakResettable, notes };
+    return { size, figures, memory, rss, rssTmpfs, peakResettable, notes };
   } finally {
     for (const fn of local.reverse()) {
       await Promise.resolve()
@@ -544,72 +542,38 @@ function freeBytes(path: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PGlite, for information
-
-interface PgliteResult {
-  readonly size: number;
-  readonly idle: number;
-  readonly peak: number;
-  readonly figures: Record<string, Figure>;
-}
-
-async function benchPglite(size: number, work: string): Promise<PgliteResult> {
-  progress(`\n== embedded PGlite database, ${sizeName(size)} (peak RSS for information)`);
-  const { path: file, sha256 } = payload(work, size);
-  const g = await startGateway('pglite', 'pglite', null);
-  try {
-    const idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
-    const up = await measure(
-      () => [g.pid],
-      async () => (await uploadToGateway(g, file, size)).timed,
-      g.gw.metricsUrl,
-    );
-    const first = await uploadToGateway(g, file, size);
-    const copy = await describeCopy(g, first.linkId, first.grantUrl, size, sha256);
-    await download(copy.downloadUrl, size);
-    const dl = await measure(
-      () => [g.pid],
-      async () => {
-        const [t] = await download(copy.downloadUrl, size);
-        return { bytes: t!.bytes, seconds: t!.seconds };
-      },
-      g.gw.metricsUrl,
-    );
-    const par = await measure(() => [g.pid], () => parallelDownload(copy.downloadUrl, size, settings.parallel, 1), g.gw.metricsUrl);
-    const peak = statusBytes(g.pid, 'VmHWM') ?? NaN;
-    return { size, idle, peak, figures: { 'up.gw.disk': figure([up]), 'dl1.gw': figure([dl]), [`dl${settings.parallel}.gw`]: figure([par]) } };
-  } finally {
-    await g.stop();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Report
 
 const mib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / MiB).toFixed(0) : 'n/a');
 
-function report(results: SizeResult[], pglite: PgliteResult | null, header: string[]): string {
+function report(results: SizeResult[], header: string[]): string {
   const out: string[] = [...header, ''];
   const P = settings.parallel;
-  const col = 32;
-  const sizesRow = (label: string, width = 44): string => pad(label, width) + results.map((r) => lpad(sizeName(r.size), col)).join('');
+  const col = 30;
+  const label = 46;
+  const sizesRow = (): string => pad('', label) + results.map((r) => lpad(sizeName(r.size), col)).join('');
+  const has = (key: string): boolean => results.some((r) => r.figures[key]);
+  const first = results[0]!;
 
-  out.push('Throughput: MiB/s median (min–max) · server CPU seconds per GiB moved · host cores busy (of ' + CORES + ', clients included)');
-  out.push(sizesRow(''));
+  out.push(`Throughput: MiB/s median (min–max) · server CPU seconds per GiB moved · host cores busy (of ${CORES}, clients included)`);
+  out.push(sizesRow());
   const rows: Array<[string, string] | string> = [
     'download, 1 client',
-    ['  gateway', 'dl1.gw'],
+    ['  gateway on PostgreSQL', 'dl1.pg'],
+    ['  gateway on PGlite (embedded)', 'dl1.pglite'],
     ['  bare Node pipeline(fs → socket)', 'dl1.node'],
     ['  nginx sendfile', 'dl1.nginx'],
     `download, ${P} parallel clients (aggregate)`,
-    ['  gateway', `dl${P}.gw`],
+    ['  gateway on PostgreSQL', `dl${P}.pg`],
+    ['  gateway on PGlite (embedded)', `dl${P}.pglite`],
     ['  bare Node pipeline(fs → socket)', `dl${P}.node`],
     ['  nginx sendfile', `dl${P}.nginx`],
     'upload (1 client)',
-    ['  gateway, multipart → disk', 'up.gw.disk'],
+    ['  gateway on PostgreSQL, multipart → disk', 'up.pg.disk'],
+    ['  gateway on PGlite, multipart → disk', 'up.pglite.disk'],
     ['  bare Node req → SHA-256 → disk', 'up.node.disk'],
     ['  bare Node req → SHA-256 → sink', 'up.node.sink'],
-    ['  gateway, multipart → tmpfs', 'up.gw.tmpfs'],
+    ['  gateway on PostgreSQL, multipart → tmpfs', 'up.pg.tmpfs'],
     ['  bare Node req → SHA-256 → tmpfs', 'up.node.tmpfs'],
   ];
   for (const row of rows) {
@@ -617,12 +581,12 @@ function report(results: SizeResult[], pglite: PgliteResult | null, header: stri
       out.push(row);
       continue;
     }
-    const [label, key] = row;
-    if (!results.some((r) => r.figures[key])) {
+    const [name, key] = row;
+    if (!has(key)) {
       continue;
     }
     out.push(
-      pad(label, 44) +
+      pad(name, label) +
         results
           .map((r) => {
             const f = r.figures[key];
@@ -634,18 +598,21 @@ function report(results: SizeResult[], pglite: PgliteResult | null, header: stri
 
   out.push('');
   out.push('Gateway garbage collection (from its /metrics): major GCs per GiB, median (worst run) · GC pause ms per GiB');
-  out.push(sizesRow(''));
-  for (const [label, key] of [
-    ['  1 download', 'dl1.gw'],
-    [`  ${P} parallel downloads`, `dl${P}.gw`],
-    ['  upload → disk', 'up.gw.disk'],
-    ['  upload → tmpfs', 'up.gw.tmpfs'],
+  out.push(sizesRow());
+  for (const [name, key] of [
+    ['  1 download, PostgreSQL', 'dl1.pg'],
+    ['  1 download, PGlite', 'dl1.pglite'],
+    [`  ${P} parallel downloads, PostgreSQL`, `dl${P}.pg`],
+    [`  ${P} parallel downloads, PGlite`, `dl${P}.pglite`],
+    ['  upload → disk, PostgreSQL', 'up.pg.disk'],
+    ['  upload → disk, PGlite', 'up.pglite.disk'],
+    ['  upload → tmpfs, PostgreSQL', 'up.pg.tmpfs'],
   ] as const) {
-    if (!results.some((r) => r.figures[key])) {
+    if (!has(key)) {
       continue;
     }
     out.push(
-      pad(label, 44) +
+      pad(name, label) +
         results
           .map((r) => {
             const f = r.figures[key];
@@ -656,11 +623,12 @@ function report(results: SizeResult[], pglite: PgliteResult | null, header: stri
   }
   out.push('');
   out.push(
-    pad('1 download, time to first byte (ms)', 44) +
+    pad('1 download, time to first byte (ms)', label) +
       results
         .map((r) =>
           lpad(
-            ['dl1.gw', 'dl1.node', 'dl1.nginx']
+            ['dl1.pg', 'dl1.pglite', 'dl1.node', 'dl1.nginx']
+              .filter((k) => has(k))
               .map((k) => (r.figures[k] ? r.figures[k].firstByteMs.toFixed(1) : 'n/a'))
               .join(' / '),
             col,
@@ -668,67 +636,77 @@ function report(results: SizeResult[], pglite: PgliteResult | null, header: stri
         )
         .join(''),
   );
-  out.push(pad('  (gateway / bare Node / nginx)', 44));
+  out.push(pad(`  (${['PostgreSQL', has('dl1.pglite') ? 'PGlite' : null, 'bare Node', 'nginx'].filter(Boolean).join(' / ')})`, label));
+
   out.push('');
   out.push('Targets: ratio of medians');
-  out.push(sizesRow(''));
+  out.push(sizesRow());
   const ratio = (r: SizeResult, a: string, b: string): number => (r.figures[a] && r.figures[b] ? r.figures[a].mibps / r.figures[b].mibps : NaN);
+  const mark = (v: number, min: number | null, max: number | null = null): string =>
+    !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×${min === null && max === null ? '  ' : (min === null || v >= min) && (max === null || v <= max) ? ' ✓' : ' ✗'}`;
   const targets: Array<{ label: string; a: string; b: string; min: number | null }> = [
-    { label: '1 download: gateway ÷ bare Node      ≥ 0.90', a: 'dl1.gw', b: 'dl1.node', min: 0.9 },
-    { label: '1 download: gateway ÷ nginx          (info)', a: 'dl1.gw', b: 'dl1.nginx', min: null },
-    { label: `${P} parallel: gateway ÷ nginx          ≥ 0.50`, a: `dl${P}.gw`, b: `dl${P}.nginx`, min: 0.5 },
-    { label: `${P} parallel: gateway ÷ bare Node      (info)`, a: `dl${P}.gw`, b: `dl${P}.node`, min: null },
-    { label: 'upload to disk: gateway ÷ bare Node  ≥ 0.80', a: 'up.gw.disk', b: 'up.node.disk', min: 0.8 },
-    { label: 'upload: gateway (disk) ÷ Node sink   (info)', a: 'up.gw.disk', b: 'up.node.sink', min: null },
-    { label: 'upload to tmpfs: gateway ÷ bare Node (info)', a: 'up.gw.tmpfs', b: 'up.node.tmpfs', min: null },
+    { label: '1 download, PostgreSQL ÷ bare Node     ≥ 0.90', a: 'dl1.pg', b: 'dl1.node', min: 0.9 },
+    { label: '1 download, PGlite ÷ bare Node         ≥ 0.90', a: 'dl1.pglite', b: 'dl1.node', min: 0.9 },
+    { label: '1 download, PostgreSQL ÷ nginx         (info)', a: 'dl1.pg', b: 'dl1.nginx', min: null },
+    { label: `${P} parallel, PostgreSQL ÷ nginx        ≥ 0.50`, a: `dl${P}.pg`, b: `dl${P}.nginx`, min: 0.5 },
+    { label: `${P} parallel, PGlite ÷ nginx            ≥ 0.50`, a: `dl${P}.pglite`, b: `dl${P}.nginx`, min: 0.5 },
+    { label: `${P} parallel, PostgreSQL ÷ bare Node    (info)`, a: `dl${P}.pg`, b: `dl${P}.node`, min: null },
+    { label: 'upload to disk, PostgreSQL ÷ bare Node ≥ 0.80', a: 'up.pg.disk', b: 'up.node.disk', min: 0.8 },
+    { label: 'upload to disk, PGlite ÷ bare Node     (info)', a: 'up.pglite.disk', b: 'up.node.disk', min: null },
+    { label: 'upload to tmpfs, gateway ÷ bare Node   (info)', a: 'up.pg.tmpfs', b: 'up.node.tmpfs', min: null },
   ];
   for (const t of targets) {
+    if (!has(t.a) || !has(t.b)) {
+      continue;
+    }
+    out.push(pad(t.label, label) + results.map((r) => lpad(mark(ratio(r, t.a, t.b), t.min), col)).join(''));
+  }
+  // Flat cost: the figures of each size against those of the smallest one.
+  const smallest = sizeName(first.size);
+  const against = (r: SizeResult, pick: (x: SizeResult) => number): number => pick(r) / pick(first);
+  for (const db of ['pg', 'pglite'] as const) {
+    const dbName = db === 'pg' ? 'PostgreSQL' : 'PGlite';
+    if (!has(`dl1.${db}`)) {
+      continue;
+    }
     out.push(
-      pad(t.label, 44) +
-        results
-          .map((r) => {
-            const v = ratio(r, t.a, t.b);
-            if (!Number.isFinite(v)) {
-              return lpad('n/a', col);
-            }
-            return lpad(`${v.toFixed(2)}×${t.min === null ? '  ' : v >= t.min ? ' ✓' : ' ✗'}`, col);
-          })
-          .join(''),
+      pad(`1 download CPU s/GiB, ${dbName} ÷ ${smallest}`, label) +
+        results.map((r) => lpad(mark(against(r, (x) => x.figures[`dl1.${db}`]?.cpuPerGiB ?? NaN), null, 1.25), col)).join(''),
+    );
+    out.push(
+      pad(`peak RSS in downloads, ${dbName} ÷ ${smallest} ≤ 1.10`, label) +
+        results.map((r) => lpad(mark(against(r, (x) => Math.max(x.memory[db]?.download ?? NaN, x.memory[db]?.parallel ?? NaN)), null, 1.1), col)).join(''),
     );
   }
   out.push(
-    pad('gateway peak RSS (VmHWM)            ≤ 150', 44) +
-      results.map((r) => lpad(`${mib(r.rss.overall!)} MiB ${r.rss.overall! <= RSS_TARGET ? '✓' : '✗'}`, col)).join(''),
+    pad('PostgreSQL gateway peak RSS (VmHWM)    ≤ 150', label) +
+      results.map((r) => lpad(`${mib(r.memory.pg?.overall ?? NaN)} MiB ${(r.memory.pg?.overall ?? Infinity) <= RSS_TARGET ? '✓' : '✗'}`, col)).join(''),
   );
 
-  out.push('');
-  out.push('Gateway memory (PostgreSQL), MiB: RSS when idle after start-up; peak RSS per phase');
-  out.push(sizesRow(''));
-  for (const [label, key] of [
-    ['  idle after start-up (VmRSS)', 'idle'],
-    ['  peak during start-up', 'start'],
-    ['  peak during uploads', 'upload'],
-    ['  peak during single downloads', 'download'],
-    [`  peak during ${P} parallel downloads`, 'parallel'],
-    ['  peak overall', 'overall'],
-  ] as const) {
-    out.push(pad(label, 44) + results.map((r) => lpad(mib(r.rss[key]!), col)).join(''));
+  for (const db of ['pg', 'pglite'] as const) {
+    if (!results.some((r) => r.memory[db])) {
+      continue;
+    }
+    out.push('');
+    out.push(`Gateway memory on ${db === 'pg' ? 'PostgreSQL' : 'PGlite (embedded, in the gateway process)'}, MiB: RSS when idle after start-up; peak RSS (VmHWM) per phase`);
+    out.push(sizesRow());
+    for (const [name, key] of [
+      ['  idle after start-up (VmRSS)', 'idle'],
+      ['  peak during start-up', 'start'],
+      ['  peak during uploads', 'upload'],
+      ['  peak during single downloads', 'download'],
+      [`  peak during ${P} parallel downloads`, 'parallel'],
+      ['  peak overall', 'overall'],
+    ] as const) {
+      out.push(pad(name, label) + results.map((r) => lpad(mib(r.memory[db]?.[key] ?? NaN), col)).join(''));
+    }
   }
   if (results.some((r) => r.rssTmpfs !== null)) {
-    out.push(pad('  peak of the tmpfs upload gateway', 44) + results.map((r) => lpad(r.rssTmpfs === null ? 'n/a' : mib(r.rssTmpfs), col)).join(''));
+    out.push(pad('  peak of the tmpfs upload gateway', label) + results.map((r) => lpad(r.rssTmpfs === null ? 'n/a' : mib(r.rssTmpfs), col)).join(''));
   }
   out.push('Bare Node servers, MiB: RSS idle → peak (same runtime, no framework)');
-  out.push(pad('  upload server (disk and sink)', 44) + results.map((r) => lpad(`${mib(r.rss.nodeUpIdle!)} → ${mib(r.rss.nodeUpPeak!)}`, col)).join(''));
-  out.push(pad('  download server (single and parallel)', 44) + results.map((r) => lpad(`${mib(r.rss.nodeDownIdle!)} → ${mib(r.rss.nodeDownPeak!)}`, col)).join(''));
-  if (pglite) {
-    const f = pglite.figures;
-    out.push('');
-    out.push(`Embedded PGlite database (information, not held to the RSS target), ${sizeName(pglite.size)}, one run each:`);
-    out.push(`  idle RSS ${mib(pglite.idle)} MiB, peak RSS ${mib(pglite.peak)} MiB`);
-    out.push(
-      `  upload ${f['up.gw.disk']!.mibps.toFixed(0)} MiB/s, 1 download ${f['dl1.gw']!.mibps.toFixed(0)} MiB/s, ${P} parallel ${f[`dl${P}.gw`]!.mibps.toFixed(0)} MiB/s`,
-    );
-  }
+  out.push(pad('  upload server (disk and sink)', label) + results.map((r) => lpad(`${mib(r.rss.nodeUpIdle!)} → ${mib(r.rss.nodeUpPeak!)}`, col)).join(''));
+  out.push(pad('  download server (single and parallel)', label) + results.map((r) => lpad(`${mib(r.rss.nodeDownIdle!)} → ${mib(r.rss.nodeDownPeak!)}`, col)).join(''));
   const notes = [...new Set(results.flatMap((r) => r.notes))];
   if (notes.length > 0) {
     out.push('');
@@ -799,31 +777,22 @@ async function main(): Promise<number> {
       }
     }
   }
-  let pglite: PgliteResult | null = null;
-  if (settings.pglite && settings.sizes.length > 0 && !interrupted) {
-    try {
-      pglite = await benchPglite(Math.max(...settings.sizes), work);
-    } catch (err) {
-      failed = true;
-      progress(`  PGlite run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    }
-  }
   const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const header = [
     `MFT gateway benchmark, ${started.toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
     `host: ${CORES} × ${cpuModel}; files in ${tmpdir()} (${tool('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`])}); load average ${loadStart} at start, ${loadAverage()} at end`,
     `node ${process.version}; nginx ${ng.path ? nginxVersion(ng.path) : 'n/a'} (sendfile on, worker_processes auto); ${tool('curl', ['--version']).split(' ').slice(0, 2).join(' ')} as the client, writing to /dev/null`,
-    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])}), LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
+    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])})${settings.pglite ? ' and on embedded PGlite' : ''}, LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
       .map(([k, v]) => `, ${k}=${v}`)
       .join('')}`,
     `runs: ${settings.runs} per figure (×${MIN_BYTES_PER_FIGURE / MiB} MiB ÷ size for files under ${MIN_BYTES_PER_FIGURE / MiB} MiB), medians`,
   ];
   if (results.length > 0) {
-    process.stdout.write(`\n${report(results, pglite, header)}\n`);
+    process.stdout.write(`\n${report(results, header)}\n`);
     process.stdout.write(`${profileReport()}\n`);
   }
   if (settings.json) {
-    writeFileSync(settings.json, JSON.stringify({ started, header, settings, results, pglite }, null, 2));
+    writeFileSync(settings.json, JSON.stringify({ started, header, settings, results }, null, 2));
     progress(`samples written to ${settings.json}`);
   }
   return failed || results.length === 0 ? 1 : 0;

@@ -306,13 +306,19 @@ async function pipe(download: RunningDownload, res: Response): Promise<boolean> 
       res.on('finish', () => done(true));
       res.on('drain', () => body.resume());
       body.on('end', () => res.end());
+      // Writes call back in order: one callback for all of them, and the chunks in flight in a queue
+      // (a few at most: the body pauses as soon as the socket has a chunk to write), so that a
+      // chunk costs no closure of its own.
+      const inFlight: Buffer[] = [];
+      const written = (err?: Error | null): void => {
+        const chunk = inFlight.shift();
+        if (!err && chunk !== undefined) {
+          sent(chunk);
+        }
+      };
       body.on('data', (chunk: Buffer) => {
-        const written = res.write(chunk, (err) => {
-          if (!err) {
-            sent(chunk);
-          }
-        });
-        if (!written) {
+        inFlight.push(chunk);
+        if (!res.write(chunk, written)) {
           body.pause();
         }
       });

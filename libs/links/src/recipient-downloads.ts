@@ -11,6 +11,7 @@ import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link
 import { LinkNotices } from './link-notices.js';
 import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
+import { PooledFileBody } from './pooled-file-body.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ZipEntryTracker } from './zip-progress.js';
 
@@ -71,7 +72,11 @@ export interface RunningDownload {
   readonly body: Readable;
   /** Aborted (with a `DownloadCutError`) when the grant may no longer be downloaded: the transport must then end the transfer. */
   readonly signal: AbortSignal;
-  /** Counts the next bytes of the body, in order, once they have reached the client. Cheap: once per chunk. */
+  /**
+   * Counts the next bytes of the body, in order, once they have reached the client. Cheap: once per
+   * chunk, allocating nothing. The chunk's memory may be reused for later bytes of the body once
+   * this is called: the transport must not touch it afterwards.
+   */
   readonly sent: (chunk: Buffer) => void;
   /** Records what reached the client (`complete`: every byte of the body); may count a completed download and consume the grant. */
   finish(outcome: { readonly complete: boolean }): Promise<void>;
@@ -224,12 +229,23 @@ export class RecipientDownloads {
     const length = Math.max(0, end - start + 1);
     const driver = await this.storage.driver(access.link.storageConnection);
     let body: Readable;
+    let release: (chunk: Buffer) => void = () => undefined;
     try {
-      body = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
+      if (length === 0) {
+        body = Readable.from([]);
+      } else if (driver.openReader) {
+        // Read into a few buffers that come back once their bytes reached the client: no buffer per chunk.
+        const pooled = new PooledFileBody(await driver.openReader(file.storageKey), start, end + 1);
+        release = pooled.release;
+        body = pooled;
+      } else {
+        body = await driver.openRead(file.storageKey, { start, end });
+      }
     } catch (err) {
       await this.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
       throw this.missingCopy(ticket, file, err);
     }
+    // Per chunk: one addition and the buffer handed back. What was delivered is one range, built only when asked for.
     let flushed = 0;
     const upTo = (complete: boolean): DeliveredRange[] => [{ fileId: file.id, start, end: start + (complete ? length : Math.min(length, flushed)), complete }];
     return this.run(ticket, {
@@ -242,6 +258,7 @@ export class RecipientDownloads {
         fileId: file.id,
         sent: (chunk) => {
           flushed += chunk.length;
+          release(chunk);
         },
         soFar: () => upTo(false),
         final: upTo,
@@ -352,6 +369,8 @@ export class RecipientDownloads {
     let cut: DownloadCutReason | null = null;
     let finished = false;
     let beat: Promise<void> | null = null;
+    /** Bytes the last recorded progress covered: a heartbeat writes only when the download moved on. */
+    let recorded = 0;
     const links = this.config.links;
     // Well inside the grace period, so a live download never loses its claim to another session.
     const every = Math.min(links.heartbeatSeconds * 1000, (links.claimGraceSeconds * 1000) / 3);
@@ -359,7 +378,16 @@ export class RecipientDownloads {
       beat ??= this.heartbeat(ticket)
         .then(async (reason) => {
           if (reason === null) {
-            await this.recordProgress(ticket, accounting.soFar());
+            // One constant-size write at most: the delivered range of each file so far (merged into one range per file).
+            const progress = accounting.soFar();
+            let bytes = 0;
+            for (const r of progress) {
+              bytes += r.end - r.start;
+            }
+            if (bytes !== recorded) {
+              await this.recordProgress(ticket, progress);
+              recorded = bytes;
+            }
           } else if (cut === null && !finished) {
             cut = reason;
             const error = new DownloadCutError(reason);

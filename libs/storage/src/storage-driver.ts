@@ -76,6 +76,19 @@ export interface OpenReadOptions {
   readonly expectedVersion?: string;
 }
 
+/**
+ * An opened file read at positions into the caller's buffers (`StorageDriver.openReader`): a
+ * transfer can then cycle a few buffers of its own instead of a new one per chunk.
+ */
+export interface PositionedReader {
+  /** Size of the opened file in bytes. */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; `bytesRead` 0 at the end of the file. */
+  read(buffer: Buffer, length: number, position: number, done: (err: Error | null, bytesRead: number) => void): void;
+  /** Releases the file; call it once, after the last read has called back. */
+  close(): Promise<void>;
+}
+
 export interface BeginWriteOptions {
   /** The expected size in bytes, when known: lets a backend choose its part size (S3 has 10,000 parts). */
   readonly sizeHint?: number;
@@ -94,6 +107,8 @@ export interface StorageDriver {
   discardStaged(key: StorageKey, stagingId: string): Promise<void>;
   /** The bytes of the file `key` (only `range` of them when given). */
   openRead(key: StorageKey, range?: ByteRange, options?: OpenReadOptions): Promise<Readable>;
+  /** Optional (local files): the file `key` opened for positioned reads into the caller's buffers. Same checks and errors as `openRead`. */
+  openReader?(key: StorageKey, options?: OpenReadOptions): Promise<PositionedReader>;
   stat(key: StorageKey): Promise<StoredObjectInfo>;
   /** The entries of the folder `prefix` (the root is `StoragePath.root`), sorted by the UTF-8 bytes of their names. */
   list(prefix: StorageKey, options?: StorageListOptions): Promise<StorageListPage>;

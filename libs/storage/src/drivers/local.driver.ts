@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { close, constants, createReadStream, createWriteStream, fstat, open, type BigIntStats, type Dirent } from 'node:fs';
+import { close, constants, createReadStream, createWriteStream, fstat, open, read, type BigIntStats, type Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,6 +16,7 @@ import {
   type BeginWriteOptions,
   type ByteRange,
   type OpenReadOptions,
+  type PositionedReader,
   type StagedWrite,
   type StorageCapabilities,
   type StorageDriver,
@@ -218,20 +219,37 @@ export class LocalDriver implements StorageDriver {
   }
 
   async openRead(key: StorageKey, range?: ByteRange, options?: OpenReadOptions): Promise<Readable> {
-    const { fd, stats } = await this.openInside(key);
-    // The version of what was opened, so that a replacement after the check cannot slip through.
-    if (options?.expectedVersion !== undefined) {
-      const current = versionOf(stats);
-      if (current !== options.expectedVersion) {
-        close(fd, () => undefined);
-        throw new StorageChangedError(String(toStoragePath(key)), options.expectedVersion, current);
-      }
-    }
+    const { fd } = await this.openChecked(key, options);
     return createReadStream('', {
       fd,
       highWaterMark: READ_CHUNK,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  async openReader(key: StorageKey, options?: OpenReadOptions): Promise<PositionedReader> {
+    const { fd, stats } = await this.openChecked(key, options);
+    const name = String(toStoragePath(key));
+    let closed: Promise<void> | null = null;
+    return {
+      size: Number(stats.size),
+      read: (buffer, length, position, done) =>
+        read(fd, buffer, 0, length, position, (err, bytesRead) => (err ? done(classifyFsError(err, name), 0) : done(null, bytesRead))),
+      close: () => (closed ??= new Promise<void>((resolve) => close(fd, () => resolve()))),
+    };
+  }
+
+  /** Opens `key` inside the root, checking the version of what was opened, so that a replacement after the check cannot slip through. */
+  private async openChecked(key: StorageKey, options?: OpenReadOptions): Promise<{ fd: number; stats: BigIntStats }> {
+    const opened = await this.openInside(key);
+    if (options?.expectedVersion !== undefined) {
+      const current = versionOf(opened.stats);
+      if (current !== options.expectedVersion) {
+        close(opened.fd, () => undefined);
+        throw new StorageChangedError(String(toStoragePath(key)), options.expectedVersion, current);
+      }
+    }
+    return opened;
   }
 
   async stat(key: StorageKey): Promise<StoredObjectInfo> {
