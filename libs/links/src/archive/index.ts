@@ -1,0 +1,2 @@
+export * from './zip-layout.js';
+export * from './zip-reader.js';
