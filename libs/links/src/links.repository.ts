@@ -32,6 +32,7 @@ interface FileRow {
   name: string;
   size: string | number;
   sha256: string;
+  crc32: string | number | null;
   content_type: string;
   storage_key: string;
 }
@@ -124,6 +125,7 @@ const toFile = (r: FileRow): LinkFile => ({
   name: r.name,
   size: Number(r.size),
   sha256: r.sha256,
+  crc32: r.crc32 === null ? null : Number(r.crc32),
   contentType: r.content_type,
   storageKey: r.storage_key,
 });
@@ -207,8 +209,8 @@ export class LinksRepository {
 
   async insertFile(f: LinkFile): Promise<void> {
     await this.db.query(
-      `INSERT INTO link_files (id, link_id, position, name, size, sha256, content_type, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [f.id, f.linkId, f.position, f.name, f.size, f.sha256, f.contentType, f.storageKey],
+      `INSERT INTO link_files (id, link_id, position, name, size, sha256, content_type, storage_key, crc32) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [f.id, f.linkId, f.position, f.name, f.size, f.sha256, f.contentType, f.storageKey, f.crc32 ?? null],
     );
   }
 
