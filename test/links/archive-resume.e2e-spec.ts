@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { openArchiveRange, planArchive, type ArchivePlan } from '@mft/links';
-import { createSendLink, eventuallyStatus, TestGateway } from '@mft/testing';
+import pg from 'pg';
+import { createSendLink, eventuallyStatus, onPostgres, TestGateway } from '@mft/testing';
 
 const MiB = 1024 * 1024;
 
@@ -163,6 +164,33 @@ describe('a multi-file archive resumes like a file: exact length, ETag, Range an
     const res = await fetch(archive, { headers: { range: `bytes=${plan.centralDirectoryOffset}-` } });
     assert.equal(res.status, 206);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(plan.centralDirectoryOffset)), 'the directory with every CRC, read from nothing but the database');
+  });
+
+  it('copies stored before CRC-32s were recorded: a resumed range reads them for their CRC, and the bytes are the same', async () => {
+    // Its own gateway on PostgreSQL, so that the test can make the rows look as they did before the column existed.
+    const pgw = onPostgres() ? gw : await TestGateway.start({ database: 'postgres' });
+    try {
+      const created = await createSendLink(pgw.baseUrl, pgw === gw ? token : await pgw.token(), files, { oneTime: 'false' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const client = new pg.Client({ connectionString: pgw.databaseUrl! });
+      await client.connect();
+      try {
+        const cleared = await client.query(`UPDATE link_files SET crc32 = NULL WHERE link_id = $1 AND crc32 IS NOT NULL`, [created.body.id]);
+        assert.equal(cleared.rowCount, files.length, 'the upload had recorded every CRC-32 (0 for the empty file)');
+      } finally {
+        await client.end();
+      }
+      const api = await fetch(`${pgw.baseUrl}/api/v1/links/${created.body.id}`, { headers: { authorization: `Bearer ${pgw === gw ? token : await pgw.token()}` } });
+      const { plan, bytes } = await expected((await api.json()) as LinkJson);
+      const from = plan.entries[2]!.dataOffset + 1000;
+      const res = await fetch(`${created.body.grants[0]!.url}/archive`, { headers: { range: `bytes=${from}-` } });
+      assert.equal(res.status, 206);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(from)), 'the descriptor and the directory carry the CRC-32s read from the copies');
+    } finally {
+      if (pgw !== gw) {
+        await pgw.stop();
+      }
+    }
   });
 
   it('a one-time link: the claimer resumes across three parts, another session gets 409 meanwhile, and the grant is consumed only with the last byte', async () => {
