@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { planArchive } from '@mft/links';
 import { createSendLink, eventually, eventuallyStatus, rawRequest, sessionCookie, TestGateway } from '@mft/testing';
 
 const MiB = 1024 * 1024;
@@ -82,11 +83,14 @@ describe('one-time claims: a claim that delivered bytes stays with its session u
       { name: 'a.bin', content: a },
       { name: 'b.bin', content: b },
     ]);
-    // Local header (30 bytes + name), the file's bytes, a data descriptor (16 bytes), and a little of the next header.
-    const firstEntryEnd = 30 + 'a.bin'.length + a.length + 16;
-    const partial = await rawRequest(`${url}/archive`, { abortAfter: firstEntryEnd + 10 });
+    // The first entry (local header, the file's bytes, data descriptor) where the archive's layout puts it, and a little of the next header.
+    const first = planArchive([
+      { name: 'a.bin', size: a.length, modifiedAt: new Date(0), version: '' },
+      { name: 'b.bin', size: b.length, modifiedAt: new Date(0), version: '' },
+    ]).entries[0]!;
+    const partial = await rawRequest(`${url}/archive`, { abortAfter: first.end + 10 });
     assert.equal(partial.status, 200);
-    assert.ok(partial.body.subarray(35, 35 + a.length).equals(a), 'the first entry holds a.bin unchanged');
+    assert.ok(partial.body.subarray(first.dataOffset, first.dataEnd).equals(a), 'the first entry holds a.bin unchanged');
     const cookie = sessionCookie(partial);
 
     const direct = await rawRequest(fileUrl(1), { headers: { cookie } });

@@ -197,12 +197,18 @@ export class RecipientController {
     await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
   }
 
-  /** The archive's headers only: Express would otherwise answer HEAD with the GET route, which claims (and, with no body to send, consumes). */
+  /**
+   * The archive's headers only, with its exact length: Express would otherwise answer HEAD with the
+   * GET route, which claims (and, with no body to send, consumes).
+   */
   @Head('archive')
   async headArchive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = this.request(req, res, token);
     const { representation } = await this.downloads.prepare(r, { kind: 'archive' });
     representationHeaders(res, representation);
+    if (representation.size !== null) {
+      res.setHeader('Content-Length', String(representation.size));
+    }
     res.status(200).end();
   }
 
@@ -215,7 +221,8 @@ export class RecipientController {
       return;
     }
     const prepared = await this.downloads.prepare(r, { kind: 'archive' });
-    // The archive's headers come once its first copy is open: a fault before that is answered as an error page.
+    // Its exact length and ETag are known before any byte, so a Range (checked with If-Range) resumes it like a file.
+    // The headers come once the first copy the range reads is open: a fault before that is answered as an error page.
     await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)), { withHeaders: true });
   }
 }

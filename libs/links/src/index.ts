@@ -10,6 +10,7 @@ export * from './link.service.js';
 export * from './send-upload.service.js';
 export * from './recipient-access.service.js';
 export * from './recipient-downloads.js';
+export * from './archive/index.js';
 export * from './link-maintenance.service.js';
 export * from './links.module.js';
 export * from './email-verification.service.js';

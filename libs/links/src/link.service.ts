@@ -48,6 +48,8 @@ export interface StagedFile {
   readonly originalName?: string;
   readonly size: number;
   readonly sha256: string;
+  /** The CRC-32 of its bytes, computed with the SHA-256. */
+  readonly crc32?: number;
   readonly contentType: string;
   readonly storageKey: string;
 }

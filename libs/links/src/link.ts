@@ -38,6 +38,8 @@ export interface LinkFile {
   readonly name: string;
   readonly size: number;
   readonly sha256: string;
+  /** The CRC-32 of its bytes (for archives), or null for files stored before it was recorded. Absent: not known. */
+  readonly crc32?: number | null;
   readonly contentType: string;
   readonly storageKey: string;
 }

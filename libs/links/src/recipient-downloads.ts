@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
-import { ZipArchive } from 'archiver';
 import { AuditService, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, DomainError, GoneError, isDomainError, NotFoundError } from '@mft/core';
+import { Clock, ConflictError, DomainError, GoneError, NotFoundError } from '@mft/core';
 import { Database } from '@mft/db';
 import { StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
@@ -13,7 +13,7 @@ import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
 import { PooledFileBody } from './pooled-file-body.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
-import { ZipEntryTracker } from './zip-progress.js';
+import { ArchiveEntryChangedError, archiveCoverage, openArchiveRange, planArchive, type ArchivePlan } from './archive/index.js';
 
 /** What a recipient downloads: one file of the grant, or all of its files as one archive. */
 export type DownloadTarget = { readonly kind: 'file'; readonly fileId: string } | { readonly kind: 'archive' };
@@ -45,6 +45,8 @@ export interface PreparedDownload {
   readonly access: GrantAccess;
   /** The file downloaded, or null for the archive of all of them. */
   readonly file: LinkFile | null;
+  /** The archive's layout (entry `i` is file `i` of the grant), or null for a single file. */
+  readonly archive: ArchivePlan | null;
 }
 
 /** Why a running download was ended: its grant ended meanwhile, or its sender reset the claim. */
@@ -118,52 +120,36 @@ interface Accounting {
   soFar(): DeliveredRange[];
   /** What the transfer delivered once it ended. */
   final(complete: boolean): DeliveredRange[];
+  /** Whether what the transfer delivered may complete a download (absent: always; the archive: once its last byte was delivered). */
+  completes?(complete: boolean): boolean;
   /** Resolves once whatever feeds the body has stopped. */
   settled(): Promise<void>;
 }
 
 const etagOf = (file: LinkFile): string => `"sha256-${file.sha256}"`;
 
-/** Zip entry names: no directories, no traversal, unique. */
+/** Zip entry names: no directories, no traversal, unique (also ignoring case, and also against a name that already reads "a (2).txt"). */
 function zipNames(files: readonly LinkFile[]): string[] {
-  const seen = new Map<string, number>();
+  const seen = new Set<string>();
   return files.map((f) => {
-    let name = f.name.replace(/[/\\]/g, '_').replace(/^\.+/, '_') || 'file';
-    const n = seen.get(name.toLowerCase()) ?? 0;
-    seen.set(name.toLowerCase(), n + 1);
-    if (n > 0) {
-      const dot = name.lastIndexOf('.');
-      name = dot > 0 ? `${name.slice(0, dot)} (${n + 1})${name.slice(dot)}` : `${name} (${n + 1})`;
+    const base = f.name.replace(/[/\\]/g, '_').replace(/^\.+/, '_') || 'file';
+    let name = base;
+    for (let n = 2; seen.has(name.toLowerCase()); n += 1) {
+      const dot = base.lastIndexOf('.');
+      name = dot > 0 ? `${base.slice(0, dot)} (${n})${base.slice(dot)}` : `${base} (${n})`;
     }
+    seen.add(name.toLowerCase());
     return name;
   });
 }
 
-/** Resolves once the archive has taken `stream` as its next entry; rejects if the archive fails or closes first. */
-function appendEntry(zip: ZipArchive, stream: Readable, name: string, date: Date): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const settle = (err?: Error): void => {
-      zip.off('entry', taken);
-      zip.off('error', abandon);
-      zip.off('close', closed);
-      if (err) {
-        reject(err);
-      } else {
-        resolve();
-      }
-    };
-    const taken = (): void => settle();
-    const closed = (): void => abandon(new Error('the archive closed before its last entry'));
-    // An entry the archive will never finish must not keep its copy open.
-    const abandon = (err: Error): void => {
-      stream.destroy();
-      settle(err);
-    };
-    zip.on('entry', taken);
-    zip.on('error', abandon);
-    zip.on('close', closed);
-    zip.append(stream, { name, date });
-  });
+/**
+ * The archive of a grant's files, in their order, each under its zip name. The entries' time is the
+ * link's creation and their version the copy's SHA-256, so that every request gets the same bytes.
+ */
+function archivePlanOf(access: GrantAccess): ArchivePlan {
+  const names = zipNames(access.files);
+  return planArchive(access.files.map((f, i) => ({ name: names[i]!, size: f.size, modifiedAt: access.link.createdAt, version: f.sha256 })));
 }
 
 /**
@@ -193,10 +179,12 @@ export class RecipientDownloads {
   async prepare(req: RecipientRequest, target: DownloadTarget): Promise<PreparedDownload> {
     const access = await this.access.authorize(req);
     if (target.kind === 'archive') {
+      const archive = archivePlanOf(access);
       return {
         access,
         file: null,
-        representation: { name: `files-${access.link.id.slice(0, 8)}.zip`, contentType: 'application/zip', size: null, etag: null, sha256: null, ranges: false },
+        archive,
+        representation: { name: `files-${access.link.id.slice(0, 8)}.zip`, contentType: 'application/zip', size: archive.size, etag: archive.etag, sha256: null, ranges: true },
       };
     }
     const file = access.files.find((f) => f.id === target.fileId);
@@ -206,19 +194,20 @@ export class RecipientDownloads {
     return {
       access,
       file,
+      archive: null,
       representation: { name: file.name, contentType: 'application/octet-stream', size: file.size, etag: etagOf(file), sha256: file.sha256, ranges: true },
     };
   }
 
   /**
-   * Starts delivering `range` of a prepared download (the archive is always whole): claims a limited
+   * Starts delivering `range` of a prepared download (a file, or the archive of all of them): claims a limited
    * grant for the session (409 while another session holds it, 410 once used up), opens the stored
    * copies and starts the heartbeat. A stored copy that cannot be read fails here, before any byte.
    */
   async open(prepared: PreparedDownload, range: RequestedRange): Promise<OpenedDownload> {
     const { access, file, representation } = prepared;
     if (file === null) {
-      return this.openArchive(access, representation);
+      return this.openArchive(access, prepared.archive ?? archivePlanOf(access), representation, range);
     }
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : file.size - 1;
@@ -268,89 +257,105 @@ export class RecipientDownloads {
   }
 
   /**
-   * The archive of every file of the grant: a store-mode zip, so that each file's bytes pass through
-   * unchanged and the bytes that reached the client say exactly which files (and how much of the one
-   * in progress) were delivered.
+   * `range` of the archive of every file of the grant: a store-mode ZIP64 whose every byte is known
+   * from the plan, so that any range of it can be served (a resumed download gets the same bytes)
+   * and the bytes that reached the client say exactly which bytes of which files were delivered.
+   * The grant is consumed only by a response that delivered the archive's last byte, once every
+   * byte of every file has reached the claimer (in this response or earlier ones).
    */
-  private async openArchive(access: GrantAccess, representation: DownloadRepresentation): Promise<RunningDownload> {
+  private async openArchive(access: GrantAccess, plan: ArchivePlan, representation: DownloadRepresentation, range: RequestedRange): Promise<OpenedDownload> {
     const { files, link } = access;
-    const ticket = await this.begin(access, { fileId: null, range: null });
+    const start = range.kind === 'partial' ? range.start : 0;
+    const end = range.kind === 'partial' ? range.end : plan.size - 1;
+    if (range.kind === 'unsatisfiable' || (range.kind === 'partial' && !(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end < plan.size))) {
+      return { status: 416, representation };
+    }
+    const ticket = await this.begin(access, { fileId: null, range: range.kind === 'partial' ? `${start}-${end}` : null });
     const driver = await this.storage.driver(link.storageConnection);
-    // The first copy is opened before the answer starts, so that a missing one is answered as the fault it is.
-    let first: Readable;
+    // The file where the range starts: an interruption before any of its bytes is audited against it.
+    const at = files[plan.entries.find((e) => e.end > start)?.index ?? files.length - 1]!;
+    const deliveredBy = (endExclusive: number, responseComplete: boolean): DeliveredRange[] => {
+      const ranges: DeliveredRange[] = archiveCoverage(plan, start, endExclusive).map((c) => {
+        const file = files[c.index]!;
+        return { fileId: file.id, start: c.start, end: c.end, complete: responseComplete || c.end === file.size };
+      });
+      return ranges.length > 0 || responseComplete ? ranges : [{ fileId: at.id, start: 0, end: 0, complete: false }];
+    };
+    let started = false;
+    const failed = (file: LinkFile, signal: AbortSignal) => (err: unknown): never => {
+      // Before the first byte the transport answers the error itself; later it can only cut the transfer (unless it ended meanwhile).
+      if (started && !signal.aborted) {
+        this.#logger.error({ msg: 'archive failed', linkId: link.id, fileId: file.id, err: err instanceof Error ? err.message : String(err) });
+      }
+      throw err;
+    };
+    let body: Readable;
     try {
-      first = await this.openCopy(driver, ticket, files[0]!);
+      // The first copy the range reads is opened before the answer starts, so that a missing one is answered as the fault it is.
+      body = await openArchiveRange(plan, { start, end }, {
+        open: (i, r, signal) => this.openCopy(driver, ticket, files[i]!, r).catch(failed(files[i]!, signal)),
+        crc32: (i, signal) => this.crcOf(driver, ticket, files[i]!, signal).catch(failed(files[i]!, signal)),
+      });
     } catch (err) {
-      await this.recordDelivery(ticket, [{ fileId: files[0]!.id, start: 0, end: 0, complete: false }]);
+      await this.recordDelivery(ticket, [{ fileId: at.id, start: 0, end: 0, complete: false }], { mayComplete: false });
       throw err;
     }
-    const zip = new ZipArchive({ store: true, forceZip64: files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
-    // A copy failing before the archive takes it must end the archive, not the process.
-    first.on('error', (err) => zip.destroy(err));
-    const names = zipNames(files);
-    const feeding = (async () => {
-      for (const [i, f] of files.entries()) {
-        const stream = i === 0 ? first : await this.openCopy(driver, ticket, f);
-        if (i > 0) {
-          stream.on('error', (err) => zip.destroy(err));
-        }
-        if (zip.destroyed) {
-          // The transfer ended while the next copy was being opened.
-          stream.destroy();
-          return;
-        }
-        await appendEntry(zip, stream, names[i]!, link.createdAt);
+    started = true;
+    const closed = new Promise<void>((resolve) => body.once('close', resolve));
+    body.once('error', (err) => {
+      if (err instanceof ArchiveEntryChangedError) {
+        this.#logger.error({ msg: 'archive failed', linkId: link.id, fileId: files[err.entryIndex]?.id, err: err.message });
       }
-      if (!zip.destroyed) {
-        // An archive destroyed while it writes its directory never ends, and never settles `finalize`.
-        const closed = new Promise<void>((resolve) => zip.once('close', resolve));
-        await Promise.race([zip.finalize(), closed]);
-      }
-    })();
-    const fed = feeding.catch((err: unknown) => {
-      // A copy that could not be opened mid-archive; an archive the transfer ended is already destroyed.
-      if (!zip.destroyed && !isDomainError(err)) {
-        this.#logger.error({ msg: 'archive failed', linkId: link.id, err: err instanceof Error ? err.message : String(err) });
-      }
-      zip.destroy(err instanceof Error ? err : new Error(String(err)));
     });
-    const tracker = new ZipEntryTracker(files.map((f) => f.size));
     let flushed = 0;
-    const deliveredBy = (count: number): DeliveredRange[] => {
-      const progress = tracker.progress(count);
-      return files.flatMap((f, i) => (progress[i]!.bytes > 0 || progress[i]!.complete ? [{ fileId: f.id, start: 0, end: progress[i]!.bytes, complete: progress[i]!.complete }] : []));
-    };
     return this.run(ticket, {
-      status: 200,
+      status: range.kind === 'partial' ? 206 : 200,
       representation,
-      range: null,
-      length: null,
-      body: zip,
+      range: range.kind === 'partial' ? { start, end } : null,
+      length: end - start + 1,
+      body,
       accounting: {
         fileId: null,
         sent: (chunk) => {
-          // Fed with the bytes that reached the client, in order: the entries it finds are the ones they hold.
-          tracker.observe(chunk);
           flushed += chunk.length;
         },
-        soFar: () => deliveredBy(flushed),
-        final: (complete) => {
-          if (complete) {
-            return files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }));
-          }
-          const ranges = deliveredBy(flushed);
-          return ranges.length > 0 ? ranges : [{ fileId: files[0]!.id, start: 0, end: 0, complete: false }];
-        },
-        settled: () => fed,
+        soFar: () => deliveredBy(start + flushed, false),
+        final: (complete) => deliveredBy(complete ? end + 1 : start + flushed, complete),
+        completes: (complete) => (complete ? end + 1 : start + flushed) === plan.size,
+        settled: () => (body.closed ? Promise.resolve() : closed),
       },
     });
   }
 
-  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile): Promise<Readable> {
+  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, range?: ByteRange): Promise<Readable> {
     try {
-      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey);
+      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, range);
     } catch (err) {
       throw this.missingCopy(ticket, file, err);
+    }
+  }
+
+  /** The CRC-32 of a stored copy: recorded at upload, or (for copies stored before it was) read from the copy. */
+  private async crcOf(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, signal: AbortSignal): Promise<number> {
+    if (typeof file.crc32 === 'number') {
+      return file.crc32;
+    }
+    const stream = await this.openCopy(driver, ticket, file);
+    const stop = (): void => {
+      stream.destroy();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    if (signal.aborted) {
+      stop();
+    }
+    try {
+      let crc = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        crc = crc32(chunk, crc);
+      }
+      return crc >>> 0;
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
   }
 
@@ -425,7 +430,7 @@ export class RecipientDownloads {
         if (cut !== null && !complete) {
           await this.recordCut(ticket, accounting.fileId, cut);
         }
-        await this.recordDelivery(ticket, accounting.final(complete));
+        await this.recordDelivery(ticket, accounting.final(complete), { mayComplete: accounting.completes?.(complete) ?? true });
       },
     };
   }
@@ -478,7 +483,7 @@ export class RecipientDownloads {
       linkId: link.id,
       grantId: grant.id,
       fileId: what.fileId,
-      details: what.fileId ? { range: what.range } : { archive: true },
+      details: what.fileId ? { range: what.range } : { archive: true, ...(what.range ? { range: what.range } : {}) },
     });
     return { access, cycleId, claimed: limit !== null, limit };
   }
@@ -555,9 +560,10 @@ export class RecipientDownloads {
   /**
    * Records what a response delivered. When the cycle has delivered every byte of every file, one
    * completed download is counted (and a limited grant may become consumed), in the same transaction
-   * as its audit events.
+   * as its audit events; unless `mayComplete` is false (an archive response that stopped before
+   * the archive's last byte: its claimer still needs the rest).
    */
-  private async recordDelivery(ticket: DownloadTicket, ranges: readonly DeliveredRange[]): Promise<void> {
+  private async recordDelivery(ticket: DownloadTicket, ranges: readonly DeliveredRange[], opts: { mayComplete: boolean } = { mayComplete: true }): Promise<void> {
     const { link, grant, req } = ticket.access;
     await this.db.transaction(async () => {
       const current = await this.grants.lockGrant(grant.id);
@@ -580,7 +586,7 @@ export class RecipientDownloads {
             await this.grants.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
           }
         }
-        if ((await this.grants.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
+        if (opts.mayComplete && (await this.grants.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
           const after = await this.grants.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
           await this.grants.clearDeliveries(ticket.cycleId);
           if (after) {

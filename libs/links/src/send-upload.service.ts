@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
@@ -20,9 +21,10 @@ export interface IncomingFile {
 }
 
 
-/** Counts and hashes bytes as they pass, and stops the stream the moment a size limit is crossed. */
+/** Counts and hashes bytes as they pass (SHA-256, and the CRC-32 archives need), and stops the stream the moment a size limit is crossed. */
 class Meter extends Transform {
   readonly hash = createHash('sha256');
+  crc32 = 0;
   bytes = 0;
   constructor(
     private readonly maxBytes: number,
@@ -37,6 +39,7 @@ class Meter extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.crc32 = crc32(chunk, this.crc32);
     done(null, chunk);
   }
 }
@@ -154,6 +157,7 @@ export class SendUpload {
       originalName: visibleFileName(file.filename),
       size: meter.bytes,
       sha256: meter.hash.digest('hex'),
+      crc32: meter.crc32 >>> 0,
       contentType: /^[\w.+-]+\/[\w.+-]+$/.test(file.contentType) ? file.contentType : 'application/octet-stream',
       storageKey: key,
     });

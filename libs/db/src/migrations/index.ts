@@ -4,6 +4,15 @@ import { Mail1764000000000 } from './1764000000000-mail.js';
 import { Policy1764100000000 } from './1764100000000-policy.js';
 import { SessionRotation1765300000000 } from './1765300000000-session-rotation.js';
 import { StorageConnections1765400000000 } from './1765400000000-storage-connections.js';
+import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
-export const migrations = [Initial1763800000000, Identity1763900000000, Mail1764000000000, Policy1764100000000, SessionRotation1765300000000, StorageConnections1765400000000];
+export const migrations = [
+  Initial1763800000000,
+  Identity1763900000000,
+  Mail1764000000000,
+  Policy1764100000000,
+  SessionRotation1765300000000,
+  StorageConnections1765400000000,
+  FileCrc321765600000000,
+];

@@ -32,6 +32,7 @@ export interface FileRow {
   name: string;
   size: string | number;
   sha256: string;
+  crc32: string | number | null;
   content_type: string;
   storage_key: string;
 }
@@ -84,6 +85,7 @@ export const toFile = (r: FileRow): LinkFile => ({
   name: r.name,
   size: Number(r.size),
   sha256: r.sha256,
+  crc32: r.crc32 === null || r.crc32 === undefined ? null : Number(r.crc32),
   contentType: r.content_type,
   storageKey: r.storage_key,
 });

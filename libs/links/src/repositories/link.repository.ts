@@ -105,8 +105,8 @@ export class LinkRepository {
 
   async insertFile(f: LinkFile): Promise<void> {
     await this.db.query(
-      `INSERT INTO link_files (id, link_id, position, name, size, sha256, content_type, storage_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [f.id, f.linkId, f.position, f.name, f.size, f.sha256, f.contentType, f.storageKey],
+      `INSERT INTO link_files (id, link_id, position, name, size, sha256, content_type, storage_key, crc32) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [f.id, f.linkId, f.position, f.name, f.size, f.sha256, f.contentType, f.storageKey, f.crc32 ?? null],
     );
   }
 
