@@ -1,6 +1,8 @@
 import type { LookupFunction } from 'node:net';
 import { LocalDriver } from '../drivers/local.driver.js';
-import { StorageUnsupportedError, type StorageDriver } from '../storage-driver.js';
+import { S3Driver, type S3DriverOptions } from '../drivers/s3.driver.js';
+import { SftpDriver, type SftpDriverOptions } from '../drivers/sftp.driver.js';
+import type { StorageDriver } from '../storage-driver.js';
 import type { ConnectionConfig, ConnectionKind, LocalSettings, S3Secrets, S3Settings, SftpSecrets, SftpSettings } from './connection-settings.js';
 
 /** What a factory gets besides the connection's own settings and secrets. */
@@ -16,11 +18,6 @@ export interface DriverFactory<K extends ConnectionKind = ConnectionKind> {
   create(config: Extract<ConnectionConfig, { kind: K }>, context: DriverContext): StorageDriver;
 }
 
-/** The options of the S3 driver, as the factory passes them. */
-export type S3DriverOptions = Omit<S3Settings, 'shareRoots' | 'allowLoopback'> & S3Secrets & { readonly lookup?: LookupFunction };
-/** The options of the SFTP driver, as the factory passes them. */
-export type SftpDriverOptions = Omit<SftpSettings, 'shareRoots' | 'allowLoopback'> & SftpSecrets & { readonly lookup?: LookupFunction };
-
 export const s3DriverOptions = (settings: S3Settings, secrets: S3Secrets, lookup: LookupFunction): S3DriverOptions => {
   const { shareRoots: _roots, allowLoopback: _loopback, ...rest } = settings;
   return { ...rest, ...secrets, lookup };
@@ -35,15 +32,17 @@ const local: DriverFactory<'local'> = {
   create: ({ settings }: { settings: LocalSettings }, context) => new LocalDriver(settings.root ?? context.defaultRoot),
 };
 
-const notInstalled = <K extends ConnectionKind>(kind: K): DriverFactory<K> => ({
-  create: () => {
-    throw new StorageUnsupportedError(`driver not installed (${kind})`);
-  },
-});
+const s3: DriverFactory<'s3'> = {
+  create: ({ settings, secrets }, context) => new S3Driver(s3DriverOptions(settings, secrets, context.lookup)),
+};
+
+const sftp: DriverFactory<'sftp'> = {
+  create: ({ settings, secrets }, context) => new SftpDriver(sftpDriverOptions(settings, secrets, context.lookup)),
+};
 
 /** One factory per kind of connection. */
 export const driverFactories: { [K in ConnectionKind]: DriverFactory<K> } = {
   local,
-  s3: notInstalled('s3'),
-  sftp: notInstalled('sftp'),
+  s3,
+  sftp,
 };

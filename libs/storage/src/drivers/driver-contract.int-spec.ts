@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { S3_TEST_CREDENTIALS, TestS3Server } from '@mft/testing';
+import { S3_TEST_CREDENTIALS, SshServer, TestS3Server } from '@mft/testing';
 import { describeStorageDriverContract, type DriverFixture } from './driver-contract.js';
 import { LocalDriver } from './local.driver.js';
 import { S3Driver } from './s3.driver.js';
+import { SftpDriver } from './sftp.driver.js';
 
 /** A local root beside a sibling whose name extends it (`root-private`). */
 async function localFixture(): Promise<DriverFixture> {
@@ -58,5 +59,32 @@ async function s3Fixture(): Promise<DriverFixture> {
   };
 }
 
+/** A real OpenSSH sshd; the driver's root `<dir>/root` has a sibling `<dir>/root-private`. */
+async function sftpFixture(): Promise<DriverFixture> {
+  const server = await SshServer.start();
+  const base = mkdtempSync(join(server.dir, 'contract-'));
+  const root = join(base, 'root');
+  mkdirSync(root);
+  mkdirSync(join(base, 'root-private'));
+  const options = { host: '127.0.0.1', port: server.port, username: server.username, privateKey: server.privateKey, hostKeySha256: server.hostKeySha256, root };
+  const drivers = [new SftpDriver(options)];
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [relative(root, join(dir, e.name))]));
+  return {
+    driver: drivers[0],
+    reopen: async () => {
+      drivers.push(new SftpDriver(options));
+      return drivers.at(-1)!;
+    },
+    rawNames: async () => files(root),
+    reservedKeys: ['.mft-staged.x.part', 'a/.mft-staged.y.part', '/.mft-staged.ping.1.part'],
+    cleanup: async () => {
+      await Promise.all(drivers.map((d) => d.close()));
+      await server.close();
+    },
+  };
+}
+
 describeStorageDriverContract(LocalDriver.name, localFixture);
+describeStorageDriverContract(SftpDriver.name, sftpFixture);
 describeStorageDriverContract(S3Driver.name, s3Fixture);

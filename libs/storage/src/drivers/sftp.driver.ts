@@ -469,7 +469,10 @@ export class SftpDriver implements StorageDriver {
     }
   }
 
-  async #rootReal(sftp: SFTPWrapper): Promise<string> {
+  async #rootReal(sftp: SFTPWrapper, create = false): Promise<string> {
+    if (create && this.#outerRoots.length > 0) {
+      await this.#createScopeFolders(sftp);
+    }
     const real = await call<string>(sftp, (cb) => sftp.realpath(this.#root, cb)).catch((err: unknown) => {
       throw classifySftpError(err, '/');
     });
@@ -482,6 +485,36 @@ export class SftpDriver implements StorageDriver {
       }
     }
     return real;
+  }
+
+  /** Creates the missing folders of a scope's root below the root it was scoped from (a write into a new shared folder). */
+  async #createScopeFolders(sftp: SFTPWrapper): Promise<void> {
+    const outer = this.#outerRoots.at(-1)!;
+    const outerReal = await call<string>(sftp, (cb) => sftp.realpath(outer, cb)).catch((err: unknown) => {
+      throw classifySftpError(err, '/');
+    });
+    const rest = this.#root.slice(outer.length).split('/').filter(Boolean);
+    let at = outer;
+    for (const segment of rest) {
+      // Never create a folder through a symlink that leaves the root.
+      const parentReal = await call<string>(sftp, (cb) => sftp.realpath(at, cb)).catch((err: unknown) => {
+        throw classifySftpError(err, '/');
+      });
+      if (!isRemoteWithin(outerReal, parentReal)) {
+        throw new StoragePermissionError('path refused (a symlink leaves the storage root)');
+      }
+      at = posix.join(parentReal, segment);
+      const exists = await call<Stats>(sftp, (cb) => sftp.stat(at, cb)).catch(() => null);
+      if (exists) {
+        continue;
+      }
+      await call<void>(sftp, (cb) => sftp.mkdir(at, { mode: 0o755 }, cb)).catch(async (err: unknown) => {
+        const again = await call<Stats>(sftp, (cb) => sftp.stat(at, cb)).catch(() => null);
+        if (!again?.isDirectory()) {
+          throw classifySftpError(err, '/');
+        }
+      });
+    }
   }
 
   /** The real path of the existing object at `key`, inside the real root once every symlink is followed. */
@@ -514,7 +547,7 @@ export class SftpDriver implements StorageDriver {
     if (path.isRoot || isReserved(path)) {
       throw new StoragePermissionError(`path refused (${path.isRoot ? 'the storage root itself' : 'reserved'})`);
     }
-    const rootReal = await this.#rootReal(sftp);
+    const rootReal = await this.#rootReal(sftp, create);
     const parent = path.parent ?? StoragePath.root;
     let real = rootReal;
     for (const segment of parent.segments) {
