@@ -13,11 +13,14 @@ import { IdentityModule } from '@mft/identity';
 import { RecipientAccessService } from './recipient-access.service.js';
 import { RecipientDownloads } from './recipient-downloads.js';
 import { SendUploadService } from './send-upload.service.js';
+import { ShareBrowser } from './share-browser.service.js';
+import { ShareLinkService } from './share-link.service.js';
+import { ShareLinksRepository } from './share-links.repository.js';
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
-  exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [LinksRepository, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser],
+  exports: [LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

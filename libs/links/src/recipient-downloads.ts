@@ -4,17 +4,26 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ZipArchive } from 'archiver';
 import { AuditService, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, DomainError, GoneError, isDomainError, NotFoundError } from '@mft/core';
+import { Clock, ConflictError, DomainError, GoneError, isDomainError, NotFoundError, TooLargeError } from '@mft/core';
 import { Database } from '@mft/db';
-import { StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
+import { StoragePath, StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
 import { LinksRepository } from './links.repository.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ZipEntryTracker } from './zip-progress.js';
+import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareTargetMissing } from './share-paths.js';
+import { ShareLinksRepository } from './share-links.repository.js';
 
-/** What a recipient downloads: one file of the grant, or all of its files as one archive. */
-export type DownloadTarget = { readonly kind: 'file'; readonly fileId: string } | { readonly kind: 'archive' };
+/**
+ * What a recipient downloads: one file of the grant, or all of its files as one archive. Of a folder
+ * share: one file of the folder (`share-entry`), or the archive of the folder `path` (the shared
+ * folder is `/`); paths are as the recipient sent them, checked here.
+ */
+export type DownloadTarget =
+  | { readonly kind: 'file'; readonly fileId: string }
+  | { readonly kind: 'archive'; readonly path?: unknown }
+  | { readonly kind: 'share-entry'; readonly path: unknown };
 
 /** The part of a representation a client asked for, already read against its size (an HTTP `Range`, an SFTP read). */
 export type RequestedRange =
@@ -43,6 +52,28 @@ export interface PreparedDownload {
   readonly access: GrantAccess;
   /** The file downloaded, or null for the archive of all of them. */
   readonly file: LinkFile | null;
+  /** Where the bytes of a share link's file come from, and the version they must still have. */
+  readonly source?: ShareSource;
+  /** The files of a folder share's archive (instead of the grant's files). */
+  readonly archive?: ShareArchive;
+}
+
+/** A share link's file: read from its connection (scoped to the shared folder), at the version described. */
+interface ShareSource {
+  readonly driver: StorageDriver;
+  readonly key: StoragePath;
+  readonly version: string;
+}
+
+/** The archive of a folder (or subfolder) of a folder share. */
+interface ShareArchive {
+  readonly files: readonly LinkFile[];
+  /** Entry names: paths inside the archived folder. */
+  readonly names: readonly string[];
+  readonly versions: ReadonlyMap<string, string>;
+  readonly driver: StorageDriver;
+  /** Whether it is the archive of the whole shared folder (which, delivered, is a completed download). */
+  readonly whole: boolean;
 }
 
 /** Why a running download was ended: its grant ended meanwhile, or its sender reset the claim. */
@@ -180,11 +211,18 @@ export class RecipientDownloads {
     private readonly config: AppConfigService,
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
+    private readonly shares: ShareLinksRepository,
   ) {}
 
   /** Authorizes the request (401/404/410 otherwise) and describes what it would download. Claims nothing. */
   async prepare(req: RecipientRequest, target: DownloadTarget): Promise<PreparedDownload> {
     const access = await this.access.authorize(req);
+    if (access.link.kind === 'share') {
+      return this.prepareShare(access, target);
+    }
+    if (target.kind === 'share-entry') {
+      throw shareEntryNotFound();
+    }
     if (target.kind === 'archive') {
       return {
         access,
@@ -211,7 +249,7 @@ export class RecipientDownloads {
   async open(prepared: PreparedDownload, range: RequestedRange): Promise<OpenedDownload> {
     const { access, file, representation } = prepared;
     if (file === null) {
-      return this.openArchive(access, representation);
+      return this.openArchive(access, representation, prepared.archive);
     }
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : file.size - 1;
@@ -220,10 +258,13 @@ export class RecipientDownloads {
     }
     const ticket = await this.begin(access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
     const length = Math.max(0, end - start + 1);
-    const driver = await this.storage.driver(access.link.storageConnection);
+    const driver = prepared.source?.driver ?? (await this.storage.driver(access.link.storageConnection));
     let body: Readable;
     try {
-      body = length === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, { start, end });
+      body =
+        length === 0
+          ? Readable.from([])
+          : await driver.openRead(prepared.source?.key ?? file.storageKey, { start, end }, prepared.source ? { expectedVersion: prepared.source.version } : undefined);
     } catch (err) {
       await this.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
       throw this.missingCopy(ticket, file, err);
@@ -253,25 +294,27 @@ export class RecipientDownloads {
    * unchanged and the bytes that reached the client say exactly which files (and how much of the one
    * in progress) were delivered.
    */
-  private async openArchive(access: GrantAccess, representation: DownloadRepresentation): Promise<RunningDownload> {
-    const { files, link } = access;
+  private async openArchive(access: GrantAccess, representation: DownloadRepresentation, share?: ShareArchive): Promise<RunningDownload> {
+    const { link } = access;
+    const files = share?.files ?? access.files;
     const ticket = await this.begin(access, { fileId: null, range: null });
-    const driver = await this.storage.driver(link.storageConnection);
+    const driver = share?.driver ?? (await this.storage.driver(link.storageConnection));
+    const open = (f: LinkFile): Promise<Readable> => this.openCopy(driver, ticket, f, share?.versions.get(f.id));
     // The first copy is opened before the answer starts, so that a missing one is answered as the fault it is.
-    let first: Readable;
+    let first: Readable | null = null;
     try {
-      first = await this.openCopy(driver, ticket, files[0]!);
+      first = files.length > 0 ? await open(files[0]!) : null;
     } catch (err) {
       await this.recordDelivery(ticket, [{ fileId: files[0]!.id, start: 0, end: 0, complete: false }]);
       throw err;
     }
     const zip = new ZipArchive({ store: true, forceZip64: files.reduce((n, f) => n + f.size, 0) > 0xfffffff0 });
     // A copy failing before the archive takes it must end the archive, not the process.
-    first.on('error', (err) => zip.destroy(err));
-    const names = zipNames(files);
+    first?.on('error', (err) => zip.destroy(err));
+    const names = share?.names ?? zipNames(files);
     const feeding = (async () => {
       for (const [i, f] of files.entries()) {
-        const stream = i === 0 ? first : await this.openCopy(driver, ticket, f);
+        const stream = i === 0 && first ? first : await open(f);
         if (i > 0) {
           stream.on('error', (err) => zip.destroy(err));
         }
@@ -317,19 +360,22 @@ export class RecipientDownloads {
         soFar: () => deliveredBy(flushed),
         final: (complete) => {
           if (complete) {
+            if (share?.whole) {
+              this.#wholeShareArchives.add(ticket);
+            }
             return files.map((f) => ({ fileId: f.id, start: 0, end: f.size, complete: true }));
           }
           const ranges = deliveredBy(flushed);
-          return ranges.length > 0 ? ranges : [{ fileId: files[0]!.id, start: 0, end: 0, complete: false }];
+          return ranges.length > 0 || files.length === 0 ? ranges : [{ fileId: files[0]!.id, start: 0, end: 0, complete: false }];
         },
         settled: () => fed,
       },
     });
   }
 
-  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile): Promise<Readable> {
+  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, expectedVersion?: string): Promise<Readable> {
     try {
-      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey);
+      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, undefined, expectedVersion === undefined ? undefined : { expectedVersion });
     } catch (err) {
       throw this.missingCopy(ticket, file, err);
     }
@@ -516,6 +562,9 @@ export class RecipientDownloads {
    * missing page: the transport answers 500 (with a correlation id), never the storage key.
    */
   private missingCopy(ticket: DownloadTicket, file: LinkFile, err: unknown): unknown {
+    if (ticket.access.link.kind === 'share') {
+      return shareReadError(err);
+    }
     if (ticket.access.link.kind === 'send' && err instanceof DomainError && err.kind === 'not_found') {
       return new Error(`the stored copy of file ${file.id} of send link ${ticket.access.link.id} is missing from storage connection ${ticket.access.link.storageConnection}: ${err.message}`);
     }
@@ -550,7 +599,7 @@ export class RecipientDownloads {
             await this.links.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
           }
         }
-        if ((await this.links.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
+        if (await this.cycleDelivered(ticket)) {
           const after = await this.links.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
           await this.links.clearDeliveries(ticket.cycleId);
           if (after) {
@@ -577,6 +626,151 @@ export class RecipientDownloads {
       await this.audit.record(req.ctx, ...events);
     });
   }
+
+  // Share links --------------------------------------------------------------------------------
+  // A share link's files are read where they live (never copies): a file share's one file, or the
+  // files of a shared folder, each at the version it had when described, through the same claim,
+  // heartbeat and accounting as a send link's copies.
+
+  /** Archives of a whole shared folder that reached the client in full: a completed download of a folder share. */
+  readonly #wholeShareArchives = new WeakSet<DownloadTicket>();
+
+  private async prepareShare(access: GrantAccess, target: DownloadTarget): Promise<PreparedDownload> {
+    const { link } = access;
+    const share = await this.shares.shareOf(link.id);
+    if (!share) {
+      throw shareTargetMissing();
+    }
+    const resolved = await ResolvedShare.of(this.storage, link, share);
+    if (share.target === 'file') {
+      const row = target.kind === 'file' ? access.files.find((f) => f.id === target.fileId) : undefined;
+      if (!row) {
+        throw new NotFoundError('file_not_found', 'This link has no such file. Go back to the link page for the list of files.');
+      }
+      const info = await resolved.fileNow();
+      if (info.size !== row.size) {
+        // Only an unpinned share gets here with another size: what is served now is what counts.
+        await this.shares.updateSharedFile(row.id, info.size, info.version);
+      }
+      const file = { ...row, size: info.size };
+      return {
+        access,
+        file,
+        source: { driver: resolved.driver, key: resolved.sharePath, version: info.version },
+        representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
+      };
+    }
+    if (target.kind === 'file') {
+      throw new NotFoundError('file_not_found', 'This link shares a folder: download its files from the link page.');
+    }
+    const rel = sharePathParam(target.path);
+    if (target.kind === 'share-entry') {
+      const info = await resolved.entry(rel);
+      if (info.kind !== 'file' || rel.isRoot) {
+        throw shareEntryNotFound();
+      }
+      const file = await this.shareEntryFile(link, rel, info.size, info.version);
+      return {
+        access,
+        file,
+        source: { driver: resolved.driver, key: rel, version: info.version },
+        representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
+      };
+    }
+    if (rel.isRoot) {
+      await resolved.folderNow();
+    } else if ((await resolved.entry(rel)).kind !== 'folder') {
+      throw shareEntryNotFound();
+    }
+    const walked = await resolved.walk(rel, MAX_SHARE_ARCHIVE_FILES);
+    if (walked === null) {
+      throw new TooLargeError('share_folder_too_large', `This folder holds more than ${MAX_SHARE_ARCHIVE_FILES} files, too many for one archive: download its subfolders one by one.`);
+    }
+    const files: LinkFile[] = [];
+    const names: string[] = [];
+    const versions = new Map<string, string>();
+    for (const w of walked) {
+      // Each file at the version it has now; one that vanished since the listing is left out.
+      const info = await resolved.driver.stat(w.path).catch((err: unknown) => {
+        if (err instanceof DomainError && err.kind === 'not_found') {
+          return null;
+        }
+        throw err;
+      });
+      if (info?.kind !== 'file') {
+        continue;
+      }
+      const file = await this.shareEntryFile(link, w.path, info.size, info.version);
+      files.push(file);
+      versions.set(file.id, info.version);
+      names.push(w.path.relativeTo(rel).toKey());
+    }
+    const folderName = rel.isRoot ? StoragePath.parse(share.path).name || 'files' : rel.name;
+    return {
+      access,
+      file: null,
+      archive: { files, names, versions, driver: resolved.driver, whole: rel.isRoot },
+      representation: { name: `${folderName}.zip`, contentType: 'application/zip', size: null, etag: null, sha256: null, ranges: false },
+    };
+  }
+
+  /** The accounting row of one file of a folder share at one version (see `ShareLinksRepository.entryFile`). */
+  private async shareEntryFile(link: Link, rel: StoragePath, size: number, version: string): Promise<LinkFile> {
+    const id = await this.shares.entryFile(link.id, { key: rel.toKey(), name: rel.name, size, version });
+    return { id, linkId: link.id, position: 0, name: rel.name, size, sha256: '', contentType: 'application/octet-stream', storageKey: rel.toKey() };
+  }
+
+  /**
+   * Whether the cycle has delivered everything the link holds, which counts a completed download.
+   * A send link or a file share: every byte of every file. A folder share: the archive of the whole
+   * folder, or every file now in the folder at its current version.
+   */
+  private async cycleDelivered(ticket: DownloadTicket): Promise<boolean> {
+    const { link } = ticket.access;
+    if (link.kind === 'share') {
+      const share = await this.shares.shareOf(link.id);
+      if (share?.target === 'folder') {
+        return this.#wholeShareArchives.delete(ticket) || (await this.folderShareDelivered(ticket, link, share));
+      }
+    }
+    return (await this.links.undeliveredFiles(ticket.cycleId, link.id)) === 0;
+  }
+
+  private async folderShareDelivered(ticket: DownloadTicket, link: Link, share: NonNullable<Awaited<ReturnType<ShareLinksRepository['shareOf']>>>): Promise<boolean> {
+    const delivered = await this.shares.deliveredEntries(ticket.cycleId, link.id);
+    const done = new Set(delivered.filter((d) => d.complete).map((d) => `${d.version}\0${d.key}`));
+    const doneKeys = new Set(delivered.filter((d) => d.complete).map((d) => d.key));
+    if (done.size === 0) {
+      return false;
+    }
+    const resolved = await ResolvedShare.of(this.storage, link, share);
+    const walked = await resolved.walk(StoragePath.root, MAX_SHARE_ARCHIVE_FILES).catch(() => null);
+    if (walked === null || walked.length === 0) {
+      return false;
+    }
+    for (const w of walked) {
+      if (!doneKeys.has(w.path.toKey())) {
+        return false;
+      }
+      const info = await resolved.driver.stat(w.path).catch(() => null);
+      if (info !== null && !done.has(`${info.version}\0${w.path.toKey()}`)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** At most this many files go into one archive of a shared folder (and count towards its consumption). */
+const MAX_SHARE_ARCHIVE_FILES = 10_000;
+
+/** A share link's file that could not be read as described: changed (409) or gone (404), never other bytes. */
+function shareReadError(err: unknown): unknown {
+  const mapped = changedAsConflict(err);
+  if (mapped === err && err instanceof DomainError && err.kind === 'not_found') {
+    return shareTargetMissing();
+  }
+  return mapped;
 }
 
 /** A stable UUID-shaped id derived from a string (the delivery cycle of an unlimited grant in one session). */
