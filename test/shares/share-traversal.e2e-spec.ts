@@ -3,8 +3,8 @@ import { symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TRAVERSAL_INSIDE as INSIDE, TRAVERSAL_REFUSED as REFUSED } from '@mft/storage';
 import { rawRequest, TestGateway } from '@mft/testing';
-import { INSIDE, REFUSED } from '../../libs/storage/src/traversal-corpus.js';
 import { listing, share, writeTree } from './share-fixtures.js';
 
 const SECRET = 'SECRET-0f9d2c-never-served';

@@ -4,3 +4,5 @@ export * from './storage-path.js';
 export * from './drivers/local.driver.js';
 export * from './storage.service.js';
 export * from './storage.module.js';
+/** The traversal corpus, for containment tests above the drivers (share links over HTTP, SFTP). */
+export { INSIDE as TRAVERSAL_INSIDE, REFUSED as TRAVERSAL_REFUSED } from './traversal-corpus.js';
