@@ -8,7 +8,11 @@ import {
   EmailVerificationService,
   RecipientAccessService,
   RecipientDownloads,
+  ShareBrowser,
   type DownloadRepresentation,
+  type DownloadTarget,
+  type LandingView,
+  type ShareFolderView,
   type OpenedDownload,
   type RecipientRequest,
   type RequestedRange,
@@ -48,6 +52,7 @@ export class RecipientController {
     private readonly verification: EmailVerificationService,
     private readonly views: Views,
     private readonly config: AppConfigService,
+    private readonly shares: ShareBrowser,
   ) {}
 
   private request(req: Request, res: Response, token: string): RecipientRequest {
@@ -61,8 +66,27 @@ export class RecipientController {
     const r = this.request(req, res, token);
     const prefetch = req.method === 'HEAD' || isPrefetch(req);
     const view = await this.access.landing(r, { prefetch });
+    // A share link's page: its folder's entries or its file as it is now, once unlocked (a refusal is a page of its own).
+    const share = view.link.kind === 'share' ? await this.shares.shareOf(view.link) : null;
+    const shared = share && view.locked.length === 0 ? await this.shares.view(view.link, req.query as Record<string, unknown>) : null;
     res.setHeader('Cache-Control', 'private, no-store');
     res.setHeader('Vary', 'Accept, Cookie');
+    if (share?.target === 'folder') {
+      this.folderPage(req, res, token, r, view, shared?.target === 'folder' ? shared : null);
+      return;
+    }
+    const sharedFile = shared?.target === 'file' ? shared : null;
+    if (wantsJson(req) && share) {
+      res.json({
+        expiresAt: view.expiresAt,
+        locked: view.locked,
+        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
+        oneTime: view.link.oneTime,
+        remainingDownloads: view.remainingDownloads,
+        files: view.files.map((f) => ({ id: f.id, name: f.name, size: sharedFile?.size ?? f.size, modifiedAt: sharedFile?.modifiedAt ?? null })),
+      });
+      return;
+    }
     if (wantsJson(req)) {
       res.json({
         expiresAt: view.expiresAt,
@@ -98,11 +122,87 @@ export class RecipientController {
         verifiedEmail: view.verifiedEmail,
         error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
         csrf: csrfToken(this.config.secretKey, r.session),
-        files: view.files.map((f) => ({ ...f, sizeText: formatBytes(f.size) })),
+        files: view.files.map((f) => ({ ...f, size: sharedFile?.size ?? f.size, sizeText: formatBytes(sharedFile?.size ?? f.size) })),
         single: view.files.length === 1,
-        totalText: formatBytes(total),
+        totalText: formatBytes(sharedFile?.size ?? total),
+        sharedFile: sharedFile ? { modifiedAt: sharedFile.modifiedAt, modifiedText: formatDate(sharedFile.modifiedAt) } : null,
       }),
     );
+  }
+
+  /** The page of a folder share: JSON per the contract, or the folder's entries with breadcrumbs and paging. */
+  private folderPage(req: Request, res: Response, token: string, r: RecipientRequest, view: LandingView, folder: ShareFolderView | null): void {
+    if (wantsJson(req)) {
+      res.json({
+        expiresAt: view.expiresAt,
+        locked: view.locked,
+        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
+        oneTime: view.link.oneTime,
+        remainingDownloads: view.remainingDownloads,
+        path: folder?.path ?? '/',
+        entries: folder?.entries ?? [],
+        next: folder?.next ?? null,
+      });
+      return;
+    }
+    const base = `/l/${token}`;
+    const limit = typeof req.query.limit === 'string' ? `&limit=${encodeURIComponent(req.query.limit)}` : '';
+    const here = folder ? `${base}?path=${encodeURIComponent(folder.path)}` : base;
+    const limitText = this.shareLimitText(view);
+    res.type('html').send(
+      this.views.render('landing', {
+        ...this.lockContext(req, token, r, view),
+        title: 'Files shared with you',
+        remainingText: limitText,
+        folder: folder
+          ? {
+              atRoot: folder.path === '/',
+              rootName: 'Shared folder',
+              encodedPath: encodeURIComponent(folder.path),
+              breadcrumbs: folder.breadcrumbs.map((b, i) => ({ ...b, encodedPath: encodeURIComponent(b.path), last: i === folder.breadcrumbs.length - 1 })),
+              entries: folder.entries.map((e) => ({
+                ...e,
+                isFolder: e.kind === 'folder',
+                encodedPath: encodeURIComponent(e.path),
+                sizeText: formatBytes(e.size),
+                modifiedText: formatDate(e.modifiedAt),
+              })),
+              singleEntry: folder.entries.length === 1,
+              nextHref: folder.next ? `${here}&cursor=${encodeURIComponent(folder.next)}${limit}` : null,
+              firstHref: typeof req.query.cursor === 'string' && req.query.cursor !== '' ? `${here}${limit}` : null,
+            }
+          : null,
+      }),
+    );
+  }
+
+  private shareLimitText(view: LandingView): string | null {
+    const limit = view.remainingDownloads;
+    return !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null;
+  }
+
+  /** What the page needs for its locks and its header, for any kind of link. */
+  private lockContext(req: Request, token: string, r: RecipientRequest, view: LandingView): Record<string, unknown> {
+    return {
+      base: `/l/${token}`,
+      sender: view.link.ownerDisplayName,
+      recipient: view.grant.recipient,
+      message: view.link.message,
+      expiresAt: view.expiresAt,
+      expiresAtText: view.expiresAt ? formatDate(view.expiresAt) : null,
+      oneTime: view.link.oneTime,
+      locked: view.locked.length > 0,
+      needsPassword: view.locked.includes('password'),
+      emailStep: view.emailStep,
+      askEmail: view.emailStep === 'ask' || (view.emailStep === 'code' && req.query.change === 'email'),
+      askCode: view.emailStep === 'code' && req.query.change !== 'email',
+      emailLocked: view.emailStep === 'locked',
+      codeSentTo: view.codeSentTo,
+      codeMinutes: Math.round(this.config.emailVerification.codeTtlSeconds / 60),
+      verifiedEmail: view.verifiedEmail,
+      error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
+      csrf: csrfToken(this.config.secretKey, r.session),
+    };
   }
 
   @Post('unlock')
@@ -204,7 +304,7 @@ export class RecipientController {
   @Head('archive')
   async headArchive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = this.request(req, res, token);
-    const { representation } = await this.downloads.prepare(r, { kind: 'archive' });
+    const { representation } = await this.downloads.prepare(r, { kind: 'archive', path: req.query.path });
     representationHeaders(res, representation);
     if (representation.size !== null) {
       res.setHeader('Content-Length', String(representation.size));
@@ -220,12 +320,40 @@ export class RecipientController {
       res.end();
       return;
     }
-    const prepared = await this.downloads.prepare(r, { kind: 'archive' });
+    const prepared = await this.downloads.prepare(r, { kind: 'archive', path: req.query.path });
     // Its exact length and ETag are known before any byte, so a Range (checked with If-Range) resumes it like a file.
     // The headers come once the first copy the range reads is open: a fault before that is answered as an error page.
     await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)), { withHeaders: true });
   }
+
+  /** One file of a folder share (`?path=/sub/x.pdf`, relative to the shared folder): its headers only, claiming nothing. */
+  @Head('download')
+  async headShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    const { representation } = await this.downloads.prepare(r, shareEntry(req));
+    representationHeaders(res, representation);
+    res.setHeader('Content-Length', String(representation.size));
+    res.status(200).end();
+  }
+
+  /** One file of a folder share (`?path=/sub/x.pdf`), with Range, through the same download use case as a send link's files. */
+  @Get('download')
+  async downloadShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const r = this.request(req, res, token);
+    if (isPrefetch(req)) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(503).setHeader('Retry-After', '0');
+      res.end();
+      return;
+    }
+    const prepared = await this.downloads.prepare(r, shareEntry(req));
+    representationHeaders(res, prepared.representation);
+    await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
+  }
 }
+
+const shareEntry = (req: Request): DownloadTarget => ({ kind: 'share-entry', path: req.query.path });
+
 
 /** The part of a representation that the request asks for: its `Range`, unless `If-Range` names other bytes. */
 function requestedRange(req: Request, representation: DownloadRepresentation): RequestedRange {

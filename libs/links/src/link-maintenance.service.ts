@@ -131,10 +131,14 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     });
   }
 
-  /** Deletes the stored copies of ended send links, then marks them purged. Deleting twice is harmless. */
+  /** Deletes the stored copies of ended send links, then marks them purged. Deleting twice is harmless. Share links are never purged. */
   private async purge(): Promise<number> {
     let purged = 0;
     for (const link of await this.links.purgeCandidates(BATCH)) {
+      // A share link's files are the organisation's own, not copies: never deleted, whatever the query found.
+      if (link.kind !== 'send') {
+        continue;
+      }
       const files = await this.links.filesOf(link.id);
       try {
         const driver = await this.storage.driver(link.storageConnection);

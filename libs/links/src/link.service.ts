@@ -6,7 +6,7 @@ import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFound
 import { Database, RateLimiter } from '@mft/db';
 import { displayNameOf, hasRole, userActor, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
-import { GrantRules, senderContact, type LinkFile } from './link.js';
+import { GrantRules, senderContact, type LinkFile, type LinkKind } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
 import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
@@ -14,11 +14,16 @@ import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
 import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 import { PasswordHasher } from '@mft/identity';
+import { ShareLinksRepository } from './share-links.repository.js';
+import { withShare } from './share-views.js';
+
+/** The options every kind of link takes (a send link's command, or a share link's). */
+export type LinkOptionsCommand = Omit<CreateSendLinkCommand, 'kind'>;
 
 /** The answer to a created link: one URL per recipient grant. Tokens appear here once and never again. */
 export interface CreatedLink {
   readonly id: string;
-  readonly kind: 'send';
+  readonly kind: LinkKind;
   readonly expiresAt: string | null;
   readonly grants: ReadonlyArray<{ id: string; recipient: string | null; url: string }>;
   /** A password the policy made the gateway generate: shown here once, for the sender to pass on. */
@@ -96,6 +101,7 @@ export class LinkService {
     private readonly policies: PolicyService,
     private readonly limiter: RateLimiter,
     private readonly refusals: RefusalAuditService,
+    private readonly shares: ShareLinksRepository,
   ) {}
 
   /**
@@ -103,13 +109,13 @@ export class LinkService {
    * options get its defaults, and a request for less than it enforces is refused, naming the rule.
    * `fileSizes` are the files known so far (none before an upload starts).
    */
-  async resolveOptions(owner: User, cmd: CreateSendLinkCommand, fileSizes: readonly number[] = []): Promise<ResolvedOptions> {
+  async resolveOptions(owner: User, cmd: LinkOptionsCommand, fileSizes: readonly number[] = [], kind: LinkKind = 'send'): Promise<ResolvedOptions> {
     const policy = await this.policies.effectiveFor(owner.id);
     const recipients = [...new Map(cmd.recipients.map((r) => [r.toLowerCase(), r])).values()];
     const options = applyPolicy(
       policy,
       {
-        kind: 'send',
+        kind,
         recipients,
         password: cmd.password === undefined ? undefined : cmd.password === '' ? null : cmd.password,
         requireEmailVerification: cmd.requireEmailVerification,
@@ -238,7 +244,8 @@ export class LinkService {
   async get(linkId: string, viewer: User, ctx?: AccessContext): Promise<LinkView> {
     const link = await this.visibleLink(linkId, viewer, ctx);
     const [files, grants] = [await this.links.filesOf(link.id), await this.grants.grantsOf(link.id)];
-    return toLinkView(link, files, grants, this.clock.now(), await this.grants.claimDeliveredBytes(grants.map((g) => g.id)));
+    const view = toLinkView(link, files, grants, this.clock.now(), await this.grants.claimDeliveredBytes(grants.map((g) => g.id)));
+    return link.kind === 'share' ? withShare(view, link, await this.shares.shareOf(link.id)) : view;
   }
 
   async list(viewer: User, limit: number, before: Date | null): Promise<LinkView[]> {
@@ -247,14 +254,19 @@ export class LinkService {
     const ids = links.map((l) => l.id);
     const [files, grants] = [await this.links.filesOfLinks(ids), await this.grants.grantsOfLinks(ids)];
     const delivered = await this.grants.claimDeliveredBytes(grants.map((g) => g.id));
+    const shares = await this.shares.sharesOf(links.filter((l) => l.kind === 'share').map((l) => l.id));
     const now = this.clock.now();
     return links.map((link) =>
-      toLinkView(
+      withShare(
+        toLinkView(
+          link,
+          files.filter((f) => f.linkId === link.id),
+          grants.filter((g) => g.linkId === link.id),
+          now,
+          delivered,
+        ),
         link,
-        files.filter((f) => f.linkId === link.id),
-        grants.filter((g) => g.linkId === link.id),
-        now,
-        delivered,
+        shares.get(link.id),
       ),
     );
   }

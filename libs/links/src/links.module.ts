@@ -17,13 +17,16 @@ import { LinkRepository } from './repositories/link.repository.js';
 import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
 import { SendUploadService } from './send-upload.service.js';
+import { ShareBrowser } from './share-browser.service.js';
+import { ShareLinkService } from './share-link.service.js';
+import { ShareLinksRepository } from './share-links.repository.js';
 
 const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, RecipientSessionRepository, EmailChallengeRepository];
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService],
-  exports: [LinkService, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser],
+  exports: [LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

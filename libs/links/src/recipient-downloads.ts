@@ -4,9 +4,9 @@ import { crc32 } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { Clock, ConflictError, DomainError, GoneError, NotFoundError } from '@mft/core';
+import { Clock, ConflictError, DomainError, GoneError, NotFoundError, TooLargeError } from '@mft/core';
 import { Database } from '@mft/db';
-import { StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
+import { StoragePath, StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
 import { GrantRepository } from './repositories/grant.repository.js';
@@ -14,9 +14,18 @@ import { LinkRepository } from './repositories/link.repository.js';
 import { PooledFileBody } from './pooled-file-body.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ArchiveEntryChangedError, archiveCoverage, openArchiveRange, planArchive, type ArchivePlan } from './archive/index.js';
+import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareTargetMissing } from './share-paths.js';
+import { ShareLinksRepository } from './share-links.repository.js';
 
-/** What a recipient downloads: one file of the grant, or all of its files as one archive. */
-export type DownloadTarget = { readonly kind: 'file'; readonly fileId: string } | { readonly kind: 'archive' };
+/**
+ * What a recipient downloads: one file of the grant, or all of its files as one archive. Of a folder
+ * share: one file of the folder (`share-entry`), or the archive of the folder `path` (the shared
+ * folder is `/`); paths are as the recipient sent them, checked here.
+ */
+export type DownloadTarget =
+  | { readonly kind: 'file'; readonly fileId: string }
+  | { readonly kind: 'archive'; readonly path?: unknown }
+  | { readonly kind: 'share-entry'; readonly path: unknown };
 
 /** The part of a representation a client asked for, already read against its size (an HTTP `Range`, an SFTP read). */
 export type RequestedRange =
@@ -47,6 +56,28 @@ export interface PreparedDownload {
   readonly file: LinkFile | null;
   /** The archive's layout (entry `i` is file `i` of the grant), or null for a single file. */
   readonly archive: ArchivePlan | null;
+  /** Where the bytes of a share link's file come from, and the version they must still have. */
+  readonly source?: ShareSource;
+  /** The files of a folder share's archive (instead of the grant's files). */
+  readonly shareArchive?: ShareArchive;
+}
+
+/** A share link's file: read from its connection (scoped to the shared folder), at the version described. */
+interface ShareSource {
+  readonly driver: StorageDriver;
+  readonly key: StoragePath;
+  readonly version: string;
+}
+
+/** The archive of a folder (or subfolder) of a folder share. */
+interface ShareArchive {
+  readonly files: readonly LinkFile[];
+  /** Entry names: paths inside the archived folder. */
+  readonly names: readonly string[];
+  readonly versions: ReadonlyMap<string, string>;
+  readonly driver: StorageDriver;
+  /** Whether it is the archive of the whole shared folder (which, delivered, is a completed download). */
+  readonly whole: boolean;
 }
 
 /** Why a running download was ended: its grant ended meanwhile, or its sender reset the claim. */
@@ -173,11 +204,18 @@ export class RecipientDownloads {
     private readonly config: AppConfigService,
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
+    private readonly shares: ShareLinksRepository,
   ) {}
 
   /** Authorizes the request (401/404/410 otherwise) and describes what it would download. Claims nothing. */
   async prepare(req: RecipientRequest, target: DownloadTarget): Promise<PreparedDownload> {
     const access = await this.access.authorize(req);
+    if (access.link.kind === 'share') {
+      return this.prepareShare(access, target);
+    }
+    if (target.kind === 'share-entry') {
+      throw shareEntryNotFound();
+    }
     if (target.kind === 'archive') {
       const archive = archivePlanOf(access);
       return {
@@ -207,7 +245,7 @@ export class RecipientDownloads {
   async open(prepared: PreparedDownload, range: RequestedRange): Promise<OpenedDownload> {
     const { access, file, representation } = prepared;
     if (file === null) {
-      return this.openArchive(access, prepared.archive ?? archivePlanOf(access), representation, range);
+      return this.openArchive(access, prepared.archive ?? archivePlanOf(access), representation, range, prepared.shareArchive);
     }
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : file.size - 1;
@@ -216,12 +254,15 @@ export class RecipientDownloads {
     }
     const ticket = await this.begin(access, { fileId: file.id, range: range.kind === 'partial' ? `${start}-${end}` : null });
     const length = Math.max(0, end - start + 1);
-    const driver = await this.storage.driver(access.link.storageConnection);
+    const driver = prepared.source?.driver ?? (await this.storage.driver(access.link.storageConnection));
     let body: Readable;
     let release: (chunk: Buffer) => void = () => undefined;
     try {
       if (length === 0) {
         body = Readable.from([]);
+      } else if (prepared.source) {
+        // A share link's file, still at the version its link describes.
+        body = await driver.openRead(prepared.source.key, { start, end }, { expectedVersion: prepared.source.version });
       } else if (driver.openReader) {
         // Read into a few buffers that come back once their bytes reached the client: no buffer per chunk.
         const pooled = new PooledFileBody(await driver.openReader(file.storageKey), start, end + 1);
@@ -263,15 +304,16 @@ export class RecipientDownloads {
    * The grant is consumed only by a response that delivered the archive's last byte, once every
    * byte of every file has reached the claimer (in this response or earlier ones).
    */
-  private async openArchive(access: GrantAccess, plan: ArchivePlan, representation: DownloadRepresentation, range: RequestedRange): Promise<OpenedDownload> {
-    const { files, link } = access;
+  private async openArchive(access: GrantAccess, plan: ArchivePlan, representation: DownloadRepresentation, range: RequestedRange, share?: ShareArchive): Promise<OpenedDownload> {
+    const { link } = access;
+    const files = share?.files ?? access.files;
     const start = range.kind === 'partial' ? range.start : 0;
     const end = range.kind === 'partial' ? range.end : plan.size - 1;
     if (range.kind === 'unsatisfiable' || (range.kind === 'partial' && !(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end < plan.size))) {
       return { status: 416, representation };
     }
     const ticket = await this.begin(access, { fileId: null, range: range.kind === 'partial' ? `${start}-${end}` : null });
-    const driver = await this.storage.driver(link.storageConnection);
+    const driver = share?.driver ?? (await this.storage.driver(link.storageConnection));
     // The file where the range starts: an interruption before any of its bytes is audited against it.
     const at = files[plan.entries.find((e) => e.end > start)?.index ?? files.length - 1]!;
     const deliveredBy = (endExclusive: number, responseComplete: boolean): DeliveredRange[] => {
@@ -293,8 +335,8 @@ export class RecipientDownloads {
     try {
       // The first copy the range reads is opened before the answer starts, so that a missing one is answered as the fault it is.
       body = await openArchiveRange(plan, { start, end }, {
-        open: (i, r, signal) => this.openCopy(driver, ticket, files[i]!, r).catch(failed(files[i]!, signal)),
-        crc32: (i, signal) => this.crcOf(driver, ticket, files[i]!, signal).catch(failed(files[i]!, signal)),
+        open: (i, r, signal) => this.openCopy(driver, ticket, files[i]!, r, share?.versions.get(files[i]!.id)).catch(failed(files[i]!, signal)),
+        crc32: (i, signal) => this.crcOf(driver, ticket, files[i]!, signal, share?.versions.get(files[i]!.id)).catch(failed(files[i]!, signal)),
       });
     } catch (err) {
       await this.recordDelivery(ticket, [{ fileId: at.id, start: 0, end: 0, complete: false }], { mayComplete: false });
@@ -320,27 +362,32 @@ export class RecipientDownloads {
           flushed += chunk.length;
         },
         soFar: () => deliveredBy(start + flushed, false),
-        final: (complete) => deliveredBy(complete ? end + 1 : start + flushed, complete),
+        final: (complete) => {
+          if (complete && share?.whole && start === 0 && end + 1 === plan.size) {
+            this.#wholeShareArchives.add(ticket);
+          }
+          return deliveredBy(complete ? end + 1 : start + flushed, complete);
+        },
         completes: (complete) => (complete ? end + 1 : start + flushed) === plan.size,
         settled: () => (body.closed ? Promise.resolve() : closed),
       },
     });
   }
 
-  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, range?: ByteRange): Promise<Readable> {
+  private async openCopy(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, range?: ByteRange, expectedVersion?: string): Promise<Readable> {
     try {
-      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, range);
+      return file.size === 0 ? Readable.from([]) : await driver.openRead(file.storageKey, range, expectedVersion === undefined ? undefined : { expectedVersion });
     } catch (err) {
       throw this.missingCopy(ticket, file, err);
     }
   }
 
   /** The CRC-32 of a stored copy: recorded at upload, or (for copies stored before it was) read from the copy. */
-  private async crcOf(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, signal: AbortSignal): Promise<number> {
+  private async crcOf(driver: StorageDriver, ticket: DownloadTicket, file: LinkFile, signal: AbortSignal, expectedVersion?: string): Promise<number> {
     if (typeof file.crc32 === 'number') {
       return file.crc32;
     }
-    const stream = await this.openCopy(driver, ticket, file);
+    const stream = await this.openCopy(driver, ticket, file, undefined, expectedVersion);
     const stop = (): void => {
       stream.destroy();
     };
@@ -551,6 +598,9 @@ export class RecipientDownloads {
    * missing page: the transport answers 500 (with a correlation id), never the storage key.
    */
   private missingCopy(ticket: DownloadTicket, file: LinkFile, err: unknown): unknown {
+    if (ticket.access.link.kind === 'share') {
+      return shareReadError(err);
+    }
     if (ticket.access.link.kind === 'send' && err instanceof DomainError && err.kind === 'not_found') {
       return new Error(`the stored copy of file ${file.id} of send link ${ticket.access.link.id} is missing from storage connection ${ticket.access.link.storageConnection}: ${err.message}`);
     }
@@ -586,7 +636,7 @@ export class RecipientDownloads {
             await this.grants.addDelivered(ticket.cycleId, grant.id, r.fileId, r.start, r.end);
           }
         }
-        if (opts.mayComplete && (await this.grants.undeliveredFiles(ticket.cycleId, link.id)) === 0) {
+        if (opts.mayComplete && (await this.cycleDelivered(ticket))) {
           const after = await this.grants.completeDownload(grant.id, ticket.claimed ? ticket.cycleId : null, ticket.limit);
           await this.grants.clearDeliveries(ticket.cycleId);
           if (after) {
@@ -613,6 +663,158 @@ export class RecipientDownloads {
       await this.audit.record(req.ctx, ...events);
     });
   }
+
+  // Share links --------------------------------------------------------------------------------
+  // A share link's files are read where they live (never copies): a file share's one file, or the
+  // files of a shared folder, each at the version it had when described, through the same claim,
+  // heartbeat and accounting as a send link's copies.
+
+  /** Archives of a whole shared folder that reached the client in full: a completed download of a folder share. */
+  readonly #wholeShareArchives = new WeakSet<DownloadTicket>();
+
+  private async prepareShare(access: GrantAccess, target: DownloadTarget): Promise<PreparedDownload> {
+    const { link } = access;
+    const share = await this.shares.shareOf(link.id);
+    if (!share) {
+      throw shareTargetMissing();
+    }
+    const resolved = await ResolvedShare.of(this.storage, link, share);
+    if (share.target === 'file') {
+      const row = target.kind === 'file' ? access.files.find((f) => f.id === target.fileId) : undefined;
+      if (!row) {
+        throw new NotFoundError('file_not_found', 'This link has no such file. Go back to the link page for the list of files.');
+      }
+      const info = await resolved.fileNow();
+      if (info.size !== row.size) {
+        // Only an unpinned share gets here with another size: what is served now is what counts.
+        await this.shares.updateSharedFile(row.id, info.size, info.version);
+      }
+      const file = { ...row, size: info.size };
+      return {
+        access,
+        file,
+        archive: null,
+        source: { driver: resolved.driver, key: resolved.sharePath, version: info.version },
+        representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
+      };
+    }
+    if (target.kind === 'file') {
+      throw new NotFoundError('file_not_found', 'This link shares a folder: download its files from the link page.');
+    }
+    const rel = sharePathParam(target.path);
+    if (target.kind === 'share-entry') {
+      const info = await resolved.entry(rel);
+      if (info.kind !== 'file' || rel.isRoot) {
+        throw shareEntryNotFound();
+      }
+      const file = await this.shareEntryFile(link, rel, info.size, info.version);
+      return {
+        access,
+        file,
+        archive: null,
+        source: { driver: resolved.driver, key: rel, version: info.version },
+        representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
+      };
+    }
+    if (rel.isRoot) {
+      await resolved.folderNow();
+    } else if ((await resolved.entry(rel)).kind !== 'folder') {
+      throw shareEntryNotFound();
+    }
+    const walked = await resolved.walk(rel, MAX_SHARE_ARCHIVE_FILES);
+    if (walked === null) {
+      throw new TooLargeError('share_folder_too_large', `This folder holds more than ${MAX_SHARE_ARCHIVE_FILES} files, too many for one archive: download its subfolders one by one.`);
+    }
+    const files: LinkFile[] = [];
+    const names: string[] = [];
+    const versions = new Map<string, string>();
+    const times: Date[] = [];
+    for (const w of walked) {
+      // Each file at the version it has now; one that vanished since the listing is left out.
+      const info = await resolved.driver.stat(w.path).catch((err: unknown) => {
+        if (err instanceof DomainError && err.kind === 'not_found') {
+          return null;
+        }
+        throw err;
+      });
+      if (info?.kind !== 'file') {
+        continue;
+      }
+      const file = await this.shareEntryFile(link, w.path, info.size, info.version);
+      files.push(file);
+      versions.set(file.id, info.version);
+      times.push(info.modifiedAt);
+      names.push(w.path.relativeTo(rel).toKey());
+    }
+    const folderName = rel.isRoot ? StoragePath.parse(share.path).name || 'files' : rel.name;
+    // Each entry at the version it has now: the ETag changes with any of them, so a resume after a change starts again.
+    const plan = planArchive(files.map((f, i) => ({ name: names[i]!, size: f.size, modifiedAt: times[i]!, version: versions.get(f.id)! })));
+    return {
+      access,
+      file: null,
+      archive: plan,
+      shareArchive: { files, names, versions, driver: resolved.driver, whole: rel.isRoot },
+      representation: { name: `${folderName}.zip`, contentType: 'application/zip', size: plan.size, etag: plan.etag, sha256: null, ranges: true },
+    };
+  }
+
+  /** The accounting row of one file of a folder share at one version (see `ShareLinksRepository.entryFile`). */
+  private async shareEntryFile(link: Link, rel: StoragePath, size: number, version: string): Promise<LinkFile> {
+    const id = await this.shares.entryFile(link.id, { key: rel.toKey(), name: rel.name, size, version });
+    return { id, linkId: link.id, position: 0, name: rel.name, size, sha256: '', contentType: 'application/octet-stream', storageKey: rel.toKey() };
+  }
+
+  /**
+   * Whether the cycle has delivered everything the link holds, which counts a completed download.
+   * A send link or a file share: every byte of every file. A folder share: the archive of the whole
+   * folder, or every file now in the folder at its current version.
+   */
+  private async cycleDelivered(ticket: DownloadTicket): Promise<boolean> {
+    const { link } = ticket.access;
+    if (link.kind === 'share') {
+      const share = await this.shares.shareOf(link.id);
+      if (share?.target === 'folder') {
+        return this.#wholeShareArchives.delete(ticket) || (await this.folderShareDelivered(ticket, link, share));
+      }
+    }
+    return (await this.grants.undeliveredFiles(ticket.cycleId, link.id)) === 0;
+  }
+
+  private async folderShareDelivered(ticket: DownloadTicket, link: Link, share: NonNullable<Awaited<ReturnType<ShareLinksRepository['shareOf']>>>): Promise<boolean> {
+    const delivered = await this.shares.deliveredEntries(ticket.cycleId, link.id);
+    const done = new Set(delivered.filter((d) => d.complete).map((d) => `${d.version}\0${d.key}`));
+    const doneKeys = new Set(delivered.filter((d) => d.complete).map((d) => d.key));
+    if (done.size === 0) {
+      return false;
+    }
+    const resolved = await ResolvedShare.of(this.storage, link, share);
+    const walked = await resolved.walk(StoragePath.root, MAX_SHARE_ARCHIVE_FILES).catch(() => null);
+    if (walked === null || walked.length === 0) {
+      return false;
+    }
+    for (const w of walked) {
+      if (!doneKeys.has(w.path.toKey())) {
+        return false;
+      }
+      const info = await resolved.driver.stat(w.path).catch(() => null);
+      if (info !== null && !done.has(`${info.version}\0${w.path.toKey()}`)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** At most this many files go into one archive of a shared folder (and count towards its consumption). */
+const MAX_SHARE_ARCHIVE_FILES = 10_000;
+
+/** A share link's file that could not be read as described: changed (409) or gone (404), never other bytes. */
+function shareReadError(err: unknown): unknown {
+  const mapped = changedAsConflict(err);
+  if (mapped === err && err instanceof DomainError && err.kind === 'not_found') {
+    return shareTargetMissing();
+  }
+  return mapped;
 }
 
 /** A stable UUID-shaped id derived from a string (the delivery cycle of an unlimited grant in one session). */

@@ -196,7 +196,7 @@ describe(applyPolicy.name, () => {
   describe('creators', () => {
     const cases: ReadonlyArray<readonly [string, PolicyInput, LinkRequest['kind'], Creator, string]> = [
       ['an employee sends', {}, 'send', employee, 'accepted'],
-      ['an employee may not share by default', {}, 'share', employee, 'policy_creator_role_not_allowed'],
+      ['an employee may not share by default', {}, 'share', employee, 'policy_creators_share'],
       ['a manager shares', {}, 'share', { roles: ['auditor', 'manager'], external: false }, 'accepted'],
       ['an auditor may not send', {}, 'send', { roles: ['auditor'], external: false }, 'policy_creator_role_not_allowed'],
       ['nobody without a role', {}, 'send', { roles: [], external: false }, 'policy_creator_role_not_allowed'],

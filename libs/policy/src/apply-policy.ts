@@ -46,6 +46,7 @@ export interface ResolvedLinkOptions {
 /** Every rule a link request can break; the error code is `policy_<rule>`. */
 export const POLICY_RULES = [
   'creator_role_not_allowed',
+  'creators_share',
   'external_creator_not_allowed',
   'recipient_domain_blocked',
   'recipient_domain_not_allowed',
@@ -148,9 +149,10 @@ function assertCreator(policy: EffectivePolicy, kind: LinkRequest['kind'], creat
   const allowed = policy.creators[kind];
   if (!creator.roles.some((r) => (allowed as readonly string[]).includes(r))) {
     const who = allowed.length > 0 ? `only ${list(allowed)} may create ${kind} links` : `nobody may create ${kind} links`;
+    // Shares have a rule code of their own (the contract's `policy_creators_share`); sends keep theirs.
     throw new PolicyViolationError(
-      'creator_role_not_allowed',
-      `${who}; your roles are ${list(creator.roles) || 'none'}.`,
+      kind === 'share' ? 'creators_share' : 'creator_role_not_allowed',
+      `${who} (creators.${kind}); your roles are ${list(creator.roles) || 'none'}.`,
       { roles: allowed },
       { roles: creator.roles },
     );

@@ -33,7 +33,8 @@ export function brokenRules(policy: EffectivePolicy, req: LinkRequest, creator: 
   const verifyRequired = p.emailVerification.mode === 'required' || outsiderForces(p, req);
   const checks: Record<PolicyRule, boolean> = {
     external_creator_not_allowed: creator.external && !p.creators.externalUsers,
-    creator_role_not_allowed: !creator.roles.some((r) => (p.creators[req.kind] as readonly string[]).includes(r)),
+    creator_role_not_allowed: req.kind === 'send' && !creator.roles.some((r) => (p.creators.send as readonly string[]).includes(r)),
+    creators_share: req.kind === 'share' && !creator.roles.some((r) => (p.creators.share as readonly string[]).includes(r)),
     recipient_domain_blocked: domains.some((d) => inside(d, p.recipients.blockedDomains)),
     recipient_domain_not_allowed: domains.some((d) => p.recipients.noDomainAllowed || (p.recipients.allowedDomains.length > 0 && !inside(d, p.recipients.allowedDomains))),
     file_too_large: sizes.some((s) => s > p.files.maxFileBytes),

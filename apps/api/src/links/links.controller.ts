@@ -1,16 +1,16 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AppConfigService } from '@mft/config';
-import { InvalidInputError, NotImplementedError } from '@mft/core';
+import { InvalidInputError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
-import { LinkService, SendUploadService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
+import { LinkService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
 import { accessContext } from '@mft/web';
 import { Access, LINK_ROLES } from '../auth/access.decorators.js';
 import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { CreatedLinkDto, CreateSendLinkFormDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
+import { CreatedLinkDto, CreateSendLinkFormDto, CreateShareLinkDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
 import { receiveMultipart } from './multipart-upload.js';
 
 const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
@@ -28,23 +28,37 @@ export class LinksController {
   constructor(
     private readonly uploads: SendUploadService,
     private readonly links: LinkService,
+    private readonly shares: ShareLinkService,
     private readonly config: AppConfigService,
   ) {}
 
   @Post()
   // Which of these roles may create which kind of link is the policy's to say (creators.*), with a 422 naming the rule.
   @Access('links:write', ...LINK_ROLES)
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: CreateSendLinkFormDto })
+  @ApiConsumes('multipart/form-data', 'application/json')
+  @ApiOperation({
+    summary: 'Create a send link (multipart upload) or a share link (JSON)',
+    description:
+      'A send link: multipart/form-data with the files and the options. A share link: a JSON body { kind: "share", connectionId, path, pinContent?, ...the same options } pointing at a file or folder of a storage connection; checked in this order: the options (400), the policy creators.share (422 policy_creators_share), the connection\'s share roots (403 share_path_forbidden), the path (404).',
+  })
+  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(CreateSendLinkFormDto) }, { $ref: getSchemaPath(CreateShareLinkDto) }] } })
+  @ApiExtraModels(CreateSendLinkFormDto, CreateShareLinkDto)
+  @ApiResponse({ status: 403, type: ErrorDto, description: 'A share of a path the user may not share from (share_path_forbidden)' })
+  @ApiResponse({ status: 404, type: ErrorDto, description: 'A share of a path or connection that does not exist' })
   @ApiCreatedResponse({ type: CreatedLinkDto })
   @ApiResponse({ status: 413, type: ErrorDto, description: 'A file or the total is over the size limit' })
   @ApiResponse({ status: 422, type: ErrorDto, description: 'Refused by a rule; the code names it' })
   async create(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response, @CurrentUser() user: User): Promise<CreatedLink> {
     if (!req.is('multipart/form-data')) {
       if (req.is('application/json') && (req.body as { kind?: unknown } | undefined)?.kind === 'share') {
-        throw new NotImplementedError('share_links_unavailable', 'Share links (references to files in a storage connection) are not available on this gateway yet.');
+        const created = await this.shares.create(user, req.body, accessContext(req, userActor(user)));
+        res.setHeader('Location', `/api/v1/links/${created.id}`);
+        return created;
       }
-      throw new InvalidInputError('multipart_required', 'Upload the files of a send link as multipart/form-data, with one part per file.');
+      throw new InvalidInputError(
+        'multipart_required',
+        'Upload the files of a send link as multipart/form-data, with one part per file; a share link is a JSON body { "kind": "share", "connectionId", "path", ... }.',
+      );
     }
     const upload = this.uploads.begin(user, accessContext(req, userActor(user)));
     try {

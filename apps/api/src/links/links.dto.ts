@@ -26,6 +26,33 @@ export class CreateSendLinkFormDto {
   notifyOnDownload?: boolean;
 }
 
+/** The JSON body of POST /api/v1/links for a share link. */
+export class CreateShareLinkDto {
+  @ApiProperty({ enum: ['share'] }) kind!: string;
+  @ApiProperty({ description: 'The storage connection (`default`: the local files under DATA_DIR/files).' }) connectionId!: string;
+  @ApiProperty({ description: 'The file or folder to share, from the connection root, e.g. /docs/report.pdf.' }) path!: string;
+  @ApiPropertyOptional({ type: 'boolean', description: 'Refuse the file once it changed (409 share_content_changed). Default on for file shares; folders are never pinned.' })
+  pinContent?: boolean;
+  @ApiPropertyOptional({ type: [String], description: 'Recipient emails (an array, or one comma-separated string); one grant each.' }) recipients?: string[];
+  @ApiPropertyOptional({ type: 'boolean' }) oneTime?: boolean;
+  @ApiPropertyOptional({ description: 'A whole number, or "unlimited".' }) maxDownloads?: string;
+  @ApiPropertyOptional({ description: 'ISO 8601 with time zone, or "never".' }) expiresAt?: string;
+  @ApiPropertyOptional() password?: string;
+  @ApiPropertyOptional({ type: 'boolean' }) requireEmailVerification?: boolean;
+  @ApiPropertyOptional() message?: string;
+  @ApiPropertyOptional({ type: 'boolean', default: true }) notify?: boolean;
+  @ApiPropertyOptional({ type: 'boolean', default: true }) notifyOnDownload?: boolean;
+}
+
+export class ShareDto {
+  @ApiProperty() connectionId!: string;
+  @ApiProperty({ description: 'The shared file or folder, from the connection root.' }) path!: string;
+  @ApiProperty({ enum: ['file', 'folder'] }) target!: string;
+  @ApiProperty() pinContent!: boolean;
+  @ApiProperty({ type: Object, nullable: true, description: 'A file share: its size, modifiedAt and version when shared.' })
+  pinned!: { size: number; modifiedAt: string; version: string } | null;
+}
+
 export class GrantUrlDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) recipient!: string | null;
@@ -112,6 +139,10 @@ export class LinkDto {
   @ApiProperty({ type: String, nullable: true }) purgedAt!: string | null;
   @ApiProperty({ type: [LinkFileDto] }) files!: LinkFileDto[];
   @ApiProperty({ type: [GrantTrackingDto] }) grants!: GrantTrackingDto[];
+  @ApiPropertyOptional({ type: () => ShareDto, description: 'Share links: what the link points at.' }) share?: ShareDto;
+  @ApiPropertyOptional({ description: 'Share links: the storage connection.' }) connectionId?: string;
+  @ApiPropertyOptional({ description: 'Share links: the shared path.' }) path?: string;
+  @ApiPropertyOptional({ description: 'Share links: whether the file is pinned.' }) pinContent?: boolean;
 }
 
 export class ErrorDto {

@@ -4,6 +4,7 @@ import { Mail1764000000000 } from './1764000000000-mail.js';
 import { Policy1764100000000 } from './1764100000000-policy.js';
 import { SessionRotation1765300000000 } from './1765300000000-session-rotation.js';
 import { StorageConnections1765400000000 } from './1765400000000-storage-connections.js';
+import { ShareLinks1765500000000 } from './1765500000000-share-links.js';
 import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
@@ -14,5 +15,6 @@ export const migrations = [
   Policy1764100000000,
   SessionRotation1765300000000,
   StorageConnections1765400000000,
+  ShareLinks1765500000000,
   FileCrc321765600000000,
 ];

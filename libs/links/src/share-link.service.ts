@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditService, type AccessContext } from '@mft/audit';
+import { AppConfigService } from '@mft/config';
+import { hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
+import { Database } from '@mft/db';
+import { displayNameOf, PasswordHasher, type User } from '@mft/identity';
+import { StorageNotFoundError, StoragePath, StorageService, type ShareRoot, type StoredObjectInfo } from '@mft/storage';
+import { parseCreateShareLink } from './create-share-link.command.js';
+import { LinkNotices } from './link-notices.js';
+import { LinkService, type CreatedLink } from './link.service.js';
+import { GrantRepository } from './repositories/grant.repository.js';
+import { LinkRepository } from './repositories/link.repository.js';
+import { isInSendFolder, shareForbidden } from './share-paths.js';
+import { ShareLinksRepository } from './share-links.repository.js';
+
+/**
+ * Whether `user` may share `path` of a connection with these share roots: admins always; others
+ * when a root at or above the path (whole segments: `/docs` never covers `/docs-private`) names
+ * one of their roles or groups.
+ */
+export function mayShareFrom(user: Pick<User, 'roles'>, groups: readonly string[], roots: readonly ShareRoot[], path: StoragePath): boolean {
+  if (user.roles.includes('admin')) {
+    return true;
+  }
+  return roots.some((root) => {
+    let rootPath: StoragePath;
+    try {
+      rootPath = StoragePath.parse(root.path);
+    } catch {
+      return false;
+    }
+    return path.isWithin(rootPath) && (root.roles.some((r) => (user.roles as readonly string[]).includes(r)) || root.groups.some((g) => groups.includes(g)));
+  });
+}
+
+/**
+ * Creates share links: a link to a file or folder that already lives in a storage connection,
+ * never copied and never purged. Checks in the contract's order: the options (400), the policy
+ * (`creators.share` first, 422), the connection's share roots (403), then that the path exists (404).
+ */
+@Injectable()
+export class ShareLinkService {
+  constructor(
+    private readonly db: Database,
+    private readonly links: LinkRepository,
+    private readonly grants: GrantRepository,
+    private readonly shares: ShareLinksRepository,
+    private readonly linkService: LinkService,
+    private readonly storage: StorageService,
+    private readonly audit: AuditService,
+    private readonly hasher: PasswordHasher,
+    private readonly config: AppConfigService,
+    private readonly notices: LinkNotices,
+  ) {}
+
+  async create(owner: User, body: unknown, ctx: AccessContext): Promise<CreatedLink> {
+    const cmd = parseCreateShareLink(body);
+    const options = await this.linkService.resolveOptions(owner, cmd, [], 'share');
+    const connection = await this.storage.connection(cmd.connectionId);
+    const path = cmd.sharePath;
+    if (!mayShareFrom(owner, await this.shares.groupsOf(owner.id), connection.shareRoots, path)) {
+      throw shareForbidden();
+    }
+    if (connection.id === (await this.storage.sendConnectionId()) && (isInSendFolder(path) || StoragePath.parse('send').isWithin(path))) {
+      // The copies of send links are never shareable, not even as part of a folder above them.
+      throw shareForbidden();
+    }
+    const driver = await this.storage.driver(connection.id);
+    let info: StoredObjectInfo;
+    try {
+      if (path.isRoot) {
+        info = { ...(await driver.stat(path)), kind: 'folder' };
+      } else {
+        info = await driver.stat(path);
+      }
+    } catch (err) {
+      if (err instanceof StorageNotFoundError) {
+        throw new NotFoundError('share_path_not_found', `There is no file or folder ${path.toString()} in storage connection ${connection.name}.`);
+      }
+      throw err;
+    }
+    const isFile = info.kind === 'file';
+    if (!isFile && cmd.pinContent === true) {
+      throw new InvalidInputError('invalid_link_options', 'The link options are not valid: pinContent applies to file shares only (a folder share serves its files as they are).', {
+        problems: [{ field: 'pinContent', message: 'applies to file shares only' }],
+      });
+    }
+    const pinContent = isFile && cmd.pinContent !== false;
+    return this.insert(owner, options, { connectionId: connection.id, path, info, pinContent }, ctx);
+  }
+
+  private async insert(
+    owner: User,
+    options: Awaited<ReturnType<LinkService['resolveOptions']>>,
+    target: { connectionId: string; path: StoragePath; info: StoredObjectInfo; pinContent: boolean },
+    ctx: AccessContext,
+  ): Promise<CreatedLink> {
+    const { info, path } = target;
+    const linkId = randomUUID();
+    const isFile = info.kind === 'file';
+    const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
+    const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({ id: randomUUID(), recipient, token: randomToken(32) }));
+    const base = this.config.publicUrl;
+    const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
+    const name = path.isRoot ? 'Shared files' : path.name;
+    const file = isFile
+      ? { id: randomUUID(), linkId, position: 0, name, size: info.size, sha256: '', contentType: 'application/octet-stream', storageKey: path.toKey() }
+      : null;
+    await this.db.transaction(async () => {
+      await this.links.insertLink({
+        id: linkId,
+        kind: 'share',
+        ownerId: owner.id,
+        storageConnection: target.connectionId,
+        oneTime: options.oneTime,
+        maxDownloads: options.maxDownloads,
+        expiresAt: options.expiresAt,
+        passwordHash,
+        requireEmailVerification: options.requireEmailVerification,
+        message: options.message,
+        emailRecipients: options.emailRecipients,
+        notifyOnDownload: options.notifySenderOnDownload,
+      });
+      await this.shares.setShare({
+        linkId,
+        path: path.toString(),
+        target: isFile ? 'file' : 'folder',
+        pinContent: target.pinContent,
+        pinnedSize: isFile ? info.size : null,
+        pinnedModifiedAt: isFile ? info.modifiedAt : null,
+        pinnedVersion: isFile ? info.version : null,
+      });
+      if (file) {
+        await this.links.insertFile(file);
+        await this.shares.updateSharedFile(file.id, info.size, info.version);
+      }
+      for (const g of grants) {
+        await this.grants.insertGrant({ id: g.id, linkId, tokenHash: hashToken(g.token).toString('hex'), recipient: g.recipient, deliveryStatus: emailed(g.recipient) ? 'queued' : null });
+      }
+      for (const g of grants) {
+        if (emailed(g.recipient)) {
+          await this.notices.invite({
+            linkId,
+            grantId: g.id,
+            recipient: g.recipient,
+            url: `${base}/l/${g.token}`,
+            sender: { name: displayNameOf(owner), email: owner.email },
+            options: { ...options, passwordProtected: options.password !== null },
+            files: [{ name: isFile ? name : `${name}/`, size: info.size }],
+          });
+        }
+      }
+      await this.audit.record(ctx, {
+        type: 'link.created',
+        linkId,
+        bytes: isFile ? info.size : null,
+        details: {
+          kind: 'share',
+          connectionId: target.connectionId,
+          path: path.toString(),
+          target: isFile ? 'file' : 'folder',
+          pinContent: target.pinContent,
+          ...(isFile ? { files: [{ id: file!.id, name, size: info.size }], pinned: { size: info.size, modifiedAt: info.modifiedAt.toISOString(), version: info.version } } : {}),
+          grants: grants.map((g) => ({ id: g.id, recipient: g.recipient })),
+          oneTime: options.oneTime,
+          maxDownloads: options.maxDownloads,
+          expiresAt: options.expiresAt?.toISOString() ?? null,
+          passwordProtected: passwordHash !== null,
+          requireEmailVerification: options.requireEmailVerification,
+          emailRecipients: options.emailRecipients,
+          notifyOnDownload: options.notifySenderOnDownload,
+          passwordGenerated: options.passwordGenerated,
+          policyGroups: options.policyGroups,
+        },
+      });
+    });
+    return {
+      id: linkId,
+      kind: 'share',
+      expiresAt: options.expiresAt?.toISOString() ?? null,
+      grants: grants.map((g) => ({ id: g.id, recipient: g.recipient, url: `${base}/l/${g.token}` })),
+      ...(options.passwordGenerated && options.password ? { password: options.password } : {}),
+    };
+  }
+}
