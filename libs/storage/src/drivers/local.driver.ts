@@ -4,11 +4,8 @@ import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat, wri
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsPathOf, isFsPathWithin, resolveInside } from '../path-containment.js';
-import { InvalidInputError } from '@mft/core';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
-  DEFAULT_LIST_LIMIT,
-  MAX_LIST_LIMIT,
   StorageChangedError,
   StorageNotFoundError,
   StoragePermissionError,
@@ -25,6 +22,7 @@ import {
   type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
+import { decodeNameCursor, encodeNameCursor, listLimit } from './listing.js';
 
 /** 1 MiB reads: measured to matter for parallel downloads (see DESIGN performance notes). */
 const READ_CHUNK = 1024 * 1024;
@@ -266,7 +264,7 @@ export class LocalDriver implements StorageDriver {
 
   async list(prefix: StorageKey, options: StorageListOptions = {}): Promise<StorageListPage> {
     const limit = listLimit(options.limit);
-    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    const after = options.cursor ? decodeNameCursor(options.cursor) : null;
     const folder = toStoragePath(prefix);
     const { real, rootReal } = await this.realPathInside(folder);
     let dirents: Dirent[];
@@ -298,7 +296,7 @@ export class LocalDriver implements StorageDriver {
       }
     }
     const last = entries.at(-1);
-    return { entries, next: i < candidates.length && last ? encodeCursor(last.name) : null };
+    return { entries, next: i < candidates.length && last ? encodeNameCursor(last.name) : null };
   }
 
   /** One listing entry; null for what a key could not reach (a symlink out of the root, a socket, a vanished name). */
@@ -377,27 +375,6 @@ function kindOf(s: BigIntStats): 'file' | 'folder' | null {
   return s.isFile() ? 'file' : s.isDirectory() ? 'folder' : null;
 }
 
-function listLimit(limit: number | undefined): number {
-  if (limit === undefined) {
-    return DEFAULT_LIST_LIMIT;
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new InvalidInputError('storage_list_limit_invalid', `A page holds 1 to ${MAX_LIST_LIMIT} entries.`);
-  }
-  return limit;
-}
-
-function encodeCursor(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (encodeCursor(name) !== cursor || !StoragePath.isValidName(name)) {
-    throw new InvalidInputError('storage_cursor_invalid', 'This listing cursor is not valid; start again from the first page.');
-  }
-  return name;
-}
 
 /** Maps an fs error to the storage taxonomy; `key` goes to the operator detail only. */
 export function classifyFsError(err: unknown, key: string): Error {

@@ -24,8 +24,6 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { InvalidInputError } from '@mft/core';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
-  DEFAULT_LIST_LIMIT,
-  MAX_LIST_LIMIT,
   StorageChangedError,
   StorageError,
   StorageNotFoundError,
@@ -42,6 +40,7 @@ import {
   type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
+import { listLimit } from './listing.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last) and its largest part count. */
@@ -612,16 +611,6 @@ export function classifyS3Error(err: unknown, key: string, operation: string): S
     return new StorageUnavailableError(detail, { retryable: true });
   }
   return new StorageUnavailableError(detail, { retryable: false });
-}
-
-function listLimit(limit: number | undefined): number {
-  if (limit === undefined) {
-    return DEFAULT_LIST_LIMIT;
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new InvalidInputError('storage_list_limit_invalid', `A page holds 1 to ${MAX_LIST_LIMIT} entries.`);
-  }
-  return limit;
 }
 
 /** Cursors wrap S3's continuation token (opaque to callers, and to the driver). */

@@ -8,8 +8,6 @@ import { DomainError, InvalidInputError } from '@mft/core';
 import { resolveInside } from '../path-containment.js';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
-  DEFAULT_LIST_LIMIT,
-  MAX_LIST_LIMIT,
   StorageChangedError,
   StorageError,
   StorageNotFoundError,
@@ -27,6 +25,7 @@ import {
   type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
+import { decodeNameCursor, encodeNameCursor, listLimit } from './listing.js';
 
 /** How to reach one folder on a remote SFTP server (an OpenSSH `internal-sftp` or compatible). */
 export interface SftpDriverOptions {
@@ -391,27 +390,6 @@ function versionOf(attrs: Attributes): string {
   return `s1-${createHash('sha256').update(`${attrs.size}:${attrs.mtime}`).digest('base64url').slice(0, 22)}`;
 }
 
-function listLimit(limit: number | undefined): number {
-  if (limit === undefined) {
-    return DEFAULT_LIST_LIMIT;
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new InvalidInputError('storage_list_limit_invalid', `A page holds 1 to ${MAX_LIST_LIMIT} entries.`);
-  }
-  return limit;
-}
-
-function encodeCursor(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (encodeCursor(name) !== cursor || !StoragePath.isValidName(name)) {
-    throw new InvalidInputError('storage_cursor_invalid', 'This listing cursor is not valid; start again from the first page.');
-  }
-  return name;
-}
 
 /**
  * A folder on a remote SFTP server. The host key is pinned; connections are pooled and remade after
@@ -724,7 +702,7 @@ export class SftpDriver implements StorageDriver {
 
   async list(prefix: StorageKey, options: StorageListOptions = {}): Promise<StorageListPage> {
     const limit = listLimit(options.limit);
-    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    const after = options.cursor ? decodeNameCursor(options.cursor) : null;
     const folder = toStoragePath(prefix);
     return this.#with(async (sftp) => {
       const rootReal = await this.#rootReal(sftp);
@@ -754,7 +732,7 @@ export class SftpDriver implements StorageDriver {
         }
       }
       const last = entries.at(-1);
-      return { entries, next: i < candidates.length && last ? encodeCursor(last.name) : null };
+      return { entries, next: i < candidates.length && last ? encodeNameCursor(last.name) : null };
     });
   }
 
