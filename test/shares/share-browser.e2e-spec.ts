@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
@@ -40,6 +42,7 @@ describe('the page of a folder share in a real browser', () => {
     await page.getByRole('link', { name: 'chapters/' }).click();
     await page.getByRole('link', { name: 'one/' }).click();
     assert.ok(await page.getByRole('navigation', { name: 'Folders' }).getByText('one').isVisible());
+    await page.screenshot({ path: join(tmpdir(), 'mft-folder-share-390.png'), fullPage: true });
     const button = page.getByRole('link', { name: 'Download report.bin' });
     const box = (await button.boundingBox())!;
     assert.ok(box.x >= 0 && box.x + box.width <= 390, `the button lies at ${box.x}..${box.x + box.width}`);
@@ -48,6 +51,8 @@ describe('the page of a folder share in a real browser', () => {
     assert.ok(readFileSync((await download.path())!).equals(report));
     await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: 'Shared folder' }).click();
     assert.ok(await page.getByRole('cell', { name: 'b.txt', exact: true }).isVisible());
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: join(tmpdir(), 'mft-folder-share-desktop.png'), fullPage: true });
     await context.close();
   });
 });
