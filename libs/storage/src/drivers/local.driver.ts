@@ -84,7 +84,13 @@ export class LocalDriver implements StorageDriver {
       },
       abort: async () => {
         if (!done) {
-          stream.destroy();
+          // The file is opened asynchronously: removing it before the stream has closed could race
+          // the open and leave the staged file behind.
+          if (!stream.closed) {
+            const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+            stream.destroy();
+            await closed;
+          }
           await rm(staged, { force: true });
         }
       },
