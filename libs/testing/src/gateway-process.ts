@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '@mft/config';
+import { seedEmbeddedDatabase } from './embedded-template.js';
 
 /** The PostgreSQL server tests create their databases on. */
 export function postgresAdminUrl(): string {
@@ -96,6 +97,7 @@ export class TestGateway {
         drop = db.drop;
       } else {
         databaseUrl = null;
+        await seedEmbeddedDatabase(dataDir);
       }
     }
     let configDir: string | null = null;

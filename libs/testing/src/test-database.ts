@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '@mft/db';
+import { seedEmbeddedDatabase } from './embedded-template.js';
 import { createTestDatabase, onPostgres } from './gateway-process.js';
 
 /**
@@ -15,6 +16,7 @@ export async function openTestDatabase(): Promise<{ db: Database; kind: string; 
     return { db, kind: 'postgres', close: async () => { await db.close(); await created.drop(); } };
   }
   const dir = mkdtempSync(join(tmpdir(), 'mft-db-'));
+  await seedEmbeddedDatabase(dir);
   const db = await Database.open({ url: null, dataDir: dir });
   return { db, kind: 'pglite', close: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
