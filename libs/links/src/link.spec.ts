@@ -1,50 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GoneError } from '@mft/core';
-import { assertGrantUsable, downloadLimit, grantTrackingStatus, type Grant, type Link } from './link.js';
-
-const now = new Date('2030-01-01T12:00:00Z');
-const link = (over: Partial<Link> = {}): Link => ({
-  id: 'l1',
-  kind: 'send',
-  ownerId: 'u1',
-  ownerName: 'alice',
-  ownerDisplayName: 'Alice Example',
-  ownerEmail: 'alice@example.com',
-  storageConnection: 'default',
-  oneTime: false,
-  maxDownloads: null,
-  expiresAt: new Date('2030-01-08T12:00:00Z'),
-  passwordHash: null,
-  requireEmailVerification: false,
-  message: null,
-  emailRecipients: false,
-  notifyOnDownload: false,
-  createdAt: new Date('2029-12-31T12:00:00Z'),
-  revokedAt: null,
-  endedAt: null,
-  endedReason: null,
-  purgedAt: null,
-  ...over,
-});
-const grant = (over: Partial<Grant> = {}): Grant => ({
-  id: 'g1',
-  linkId: 'l1',
-  recipient: null,
-  status: 'active',
-  downloads: 0,
-  claimId: null,
-  claimSession: null,
-  claimSeenAt: null,
-  openedAt: null,
-  deliveryStatus: null,
-  deliveredAt: null,
-  deliveryError: null,
-  downloadedAt: null,
-  endedAt: null,
-  createdAt: now,
-  ...over,
-});
+import { assertGrantUsable, downloadLimit, grantTrackingStatus } from './link.js';
+import { grant, link, now } from './link-fixtures.js';
 
 const code = (fn: () => void): string => {
   try {

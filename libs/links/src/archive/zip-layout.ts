@@ -198,6 +198,24 @@ export function planArchive(entries: readonly ArchiveEntryInput[], options: Arch
 }
 
 /**
+ * The index of the first of `entries` whose part of the archive ends after `offset` (`entries.length`
+ * when none does), by binary search: `endOf` must grow with the index.
+ */
+export function firstEndingAfter(entries: readonly PlannedEntry[], offset: number, endOf: (e: PlannedEntry) => number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (endOf(entries[mid]!) <= offset) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+/**
  * The data bytes of each entry that the archive bytes `start` to `endExclusive` hold, in entry
  * order. An empty entry counts as held when the span holds the byte right after its local header,
  * so that consecutive spans covering the archive hold every entry exactly once.
@@ -208,18 +226,7 @@ export function archiveCoverage(plan: ArchivePlan, start: number, endExclusive: 
     return out;
   }
   const entries = plan.entries;
-  // The first entry that ends after `start`.
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.end <= start) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  for (let i = lo; i < entries.length && entries[i]!.headerOffset < endExclusive; i += 1) {
+  for (let i = firstEndingAfter(entries, start, (e) => e.end); i < entries.length && entries[i]!.headerOffset < endExclusive; i += 1) {
     const e = entries[i]!;
     if (e.size === 0) {
       if (start <= e.dataOffset && e.dataOffset < endExclusive) {

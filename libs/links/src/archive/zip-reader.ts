@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { ConflictError } from '@mft/core';
-import { centralHeader, dataDescriptor, endRecords, localHeader, type ArchivePlan, type PlannedEntry } from './zip-layout.js';
+import { centralHeader, dataDescriptor, endRecords, firstEndingAfter, localHeader, type ArchivePlan, type PlannedEntry } from './zip-layout.js';
 
 /** An inclusive byte range of an archive. */
 export interface ArchiveByteRange {
@@ -49,17 +49,7 @@ function* piecesOf(plan: ArchivePlan, start: number, endExclusive: number): Gene
     return t > f ? { from: f, to: t } : null;
   };
   const entries = plan.entries;
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.end <= start) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  for (let i = lo; i < entries.length && entries[i]!.headerOffset < endExclusive; i += 1) {
+  for (let i = firstEndingAfter(entries, start, (e) => e.end); i < entries.length && entries[i]!.headerOffset < endExclusive; i += 1) {
     const e = entries[i]!;
     const header = clip(e.headerOffset, e.dataOffset);
     if (header) {
@@ -75,17 +65,7 @@ function* piecesOf(plan: ArchivePlan, start: number, endExclusive: number): Gene
     }
   }
   if (endExclusive > plan.centralDirectoryOffset && start < plan.centralDirectoryOffset + plan.centralDirectorySize) {
-    lo = 0;
-    hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[mid]!.centralOffset + entries[mid]!.centralLength <= start) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    for (let i = lo; i < entries.length && entries[i]!.centralOffset < endExclusive; i += 1) {
+    for (let i = firstEndingAfter(entries, start, (e) => e.centralOffset + e.centralLength); i < entries.length && entries[i]!.centralOffset < endExclusive; i += 1) {
       const e = entries[i]!;
       const c = clip(e.centralOffset, e.centralOffset + e.centralLength);
       if (c) {

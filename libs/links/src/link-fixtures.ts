@@ -1,0 +1,45 @@
+import type { Grant, Link } from './link.js';
+
+/** A link and a grant with every field set, for the unit tests of the link rules; `over` changes some. */
+export const now = new Date('2030-01-01T12:00:00Z');
+export const link = (over: Partial<Link> = {}): Link => ({
+  id: 'l1',
+  kind: 'send',
+  ownerId: 'u1',
+  ownerName: 'alice',
+  ownerDisplayName: 'Alice Example',
+  ownerEmail: 'alice@example.com',
+  storageConnection: 'default',
+  oneTime: false,
+  maxDownloads: null,
+  expiresAt: new Date('2030-01-08T12:00:00Z'),
+  passwordHash: null,
+  requireEmailVerification: false,
+  message: null,
+  emailRecipients: false,
+  notifyOnDownload: false,
+  createdAt: new Date('2029-12-31T12:00:00Z'),
+  revokedAt: null,
+  endedAt: null,
+  endedReason: null,
+  purgedAt: null,
+  ...over,
+});
+export const grant = (over: Partial<Grant> = {}): Grant => ({
+  id: 'g1',
+  linkId: 'l1',
+  recipient: null,
+  status: 'active',
+  downloads: 0,
+  claimId: null,
+  claimSession: null,
+  claimSeenAt: null,
+  openedAt: null,
+  deliveryStatus: null,
+  deliveredAt: null,
+  deliveryError: null,
+  downloadedAt: null,
+  endedAt: null,
+  createdAt: now,
+  ...over,
+});
