@@ -22,9 +22,9 @@
  *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
  *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { S3_TEST_CREDENTIALS, SshServer, TestGateway } from '@mft/testing';
 import { startChild, startChildServer } from './children.js';
@@ -461,8 +461,16 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     }
     syncDisks();
     const pgCopy = gateways[0]!.copy!;
-    // The file share reads the very file the send link serves: a local connection whose root is the folder of that copy.
-    const shareUrl = withShare ? await createLocalFileShare(g, dirname(join(filesDir, pgCopy.key)), pgCopy.fileId, size) : null;
+    // The file share: a local connection whose root holds the test file itself (a hard link to it,
+    // in the page cache like the send copy). The send copy's own folder cannot be the root: no
+    // connection may expose the gateway's data directory.
+    let shareUrl: string | null = null;
+    if (withShare) {
+      const shareRoot = mkdtempSync(join(work, 'share-'));
+      track(() => rmSync(shareRoot, { recursive: true, force: true }));
+      linkSync(file, join(shareRoot, 'bench.bin'));
+      shareUrl = await createLocalFileShare(g, shareRoot, 'bench.bin', size);
+    }
     const rawUpload = async (url: string, written: string | null): Promise<Timed> => {
       const { transfer, body } = await uploadRaw(url, file, size);
       assertHash(body, sha256);
@@ -935,14 +943,19 @@ function sendReport(results: SizeResult[]): string[] {
     ['  gateway on PostgreSQL, multipart → tmpfs', 'up.pg.tmpfs'],
     ['  bare Node req → SHA-256 → tmpfs', 'up.node.tmpfs'],
   ];
+  let heading: string | null = null; // printed before its first row, not at all without one
   for (const row of rows) {
     if (typeof row === 'string') {
-      out.push(row);
+      heading = row;
       continue;
     }
     const [name, key] = row;
     if (!has(key)) {
       continue;
+    }
+    if (heading !== null) {
+      out.push(heading);
+      heading = null;
     }
     out.push(
       pad(name, label) +
@@ -1161,7 +1174,7 @@ async function main(): Promise<number> {
     `MFT gateway benchmark, ${started.toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
     `host: ${CORES} × ${cpuModel}; files in ${tmpdir()} (${tool('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`])}); load average ${loadStart} at start, ${loadAverage()} at end`,
     `node ${process.version}; nginx ${ng.path ? nginxVersion(ng.path) : 'n/a'} (sendfile on, worker_processes auto); ${tool('curl', ['--version']).split(' ').slice(0, 2).join(' ')} as the client, writing to /dev/null`,
-    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])})${settings.pglite ? ' and on embedded PGlite' : ''}, LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
+    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])})${settings.pglite && on('send') ? ' and on embedded PGlite' : ''}, LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
       .map(([k, v]) => `, ${k}=${v}`)
       .join('')}`,
     `runs: ${settings.runs} per figure (×${MIN_BYTES_PER_FIGURE / MiB} MiB ÷ size for files under ${MIN_BYTES_PER_FIGURE / MiB} MiB), medians; suites: ${[...settings.suites].join(', ')}`,

@@ -61,7 +61,7 @@ export async function startSftpClient(t: SftpTarget, work: string): Promise<Sftp
       new Promise<Timed>((resolve, reject) => {
         writeFileSync(batch, `get "${remote}" /dev/null\n`);
         // bash's `times` prints the CPU time of the shell and then of its waited-for children (sftp and its ssh).
-        const script = 'sftp -q -b "$1" "${@:3}" -P "$2" >/dev/null || exit $?; times';
+        const script = 'sftp -q -b "$1" -P "$2" "${@:3}" >/dev/null || exit $?; times';
         const t0 = performance.now();
         const p = spawn('bash', ['-c', script, 'sftp', batch, String(t.port), ...common, destination], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
