@@ -24,6 +24,8 @@ export interface Timed {
   readonly seconds: number;
   /** Seconds to the first byte of the answer, where that means something (one transfer). */
   readonly firstByte?: number;
+  /** CPU seconds of processes that ended within the transfer and belong to the figure (the `sftp` client). */
+  readonly cpu?: number;
 }
 
 function run(args: string[]): Promise<string> {

@@ -6,10 +6,10 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
-export function parseSize(text: string): number {
+export function parseSize(text: string, variable = 'BENCH_SIZES'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(text);
   if (!m) {
-    throw new Error(`BENCH_SIZES: cannot read the size ${JSON.stringify(text)} (examples: 64M, 1G)`);
+    throw new Error(`${variable}: cannot read the size ${JSON.stringify(text)} (examples: 64M, 1G)`);
   }
   const unit = { '': 1, K: KiB, M: MiB, G: GiB }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
   return Math.round(Number(m[1]) * unit);

@@ -5,7 +5,13 @@
  * status is non-zero only when something broke.
  *
  * Environment:
- *   BENCH_SIZES     sizes to run, comma-separated (default "64M,1G"; K, M, G are binary units)
+ *   BENCH_SUITES    what to measure, comma-separated (default all): "send" (send links against nginx
+ *                   and bare Node), "share" (a file share on a local connection against the send
+ *                   link), "s3" (send copies in S3 on s3rver against bare SDK calls), "sftp" (a file
+ *                   share on an SFTP connection against OpenSSH's sftp client)
+ *   BENCH_SIZES     sizes of "send" and "share", comma-separated (default "64M,1G"; K, M, G are binary units)
+ *   BENCH_S3_SIZES  sizes of "s3" (default "256M")
+ *   BENCH_SFTP_SIZES sizes of "sftp" (default "256M")
  *   BENCH_RUNS      measured repetitions per figure, median reported (default 3; small files get more)
  *   BENCH_PARALLEL  parallel clients (default 8)
  *   BENCH_PGLITE    "0" leaves out the gateway on the embedded PGlite database (measured side by side by default)
@@ -16,14 +22,15 @@
  *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
  *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestGateway } from '@mft/testing';
-import { startChildServer } from './children.js';
+import { S3_TEST_CREDENTIALS, SshServer, TestGateway } from '@mft/testing';
+import { startChild, startChildServer } from './children.js';
+import { startSftpClient } from './sftp.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
-import { ensureNginx, nginxVersion, startNginx, type NginxInstance } from './nginx.js';
+import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
 import { gcCounters, makeFile, parseSize } from './measure.js';
 import { summarize } from './profile-summary.js';
 import { coresBusy, cpuSecondsOf, findProcess, hostCpu, loadAverage, resetPeak, statusBytes } from './proc.js';
@@ -49,8 +56,30 @@ function positiveInt(name: string, fallback: number, max: number): number {
   return n;
 }
 
+const SUITES = ['send', 'share', 's3', 'sftp'] as const;
+type Suite = (typeof SUITES)[number];
+
+function suites(): ReadonlySet<Suite> {
+  const raw = (process.env.BENCH_SUITES ?? '').trim();
+  if (raw === '') {
+    return new Set(SUITES);
+  }
+  const picked = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of picked) {
+    if (!(SUITES as readonly string[]).includes(x)) {
+      throw new Error(`BENCH_SUITES: ${JSON.stringify(x)} is not one of ${SUITES.join(', ')}`);
+    }
+  }
+  return new Set(picked as Suite[]);
+}
+
+const sizes = (name: string, fallback: string): number[] => (process.env[name] || fallback).split(',').filter(Boolean).map((t) => parseSize(t, name));
+
 const settings = {
-  sizes: (process.env.BENCH_SIZES ?? '64M,1G').split(',').filter(Boolean).map(parseSize),
+  suites: suites(),
+  sizes: sizes('BENCH_SIZES', '64M,1G'),
+  s3Sizes: sizes('BENCH_S3_SIZES', '256M'),
+  sftpSizes: sizes('BENCH_SFTP_SIZES', '256M'),
   runs: positiveInt('BENCH_RUNS', 3, 50),
   parallel: positiveInt('BENCH_PARALLEL', 8, 64),
   pglite: process.env.BENCH_PGLITE !== '0',
@@ -108,7 +137,7 @@ interface Sample {
   readonly bytes: number;
   readonly seconds: number;
   readonly mibps: number;
-  /** CPU seconds the server process(es) used meanwhile. */
+  /** CPU seconds the server process(es) used meanwhile (for the remote storage figures, see `benchS3`, `benchSftp`). */
   readonly serverCpu: number;
   /** How many of the host's cores were busy on average meanwhile (clients included). */
   readonly hostCores: number;
@@ -166,7 +195,7 @@ async function measure(pids: () => number[], fn: () => Promise<Timed>, gateway?:
     bytes: t.bytes,
     seconds: t.seconds,
     mibps: t.bytes / MiB / t.seconds,
-    serverCpu: cpu1 - cpu0,
+    serverCpu: cpu1 - cpu0 + (t.cpu ?? 0),
     hostCores: coresBusy(host0, host1, CORES),
     firstByte: t.firstByte ?? NaN,
   };
@@ -289,18 +318,62 @@ async function uploadToGateway(g: RunningGateway, file: string, size: number): P
   return { timed: { bytes: size, seconds: transfer.seconds }, linkId: created.id, grantUrl: created.grants[0]!.url };
 }
 
-async function describeCopy(g: RunningGateway, linkId: string, grantUrl: string, size: number, sha256: string): Promise<SendCopy> {
+/** The file of a send link as its grant lists it, checked against the bytes sent. */
+async function listedFile(grantUrl: string, size: number, sha256: string): Promise<{ id: string; downloadUrl: string }> {
   const res = await fetch(grantUrl, { headers: { accept: 'application/json' } });
   const meta = (await res.json()) as { files: Array<{ id: string; size: number; sha256: string }> };
   const f = meta.files[0];
   if (!f || f.size !== size || f.sha256 !== sha256) {
     throw new Error(`the gateway stored ${JSON.stringify(f)}; expected ${size} bytes with SHA-256 ${sha256}`);
   }
+  return { id: f.id, downloadUrl: `${grantUrl}/files/${f.id}` };
+}
+
+async function describeCopy(g: RunningGateway, linkId: string, grantUrl: string, size: number, sha256: string): Promise<SendCopy> {
+  const f = await listedFile(grantUrl, size, sha256);
   const key = `send/${linkId}/${f.id}`;
   if (!existsSync(join(g.gw.dataDir, 'files', key))) {
     throw new Error(`the copy is not at ${join(g.gw.dataDir, 'files', key)}`);
   }
   return { linkId, fileId: f.id, grantUrl, downloadUrl: `${grantUrl}/files/${f.id}`, key };
+}
+
+/** Calls the gateway's API as its admin; throws with the answer unless the status is `expect`. */
+async function api<T>(g: RunningGateway, method: string, path: string, body: unknown, expect: number): Promise<T> {
+  const res = await fetch(`${g.gw.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${g.token}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== expect) {
+    throw new Error(`${method} ${path}: HTTP ${res.status} (expected ${expect}): ${text.slice(0, 500)}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Creates a storage connection; answers its id. */
+async function createConnection(g: RunningGateway, body: { name: string; kind: 'local' | 's3' | 'sftp'; settings: object; secrets?: object }): Promise<string> {
+  return (await api<{ id: string }>(g, 'POST', '/api/v1/connections', body, 201)).id;
+}
+
+/** A file share of `path` on the connection: answers the URL that downloads the file, after checking its size. */
+async function createFileShare(g: RunningGateway, connectionId: string, path: string, size: number): Promise<string> {
+  const made = await api<{ grants: Array<{ url: string }> }>(g, 'POST', '/api/v1/links', { kind: 'share', connectionId, path }, 201);
+  const url = made.grants[0]!.url;
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const page = (await res.json()) as { files?: Array<{ id: string; size: number }> };
+  const f = page.files?.[0];
+  if (!f || f.size !== size) {
+    throw new Error(`the file share of ${path} lists ${JSON.stringify(page.files)}; expected one file of ${size} bytes`);
+  }
+  return `${url}/files/${f.id}`;
+}
+
+/** A file share of `root/name` on a new local connection whose root is `root`. */
+async function createLocalFileShare(g: RunningGateway, root: string, name: string, size: number): Promise<string> {
+  const id = await createConnection(g, { name: 'Bench local', kind: 'local', settings: { root } });
+  return createFileShare(g, id, `/${name}`, size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,8 +427,15 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     cleanups.push(f);
   };
 
+  // "send" measures everything below; "share" alone only the single downloads of the send link and the file share.
+  const full = settings.suites.has('send');
+  const withShare = settings.suites.has('share');
   try {
-    progress(`\n== ${name}: ${runs} runs per upload and single download, ${settings.runs} of ${settings.parallel} parallel clients × ${repeat} downloads`);
+    progress(
+      full
+        ? `\n== ${name}: ${runs} runs per upload and single download, ${settings.runs} of ${settings.parallel} parallel clients × ${repeat} downloads`
+        : `\n== ${name}: ${runs} single downloads of the send link and of the file share`,
+    );
     const { path: file, sha256 } = payload(work, size);
     track(() => {
       // The test file of this size is not needed by the next sizes.
@@ -364,7 +444,7 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     });
 
     const gateways: Array<{ db: Db; g: RunningGateway; idle: number; start: number; copy: SendCopy | null }> = [];
-    for (const db of settings.pglite ? (['pg', 'pglite'] as const) : (['pg'] as const)) {
+    for (const db of full && settings.pglite ? (['pg', 'pglite'] as const) : (['pg'] as const)) {
       const g = await startGateway(`${name.replace(' ', '')}-${db}`, db === 'pg' ? 'postgres' : 'pglite', null, db === 'pg');
       track(g.stop);
       gateways.push({ db, g, idle: statusBytes(g.pid, 'VmRSS') ?? NaN, start: statusBytes(g.pid, 'VmHWM') ?? NaN, copy: null });
@@ -374,19 +454,23 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     const g = gateways[0]!.g;
     const filesDir = join(g.gw.dataDir, 'files');
 
-    const up = await startChildServer('bare-upload', [work]);
-    track(() => up.stop());
-    rss.nodeUpIdle = statusBytes(up.pid, 'VmRSS') ?? NaN;
-
     // The copy every download reads, uploaded once to each gateway before anything is measured.
     for (const x of gateways) {
       const first = await uploadToGateway(x.g, file, size);
       x.copy = await describeCopy(x.g, first.linkId, first.grantUrl, size, sha256);
     }
     syncDisks();
-
-    // Uploads: the gateways and the baselines take turns, in a rotating order.
-    progress('  uploads');
+    const pgCopy = gateways[0]!.copy!;
+    // The file share: a local connection whose root holds the test file itself (a hard link to it,
+    // in the page cache like the send copy). The send copy's own folder cannot be the root: no
+    // connection may expose the gateway's data directory.
+    let shareUrl: string | null = null;
+    if (withShare) {
+      const shareRoot = mkdtempSync(join(work, 'share-'));
+      track(() => rmSync(shareRoot, { recursive: true, force: true }));
+      linkSync(file, join(shareRoot, 'bench.bin'));
+      shareUrl = await createLocalFileShare(g, shareRoot, 'bench.bin', size);
+    }
     const rawUpload = async (url: string, written: string | null): Promise<Timed> => {
       const { transfer, body } = await uploadRaw(url, file, size);
       assertHash(body, sha256);
@@ -395,42 +479,55 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
       }
       return { bytes: size, seconds: transfer.seconds };
     };
-    await rawUpload(`${up.url}/sink`, null); // warm-up
-    const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
-      ...gateways.map((x) => ({
-        key: `up.${x.db}.disk`,
-        pids: () => [x.g.pid],
-        run: async () => (await uploadToGateway(x.g, file, size)).timed,
-        gateway: x.g.gw.metricsUrl,
-      })),
-      { key: 'up.node.disk', pids: () => [up.pid], run: () => rawUpload(`${up.url}/disk/upload.bin`, join(work, 'upload.bin')) },
-      { key: 'up.node.sink', pids: () => [up.pid], run: () => rawUpload(`${up.url}/sink`, null) },
-    ];
-    for (let i = 0; i < runs; i++) {
-      for (const u of rotate(uploads, i)) {
-        add(u.key, await measure(u.pids, u.run, u.gateway));
-        syncDisks();
+    if (full) {
+      const up = await startChildServer('bare-upload', [work]);
+      track(() => up.stop());
+      rss.nodeUpIdle = statusBytes(up.pid, 'VmRSS') ?? NaN;
+
+      // Uploads: the gateways and the baselines take turns, in a rotating order.
+      progress('  uploads');
+      await rawUpload(`${up.url}/sink`, null); // warm-up
+      const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+        ...gateways.map((x) => ({
+          key: `up.${x.db}.disk`,
+          pids: () => [x.g.pid],
+          run: async () => (await uploadToGateway(x.g, file, size)).timed,
+          gateway: x.g.gw.metricsUrl,
+        })),
+        { key: 'up.node.disk', pids: () => [up.pid], run: () => rawUpload(`${up.url}/disk/upload.bin`, join(work, 'upload.bin')) },
+        { key: 'up.node.sink', pids: () => [up.pid], run: () => rawUpload(`${up.url}/sink`, null) },
+      ];
+      for (let i = 0; i < runs; i++) {
+        for (const u of rotate(uploads, i)) {
+          add(u.key, await measure(u.pids, u.run, u.gateway));
+          syncDisks();
+        }
       }
+      rss.nodeUpPeak = statusBytes(up.pid, 'VmHWM') ?? NaN;
     }
     const uploadPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
-    rss.nodeUpPeak = statusBytes(up.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '2-upload');
 
-    // Downloads: the same bytes from the same file (the PostgreSQL gateway's copy) through bare Node
-    // and nginx; each gateway serves its own copy of the same bytes.
-    const dl = await startChildServer('bare-download', [filesDir]);
-    track(() => dl.stop());
-    rss.nodeDownIdle = statusBytes(dl.pid, 'VmRSS') ?? NaN;
-    let nginx: NginxInstance | null = null;
-    if (nginxBinary) {
-      nginx = await startNginx(nginxBinary, filesDir);
-      track(() => nginx!.stop());
+    // Downloads: the same bytes from the same file (the PostgreSQL gateway's copy) through bare Node,
+    // nginx and the file share; each gateway serves its own copy of the same bytes.
+    const baselines: Array<{ key: string; url: string; pids: () => number[] }> = [];
+    let dlPid = 0;
+    if (full) {
+      const dl = await startChildServer('bare-download', [filesDir]);
+      track(() => dl.stop());
+      rss.nodeDownIdle = statusBytes(dl.pid, 'VmRSS') ?? NaN;
+      baselines.push({ key: 'node', url: `${dl.url}/${pgCopy.key}`, pids: () => [dl.pid] });
+      dlPid = dl.pid;
+      if (nginxBinary) {
+        const nginx = await startNginx(nginxBinary, filesDir);
+        track(() => nginx.stop());
+        baselines.push({ key: 'nginx', url: `${nginx.url}/${pgCopy.key}`, pids: () => nginx.pids() });
+      }
     }
-    const pgCopy = gateways[0]!.copy!;
     const targets: Array<{ key: string; url: string; pids: () => number[]; gateway?: string }> = [
       ...gateways.map((x) => ({ key: x.db, url: x.copy!.downloadUrl, pids: () => [x.g.pid], gateway: x.g.gw.metricsUrl })),
-      { key: 'node', url: `${dl.url}/${pgCopy.key}`, pids: () => [dl.pid] },
-      ...(nginx ? [{ key: 'nginx', url: `${nginx.url}/${pgCopy.key}`, pids: () => nginx!.pids() }] : []),
+      ...(shareUrl ? [{ key: 'share', url: shareUrl, pids: () => [g.pid], gateway: g.gw.metricsUrl }] : []),
+      ...baselines,
     ];
     progress('  single downloads');
     for (const t of targets) {
@@ -457,20 +554,23 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     const downloadPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
     await profilePhase(g, '3-download');
 
-    progress(`  ${settings.parallel} parallel downloads`);
-    if (peakResettable) {
-      gateways.forEach((x) => resetPeak(x.g.pid));
-    }
-    for (let i = 0; i < settings.runs; i++) {
-      for (const t of rotate(targets, i)) {
-        add(`dl${settings.parallel}.${t.key}`, await measure(t.pids, () => parallelDownload(t.url, size, settings.parallel, repeat), t.gateway));
+    if (full) {
+      progress(`  ${settings.parallel} parallel downloads`);
+      if (peakResettable) {
+        gateways.forEach((x) => resetPeak(x.g.pid));
       }
+      const parallelTargets = targets.filter((t) => t.key !== 'share');
+      for (let i = 0; i < settings.runs; i++) {
+        for (const t of rotate(parallelTargets, i)) {
+          add(`dl${settings.parallel}.${t.key}`, await measure(t.pids, () => parallelDownload(t.url, size, settings.parallel, repeat), t.gateway));
+        }
+      }
+      rss.nodeDownPeak = statusBytes(dlPid, 'VmHWM') ?? NaN;
     }
     const parallelPeak = new Map(gateways.map((x) => [x.db, statusBytes(x.g.pid, 'VmHWM') ?? NaN]));
-    rss.nodeDownPeak = statusBytes(dl.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '4-parallel');
     const memory: Partial<Record<Db, GatewayMemory>> = {};
-    for (const x of gateways) {
+    for (const x of full ? gateways : []) {
       const m = { idle: x.idle, start: x.start, upload: uploadPeak.get(x.db)!, download: downloadPeak.get(x.db)!, parallel: parallelPeak.get(x.db)! };
       memory[x.db] = { ...m, overall: Math.max(m.start, m.upload, m.download, m.parallel) };
     }
@@ -485,7 +585,9 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
     // Uploads into tmpfs: the same comparison without the disk.
     let rssTmpfs: number | null = null;
     const shm = '/dev/shm';
-    if (settings.tmpfs && existsSync(shm) && freeBytes(shm) > (runs + 2) * size * 2 + GiB) {
+    if (!full) {
+      // Nothing to compare into tmpfs.
+    } else if (settings.tmpfs && existsSync(shm) && freeBytes(shm) > (runs + 2) * size * 2 + GiB) {
       progress('  uploads into tmpfs');
       const shmDir = mkdtempSync(join(shm, 'mft-bench-'));
       track(() => rmSync(shmDir, { recursive: true, force: true }));
@@ -529,6 +631,201 @@ async function benchSize(size: number, work: string, nginxBinary: string | null)
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Remote storage: S3 and SFTP connections
+
+/**
+ * The S3 driver's defaults (DEFAULT_PART_SIZE and DEFAULT_QUEUE_SIZE in
+ * libs/storage/src/drivers/s3.driver.ts, used as they are for objects up to 80 GiB): the gateway
+ * uploads a send copy in parts of this size, this many at once; the bare client does the same.
+ */
+const S3_PART_SIZE = 8 * MiB;
+const S3_QUEUE_SIZE = 4;
+/** What one S3 upload may add to the gateway's resting RSS: the parts in flight plus 64 MiB. */
+const S3_UPLOAD_BUDGET = S3_QUEUE_SIZE * S3_PART_SIZE + 64 * MiB;
+
+interface RemoteResult {
+  readonly kind: 's3' | 'sftp';
+  readonly size: number;
+  readonly figures: Record<string, Figure>;
+  /** S3: the gateway's RSS just before its first upload, and its peak (VmHWM) over all its uploads, bytes. */
+  readonly rssBefore: number;
+  readonly rssPeak: number;
+  readonly notes: string[];
+}
+
+/** Cleanups for the end of one suite and size, also run for an interrupted run. */
+function cleanupScope(): { track: (fn: () => Promise<void> | void) => void; close: () => Promise<void> } {
+  const local: Array<() => Promise<void>> = [];
+  return {
+    track: (fn) => {
+      const f = once(async () => {
+        await fn();
+      });
+      local.push(f);
+      cleanups.push(f);
+    },
+    close: async () => {
+      for (const fn of local.reverse()) {
+        await Promise.resolve()
+          .then(fn)
+          .catch((err: unknown) => progress(`  cleanup: ${String(err)}`));
+      }
+    },
+  };
+}
+
+/**
+ * Send copies in S3: a gateway whose send storage is an S3 connection to an s3rver of the
+ * benchmark's own, against a bare lib-storage `Upload` and a bare `GetObject` of the same file on
+ * the same server. CPU per GiB is the gateway's (or the bare client's) plus s3rver's.
+ */
+async function benchS3(size: number, work: string): Promise<RemoteResult> {
+  const name = sizeName(size);
+  const runs = settings.runs * Math.min(8, Math.max(1, Math.ceil(MIN_BYTES_PER_FIGURE / size)));
+  const samples: Record<string, Sample[]> = {};
+  const add = (key: string, s: Sample): void => void (samples[key] ??= []).push(s);
+  const notes: string[] = [];
+  const { track, close } = cleanupScope();
+  try {
+    progress(`\n== S3, ${name}: ${runs} runs per upload and download`);
+    const { path: file, sha256 } = payload(work, size);
+    track(() => {
+      rmSync(file, { force: true });
+      payloads.delete(size);
+    });
+    const store = await startChild<{ port: number; bucket: string; directory: string }>('s3-store', []);
+    track(() => store.stop());
+    const endpoint = `http://127.0.0.1:${store.ready.port}`;
+    const bucket = store.ready.bucket;
+    const bare = await startChild<{ ready: boolean }>('bare-s3', [endpoint, bucket, String(S3_PART_SIZE), String(S3_QUEUE_SIZE)]);
+    track(() => bare.stop());
+    const g = await startGateway(`s3-${name.replace(' ', '')}`, 'postgres', null);
+    track(g.stop);
+    const connectionId = await createConnection(g, {
+      name: 'Bench S3',
+      kind: 's3',
+      settings: { bucket, prefix: 'mft', region: 'us-east-1', endpoint, forcePathStyle: true, allowLoopback: true },
+      secrets: { ...S3_TEST_CREDENTIALS },
+    });
+    await api(g, 'PUT', '/api/v1/settings/send-storage', { connectionId }, 200);
+
+    const rssBefore = statusBytes(g.pid, 'VmRSS') ?? NaN;
+    if (!resetPeak(g.pid)) {
+      notes.push('S3: the kernel does not let the peak RSS be reset here: the S3 upload peak is the peak since start-up.');
+    }
+    // Warm-up, untimed: the copy the downloads read, and one bare upload.
+    const first = await uploadToGateway(g, file, size);
+    const copy = await listedFile(first.grantUrl, size, sha256);
+    const copyKey = `mft/send/${first.linkId}/${copy.id}`;
+    const bareKey = 'bare/upload.bin';
+    await bare.request<Timed>({ op: 'upload', key: bareKey, file });
+    syncDisks();
+
+    progress('  uploads');
+    const uploads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+      { key: 's3.up.gw', pids: () => [g.pid, store.pid], run: async () => (await uploadToGateway(g, file, size)).timed, gateway: g.gw.metricsUrl },
+      { key: 's3.up.bare', pids: () => [bare.pid, store.pid], run: () => bare.request<Timed>({ op: 'upload', key: bareKey, file }) },
+    ];
+    for (let i = 0; i < runs; i++) {
+      for (const u of rotate(uploads, i)) {
+        add(u.key, await measure(u.pids, u.run, u.gateway));
+        syncDisks();
+      }
+    }
+    const rssPeak = statusBytes(g.pid, 'VmHWM') ?? NaN;
+
+    progress('  downloads');
+    const downloads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+      {
+        key: 's3.dl.gw',
+        pids: () => [g.pid, store.pid],
+        run: async () => {
+          const [t] = await download(copy.downloadUrl, size);
+          return { bytes: t!.bytes, seconds: t!.seconds, firstByte: t!.firstByte };
+        },
+        gateway: g.gw.metricsUrl,
+      },
+      { key: 's3.dl.bare', pids: () => [bare.pid, store.pid], run: () => bare.request<Timed>({ op: 'download', key: copyKey, size }) },
+    ];
+    for (const d of downloads) {
+      await d.run(); // warm-up
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const d of rotate(downloads, i)) {
+        add(d.key, await measure(d.pids, d.run, d.gateway));
+      }
+    }
+    return { kind: 's3', size, figures: figures(samples), rssBefore, rssPeak, notes };
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * A file share on an SFTP connection to an OpenSSH sshd of the benchmark's own, against OpenSSH's
+ * `sftp` client fetching the same file from the same sshd. CPU per GiB is the gateway's, or the
+ * sftp client's and its ssh's; sshd's is in neither.
+ */
+async function benchSftp(size: number, work: string): Promise<RemoteResult> {
+  const name = sizeName(size);
+  const runs = settings.runs * Math.min(8, Math.max(1, Math.ceil(MIN_BYTES_PER_FIGURE / size)));
+  const samples: Record<string, Sample[]> = {};
+  const add = (key: string, s: Sample): void => void (samples[key] ??= []).push(s);
+  const { track, close } = cleanupScope();
+  try {
+    progress(`\n== SFTP, ${name}: ${runs} downloads each`);
+    const sshd = await SshServer.start();
+    track(() => sshd.close());
+    const root = mkdtempSync(join(sshd.dir, 'root-'));
+    const remote = join(root, 'bench.bin');
+    progress(`  writing ${name} of random bytes`);
+    makeFile(remote, size);
+    const g = await startGateway(`sftp-${name.replace(' ', '')}`, 'postgres', null);
+    track(g.stop);
+    const connectionId = await createConnection(g, {
+      name: 'Bench SFTP',
+      kind: 'sftp',
+      settings: { host: '127.0.0.1', port: sshd.port, username: sshd.username, root, hostKeySha256: sshd.hostKeySha256, allowLoopback: true },
+      secrets: { privateKey: sshd.privateKey },
+    });
+    const url = await createFileShare(g, connectionId, '/bench.bin', size);
+    const clientDir = mkdtempSync(join(work, 'sftp-'));
+    track(() => rmSync(clientDir, { recursive: true, force: true }));
+    const client = await startSftpClient({ port: sshd.port, username: sshd.username, dir: sshd.dir }, clientDir);
+    track(() => client.stop());
+
+    const downloads: Array<{ key: string; pids: () => number[]; run: () => Promise<Timed>; gateway?: string }> = [
+      {
+        key: 'sftp.dl.gw',
+        pids: () => [g.pid],
+        run: async () => {
+          const [t] = await download(url, size);
+          return { bytes: t!.bytes, seconds: t!.seconds, firstByte: t!.firstByte };
+        },
+        gateway: g.gw.metricsUrl,
+      },
+      { key: 'sftp.dl.bare', pids: () => [client.masterPid], run: () => client.get(remote, size) },
+    ];
+    progress('  downloads');
+    for (const d of downloads) {
+      await d.run(); // warm-up: page cache, the pooled connection, JIT
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const d of rotate(downloads, i)) {
+        add(d.key, await measure(d.pids, d.run, d.gateway));
+      }
+    }
+    return { kind: 'sftp', size, figures: figures(samples), rssBefore: NaN, rssPeak: NaN, notes: [] };
+  } finally {
+    await close();
+  }
+}
+
+function figures(samples: Record<string, Sample[]>): Record<string, Figure> {
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v)]));
+}
+
 function assertHash(body: string, sha256: string): void {
   const got = (JSON.parse(body) as { sha256: string }).sha256;
   if (got !== sha256) {
@@ -546,11 +843,80 @@ function freeBytes(path: string): number {
 
 const mib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / MiB).toFixed(0) : 'n/a');
 
-function report(results: SizeResult[], header: string[]): string {
-  const out: string[] = [...header, ''];
+const COL = 30;
+const LABEL = 46;
+
+/** A throughput cell: MiB/s median (min–max) · CPU s/GiB · host cores busy. */
+const throughputCell = (f: Figure | undefined): string =>
+  f ? `${f.mibps.toFixed(0)} (${f.min.toFixed(0)}–${f.max.toFixed(0)}) · ${f.cpuPerGiB.toFixed(2)} · ${f.hostCores.toFixed(1)}` : 'n/a';
+
+/** A ratio against its bounds: `0.93× ✓`, `0.61× ✗`, or `1.20×` for information only. */
+const mark = (v: number, min: number | null, max: number | null = null): string =>
+  !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×${min === null && max === null ? '  ' : (min === null || v >= min) && (max === null || v <= max) ? ' ✓' : ' ✗'}`;
+
+function report(results: SizeResult[], remote: RemoteResult[], header: string[]): string {
+  const out: string[] = [...header];
+  if (results.length > 0) {
+    out.push('', ...sendReport(results));
+  }
+  for (const kind of ['s3', 'sftp'] as const) {
+    const rs = remote.filter((r) => r.kind === kind);
+    if (rs.length > 0) {
+      out.push('', ...remoteReport(kind, rs));
+    }
+  }
+  const notes = [...new Set([...results.flatMap((r) => r.notes), ...remote.flatMap((r) => r.notes)])];
+  if (notes.length > 0) {
+    out.push('');
+    out.push(...notes);
+  }
+  return out.join('\n');
+}
+
+function remoteReport(kind: 's3' | 'sftp', results: RemoteResult[]): string[] {
+  const out: string[] = [];
+  const sizesRow = pad('', LABEL) + results.map((r) => lpad(sizeName(r.size), COL)).join('');
+  const row = (name: string, cells: (r: RemoteResult) => string): string => pad(name, LABEL) + results.map((r) => lpad(cells(r), COL)).join('');
+  const ratio = (r: RemoteResult, a: string, b: string): number => (r.figures[a] && r.figures[b] ? r.figures[a].mibps / r.figures[b].mibps : NaN);
+  if (kind === 's3') {
+    out.push('S3 (s3rver on loopback, objects on disk): MiB/s median (min–max) · CPU s/GiB of the gateway or the bare client, plus s3rver · host cores busy');
+    out.push(sizesRow);
+    out.push('upload (1 client)');
+    out.push(row('  gateway, multipart → send copy in S3', (r) => throughputCell(r.figures['s3.up.gw'])));
+    out.push(row(`  bare lib-storage Upload (${S3_PART_SIZE / MiB} MiB × ${S3_QUEUE_SIZE})`, (r) => throughputCell(r.figures['s3.up.bare'])));
+    out.push('download (1 client)');
+    out.push(row('  gateway, send copy in S3', (r) => throughputCell(r.figures['s3.dl.gw'])));
+    out.push(row('  bare GetObject → /dev/null', (r) => throughputCell(r.figures['s3.dl.bare'])));
+    out.push(row('1 download, time to first byte (ms)', (r) => ['s3.dl.gw', 's3.dl.bare'].map((k) => r.figures[k]?.firstByteMs.toFixed(1) ?? 'n/a').join(' / ')));
+    out.push(pad('  (gateway / bare GetObject)', LABEL));
+    out.push('Targets');
+    out.push(row('S3 upload, gateway ÷ bare Upload       ≥ 0.70', (r) => mark(ratio(r, 's3.up.gw', 's3.up.bare'), 0.7)));
+    out.push(row('S3 download, gateway ÷ bare GetObject  ≥ 0.70', (r) => mark(ratio(r, 's3.dl.gw', 's3.dl.bare'), 0.7)));
+    out.push(row('gateway RSS before the S3 uploads, MiB', (r) => mib(r.rssBefore)));
+    out.push(row('gateway peak RSS in S3 uploads (VmHWM)', (r) => `${mib(r.rssPeak)} MiB`));
+    const growth = (r: RemoteResult): number => r.rssPeak - r.rssBefore;
+    out.push(
+      row(`  growth ≤ queue × part + 64 = ${S3_UPLOAD_BUDGET / MiB} MiB`, (r) =>
+        Number.isFinite(growth(r)) ? `${mib(growth(r))} MiB ${growth(r) <= S3_UPLOAD_BUDGET ? '✓' : '✗'}` : 'n/a',
+      ),
+    );
+  } else {
+    out.push('SFTP (OpenSSH sshd, internal-sftp, on loopback): MiB/s median (min–max) · CPU s/GiB of the gateway or of sftp + ssh (not sshd) · host cores busy');
+    out.push(sizesRow);
+    out.push('download (1 client)');
+    out.push(row('  gateway, file share on an SFTP connection', (r) => throughputCell(r.figures['sftp.dl.gw'])));
+    out.push(row('  OpenSSH sftp get → /dev/null', (r) => throughputCell(r.figures['sftp.dl.bare'])));
+    out.push('Targets');
+    out.push(row('SFTP download, gateway ÷ sftp          ≥ 0.70', (r) => mark(ratio(r, 'sftp.dl.gw', 'sftp.dl.bare'), 0.7)));
+  }
+  return out;
+}
+
+function sendReport(results: SizeResult[]): string[] {
+  const out: string[] = [];
   const P = settings.parallel;
-  const col = 30;
-  const label = 46;
+  const col = COL;
+  const label = LABEL;
   const sizesRow = (): string => pad('', label) + results.map((r) => lpad(sizeName(r.size), col)).join('');
   const has = (key: string): boolean => results.some((r) => r.figures[key]);
   const first = results[0]!;
@@ -561,6 +927,7 @@ function report(results: SizeResult[], header: string[]): string {
     'download, 1 client',
     ['  gateway on PostgreSQL', 'dl1.pg'],
     ['  gateway on PGlite (embedded)', 'dl1.pglite'],
+    ['  gateway file share, local connection (PG)', 'dl1.share'],
     ['  bare Node pipeline(fs → socket)', 'dl1.node'],
     ['  nginx sendfile', 'dl1.nginx'],
     `download, ${P} parallel clients (aggregate)`,
@@ -576,21 +943,26 @@ function report(results: SizeResult[], header: string[]): string {
     ['  gateway on PostgreSQL, multipart → tmpfs', 'up.pg.tmpfs'],
     ['  bare Node req → SHA-256 → tmpfs', 'up.node.tmpfs'],
   ];
+  let heading: string | null = null; // printed before its first row, not at all without one
   for (const row of rows) {
     if (typeof row === 'string') {
-      out.push(row);
+      heading = row;
       continue;
     }
     const [name, key] = row;
     if (!has(key)) {
       continue;
     }
+    if (heading !== null) {
+      out.push(heading);
+      heading = null;
+    }
     out.push(
       pad(name, label) +
         results
           .map((r) => {
             const f = r.figures[key];
-            return lpad(f ? `${f.mibps.toFixed(0)} (${f.min.toFixed(0)}–${f.max.toFixed(0)}) · ${f.cpuPerGiB.toFixed(2)} · ${f.hostCores.toFixed(1)}` : 'n/a', col);
+            return lpad(throughputCell(f), col);
           })
           .join(''),
     );
@@ -602,6 +974,7 @@ function report(results: SizeResult[], header: string[]): string {
   for (const [name, key] of [
     ['  1 download, PostgreSQL', 'dl1.pg'],
     ['  1 download, PGlite', 'dl1.pglite'],
+    ['  1 download, file share (PostgreSQL)', 'dl1.share'],
     [`  ${P} parallel downloads, PostgreSQL`, `dl${P}.pg`],
     [`  ${P} parallel downloads, PGlite`, `dl${P}.pglite`],
     ['  upload → disk, PostgreSQL', 'up.pg.disk'],
@@ -622,31 +995,28 @@ function report(results: SizeResult[], header: string[]): string {
     );
   }
   out.push('');
+  const firstByte: Array<[string, string]> = [
+    ['dl1.pg', 'PostgreSQL'],
+    ['dl1.pglite', 'PGlite'],
+    ['dl1.share', 'file share'],
+    ['dl1.node', 'bare Node'],
+    ['dl1.nginx', 'nginx'],
+  ];
+  const shown = firstByte.filter(([k]) => has(k));
   out.push(
     pad('1 download, time to first byte (ms)', label) +
-      results
-        .map((r) =>
-          lpad(
-            ['dl1.pg', 'dl1.pglite', 'dl1.node', 'dl1.nginx']
-              .filter((k) => has(k))
-              .map((k) => (r.figures[k] ? r.figures[k].firstByteMs.toFixed(1) : 'n/a'))
-              .join(' / '),
-            col,
-          ),
-        )
-        .join(''),
+      results.map((r) => lpad(shown.map(([k]) => (r.figures[k] ? r.figures[k].firstByteMs.toFixed(1) : 'n/a')).join(' / '), col)).join(''),
   );
-  out.push(pad(`  (${['PostgreSQL', has('dl1.pglite') ? 'PGlite' : null, 'bare Node', 'nginx'].filter(Boolean).join(' / ')})`, label));
+  out.push(pad(`  (${shown.map(([, n]) => n).join(' / ')})`, label));
 
   out.push('');
   out.push('Targets: ratio of medians');
   out.push(sizesRow());
   const ratio = (r: SizeResult, a: string, b: string): number => (r.figures[a] && r.figures[b] ? r.figures[a].mibps / r.figures[b].mibps : NaN);
-  const mark = (v: number, min: number | null, max: number | null = null): string =>
-    !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×${min === null && max === null ? '  ' : (min === null || v >= min) && (max === null || v <= max) ? ' ✓' : ' ✗'}`;
   const targets: Array<{ label: string; a: string; b: string; min: number | null }> = [
     { label: '1 download, PostgreSQL ÷ bare Node     ≥ 0.90', a: 'dl1.pg', b: 'dl1.node', min: 0.9 },
     { label: '1 download, PGlite ÷ bare Node         ≥ 0.90', a: 'dl1.pglite', b: 'dl1.node', min: 0.9 },
+    { label: '1 download, file share ÷ send link     ≥ 0.90', a: 'dl1.share', b: 'dl1.pg', min: 0.9 },
     { label: '1 download, PostgreSQL ÷ nginx         (info)', a: 'dl1.pg', b: 'dl1.nginx', min: null },
     { label: `${P} parallel, PostgreSQL ÷ nginx        ≥ 0.50`, a: `dl${P}.pg`, b: `dl${P}.nginx`, min: 0.5 },
     { label: `${P} parallel, PGlite ÷ nginx            ≥ 0.50`, a: `dl${P}.pglite`, b: `dl${P}.nginx`, min: 0.5 },
@@ -666,7 +1036,7 @@ function report(results: SizeResult[], header: string[]): string {
   const against = (r: SizeResult, pick: (x: SizeResult) => number): number => pick(r) / pick(first);
   for (const db of ['pg', 'pglite'] as const) {
     const dbName = db === 'pg' ? 'PostgreSQL' : 'PGlite';
-    if (!has(`dl1.${db}`)) {
+    if (!has(`dl1.${db}`) || !results.some((r) => r.memory[db])) {
       continue;
     }
     out.push(
@@ -678,10 +1048,15 @@ function report(results: SizeResult[], header: string[]): string {
         results.map((r) => lpad(mark(against(r, (x) => Math.max(x.memory[db]?.download ?? NaN, x.memory[db]?.parallel ?? NaN)), null, 1.1), col)).join(''),
     );
   }
-  out.push(
-    pad('PostgreSQL gateway peak RSS (VmHWM)    ≤ 150', label) +
-      results.map((r) => lpad(`${mib(r.memory.pg?.overall ?? NaN)} MiB ${(r.memory.pg?.overall ?? Infinity) <= RSS_TARGET ? '✓' : '✗'}`, col)).join(''),
-  );
+  if (results.some((r) => r.memory.pg)) {
+    out.push(
+      pad('PostgreSQL gateway peak RSS (VmHWM)    ≤ 150', label) +
+        results.map((r) => lpad(`${mib(r.memory.pg?.overall ?? NaN)} MiB ${(r.memory.pg?.overall ?? Infinity) <= RSS_TARGET ? '✓' : '✗'}`, col)).join(''),
+    );
+  }
+  if (results.some((r) => r.memory.pglite)) {
+    out.push(pad('PGlite gateway peak RSS (VmHWM)        (info)', label) + results.map((r) => lpad(`${mib(r.memory.pglite?.overall ?? NaN)} MiB  `, col)).join(''));
+  }
 
   for (const db of ['pg', 'pglite'] as const) {
     if (!results.some((r) => r.memory[db])) {
@@ -704,15 +1079,12 @@ function report(results: SizeResult[], header: string[]): string {
   if (results.some((r) => r.rssTmpfs !== null)) {
     out.push(pad('  peak of the tmpfs upload gateway', label) + results.map((r) => lpad(r.rssTmpfs === null ? 'n/a' : mib(r.rssTmpfs), col)).join(''));
   }
-  out.push('Bare Node servers, MiB: RSS idle → peak (same runtime, no framework)');
-  out.push(pad('  upload server (disk and sink)', label) + results.map((r) => lpad(`${mib(r.rss.nodeUpIdle!)} → ${mib(r.rss.nodeUpPeak!)}`, col)).join(''));
-  out.push(pad('  download server (single and parallel)', label) + results.map((r) => lpad(`${mib(r.rss.nodeDownIdle!)} → ${mib(r.rss.nodeDownPeak!)}`, col)).join(''));
-  const notes = [...new Set(results.flatMap((r) => r.notes))];
-  if (notes.length > 0) {
-    out.push('');
-    out.push(...notes);
+  if (has('dl1.node')) {
+    out.push('Bare Node servers, MiB: RSS idle → peak (same runtime, no framework)');
+    out.push(pad('  upload server (disk and sink)', label) + results.map((r) => lpad(`${mib(r.rss.nodeUpIdle ?? NaN)} → ${mib(r.rss.nodeUpPeak ?? NaN)}`, col)).join(''));
+    out.push(pad('  download server (single and parallel)', label) + results.map((r) => lpad(`${mib(r.rss.nodeDownIdle ?? NaN)} → ${mib(r.rss.nodeDownPeak ?? NaN)}`, col)).join(''));
   }
-  return out.join('\n');
+  return out;
 }
 
 function profileReport(): string {
@@ -752,8 +1124,18 @@ async function main(): Promise<number> {
   if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new Error('curl is needed as the benchmark client (apt-get install curl)');
   }
-  progress(`benchmark: sizes ${settings.sizes.map(sizeName).join(', ')}; load average ${loadStart}`);
-  const ng = ensureNginx(progress);
+  const on = (s: Suite): boolean => settings.suites.has(s);
+  const sizesOf = (xs: number[]): string => xs.map(sizeName).join(', ');
+  progress(
+    `benchmark: ${[
+      on('send') || on('share') ? `${[on('send') ? 'send' : '', on('share') ? 'share' : ''].filter(Boolean).join(' and ')} at ${sizesOf(settings.sizes)}` : '',
+      on('s3') ? `s3 at ${sizesOf(settings.s3Sizes)}` : '',
+      on('sftp') ? `sftp at ${sizesOf(settings.sftpSizes)}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ')}; load average ${loadStart}`,
+  );
+  const ng = on('send') ? ensureNginx(progress) : { path: null, note: 'not needed without the send suite' };
   progress(`nginx: ${ng.path ?? 'not available'} (${ng.note})`);
   if (settings.profile) {
     mkdirSync(settings.profile, { recursive: true });
@@ -764,38 +1146,51 @@ async function main(): Promise<number> {
 
   const results: SizeResult[] = [];
   let failed = false;
-  for (const size of settings.sizes) {
+  const remote: RemoteResult[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
     if (interrupted) {
-      break;
+      return;
     }
     try {
-      results.push(await benchSize(size, work, ng.path));
+      await fn();
     } catch (err) {
       failed = true;
       if (!interrupted) {
-        progress(`  ${sizeName(size)} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        progress(`  ${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
     }
+  };
+  for (const size of on('send') || on('share') ? settings.sizes : []) {
+    await attempt(sizeName(size), async () => void results.push(await benchSize(size, work, ng.path)));
+  }
+  for (const size of on('s3') ? settings.s3Sizes : []) {
+    await attempt(`S3, ${sizeName(size)}`, async () => void remote.push(await benchS3(size, work)));
+  }
+  for (const size of on('sftp') ? settings.sftpSizes : []) {
+    await attempt(`SFTP, ${sizeName(size)}`, async () => void remote.push(await benchSftp(size, work)));
   }
   const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const header = [
     `MFT gateway benchmark, ${started.toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
     `host: ${CORES} × ${cpuModel}; files in ${tmpdir()} (${tool('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`])}); load average ${loadStart} at start, ${loadAverage()} at end`,
     `node ${process.version}; nginx ${ng.path ? nginxVersion(ng.path) : 'n/a'} (sendfile on, worker_processes auto); ${tool('curl', ['--version']).split(' ').slice(0, 2).join(' ')} as the client, writing to /dev/null`,
-    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])})${settings.pglite ? ' and on embedded PGlite' : ''}, LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
+    `gateway on PostgreSQL (${tool('psql', ['--version']) === 'n/a' ? 'server at 127.0.0.1:5432' : tool('psql', ['--version'])})${settings.pglite && on('send') ? ' and on embedded PGlite' : ''}, LOG_LEVEL=${process.env.TEST_LOG_LEVEL ?? 'warn'}${settings.gatewayNodeOptions ? `, NODE_OPTIONS=${settings.gatewayNodeOptions}` : ''}${Object.entries(settings.gatewayEnv)
       .map(([k, v]) => `, ${k}=${v}`)
       .join('')}`,
-    `runs: ${settings.runs} per figure (×${MIN_BYTES_PER_FIGURE / MiB} MiB ÷ size for files under ${MIN_BYTES_PER_FIGURE / MiB} MiB), medians`,
+    `runs: ${settings.runs} per figure (×${MIN_BYTES_PER_FIGURE / MiB} MiB ÷ size for files under ${MIN_BYTES_PER_FIGURE / MiB} MiB), medians; suites: ${[...settings.suites].join(', ')}`,
   ];
-  if (results.length > 0) {
-    process.stdout.write(`\n${report(results, header)}\n`);
+  if (on('sftp')) {
+    header.push(`SFTP: ${tool('sh', ['-c', 'ssh -V 2>&1'])} (sshd and the sftp client), each side with its default cipher`);
+  }
+  if (results.length > 0 || remote.length > 0) {
+    process.stdout.write(`\n${report(results, remote, header)}\n`);
     process.stdout.write(`${profileReport()}\n`);
   }
   if (settings.json) {
-    writeFileSync(settings.json, JSON.stringify({ started, header, settings, results }, null, 2));
+    writeFileSync(settings.json, JSON.stringify({ started, header, settings: { ...settings, suites: [...settings.suites] }, results, remote }, null, 2));
     progress(`samples written to ${settings.json}`);
   }
-  return failed || results.length === 0 ? 1 : 0;
+  return failed || (results.length === 0 && remote.length === 0) ? 1 : 0;
 }
 
 async function cleanup(): Promise<void> {
