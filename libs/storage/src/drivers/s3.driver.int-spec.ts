@@ -198,6 +198,14 @@ describe(S3Driver.name, () => {
     } while (cursor);
     assert.deepEqual(seen, expected);
     assert.ok(sizes.slice(0, -1).every((n) => n === 4), `full pages: ${sizes.join(',')}`);
+    // A folder is only a key prefix in S3: it has no modification time (not 1970).
+    assert.deepEqual(
+      (await sut.list('listing', { limit: 1 })).entries.map((e) => [e.name, e.kind, e.modifiedAt]),
+      [['d1', 'folder', null]],
+    );
+    assert.equal((await sut.stat('listing/d1')).modifiedAt, null);
+    assert.equal((await sut.stat('/')).modifiedAt, null);
+    assert.ok((await sut.stat('listing/f00.txt')).modifiedAt instanceof Date);
     const scoped = sut.scope('listing/d2');
     assert.deepEqual(
       (await scoped.list('/')).entries.map((e) => [e.name, e.kind, e.size]),

@@ -665,12 +665,7 @@ export class SftpDriver implements StorageDriver {
       stream.once('close', resolve);
       stream.once('error', () => undefined);
     });
-    const removeStaged = (): Promise<void> =>
-      this.#with((s) => call<void>(s, (cb) => s.unlink(staged, cb))).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE && !(err instanceof StorageNotFoundError)) {
-          throw classifySftpError(err, name);
-        }
-      });
+    const removeStaged = (): Promise<void> => this.#with((s) => unlinkIfPresent(s, staged, name));
     return {
       stream,
       reference,
@@ -711,11 +706,7 @@ export class SftpDriver implements StorageDriver {
       if (dir === null) {
         return;
       }
-      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, staged), cb)).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-          throw classifySftpError(err, String(path));
-        }
-      });
+      await unlinkIfPresent(sftp, posix.join(dir, staged), String(path));
     });
   }
 
@@ -839,11 +830,7 @@ export class SftpDriver implements StorageDriver {
       if (dir === null) {
         return;
       }
-      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, path.name), cb)).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-          throw classifySftpError(err, String(path));
-        }
-      });
+      await unlinkIfPresent(sftp, posix.join(dir, path.name), String(path));
     });
   }
 
@@ -912,6 +899,17 @@ async function makeFolder(sftp: SFTPWrapper, remote: string, key: string): Promi
   return attrs;
 }
 
+/** Removes the file `remote`; one that is not there is no error. `key` names it in errors. */
+async function unlinkIfPresent(sftp: SFTPWrapper, remote: string, key: string): Promise<void> {
+  try {
+    await call<void>(sftp, (cb) => sftp.unlink(remote, cb));
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
+      throw classifySftpError(err, key);
+    }
+  }
+}
+
 /** For deletes and discards: a folder that is not there holds nothing to remove. */
 function absentAsNull(err: unknown): null {
   if (err instanceof StorageNotFoundError) {
@@ -953,11 +951,7 @@ async function renameReplacing(sftp: SFTPWrapper, from: string, to: string): Pro
       throw err;
     }
   }
-  await call<void>(sftp, (cb) => sftp.unlink(to, cb)).catch((err: unknown) => {
-    if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-      throw err;
-    }
-  });
+  await unlinkIfPresent(sftp, to, to);
   await call<void>(sftp, (cb) => sftp.rename(from, to, cb));
 }
 
