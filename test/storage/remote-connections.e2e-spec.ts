@@ -124,7 +124,7 @@ describe('S3 and SFTP storage connections end to end', () => {
       const made = await api('/api/v1/links', { kind: 'share', connectionId: connections[kind], path: '/docs' });
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const url = (made.body.grants as Array<{ url: string }>)[0]!.url;
-      const list = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { entries: Array<{ name: string; kind: string }> };
+      const list = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { entries: Array<{ name: string; kind: string; modifiedAt: string | null }> };
       assert.deepEqual(
         list.entries.map((e) => [e.name, e.kind]),
         [
@@ -132,6 +132,23 @@ describe('S3 and SFTP storage connections end to end', () => {
           ['sub', 'folder'],
         ],
       );
+      assert.ok(Date.parse(list.entries[0]!.modifiedAt!) > Date.parse('2020-01-01'), 'a file has its time');
+      // An S3 folder is only a key prefix: it has no time, and the page shows a dash, not 1970.
+      const folderTime = list.entries[1]!.modifiedAt;
+      if (kind === 's3') {
+        assert.equal(folderTime, null);
+      } else {
+        assert.ok(Date.parse(folderTime!) > Date.parse('2020-01-01'));
+      }
+      const html = await (await fetch(url)).text();
+      assert.ok(!html.includes('1970'), 'no 1970 date on the page');
+      const folderRow = /<tr role="row">\s*<td class="name"[^>]*><a [^>]*>sub\/<\/a><\/td>[\s\S]*?<td class="modified"[^>]*>([\s\S]*?)<\/td>/.exec(html);
+      assert.ok(folderRow, 'the folder has a row');
+      if (kind === 's3') {
+        assert.equal(folderRow[1], '—');
+      } else {
+        assert.match(folderRow[1]!, /^<time datetime="[^"]+">[^<]+<\/time>$/);
+      }
       const one = await rawRequest(`${url}/download?path=${encodeURIComponent('/sub/notes.txt')}`);
       assert.equal(one.status, 200);
       assert.ok(one.body.equals(content['sub/notes.txt']));

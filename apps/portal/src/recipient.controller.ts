@@ -165,7 +165,7 @@ export class RecipientController {
                 isFolder: e.kind === 'folder',
                 encodedPath: encodeURIComponent(e.path),
                 sizeText: formatBytes(e.size),
-                modifiedText: formatDate(e.modifiedAt),
+                modifiedText: e.modifiedAt === null ? null : formatDate(e.modifiedAt),
               })),
               singleEntry: folder.entries.length === 1,
               nextHref: folder.next ? `${here}&cursor=${encodeURIComponent(folder.next)}${limit}` : null,

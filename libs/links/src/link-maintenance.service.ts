@@ -176,7 +176,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
       try {
         const driver = await this.storage.driver(p.connection);
         await driver.delete(p.key);
-        await driver.discardStaged(p.key, p.id);
+        await driver.discardStaged(p.key, p.id, p.stagingRef);
       } catch (err) {
         this.#logger.warn({ msg: 'could not remove an abandoned upload; will retry', key: p.key, err: String(err) });
         continue;

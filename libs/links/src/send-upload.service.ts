@@ -144,6 +144,8 @@ export class SendUpload {
     this.#writes.push(entry);
     this.#startHeartbeat();
     entry.write = await driver.beginWrite(key, id);
+    // Recorded before any byte is written: a crash from here on leaves what the sweep needs to discard them.
+    await this.deps.pendingUploads.setStagingRef(id, entry.write.reference);
     // Created after the last await, so that it is in the pipeline (and listened to) from the start.
     const remaining = limits.maxTotalBytes - this.#total;
     const perFile = Math.min(limits.maxFileBytes, remaining);
@@ -193,7 +195,7 @@ export class SendUpload {
       try {
         await w.write?.abort();
         await driver.delete(w.key);
-        await driver.discardStaged(w.key, w.id);
+        await driver.discardStaged(w.key, w.id, w.write?.reference ?? null);
       } catch (err) {
         // The pending record stays, so the maintenance sweep retries the removal.
         this.deps.logger.warn({ msg: 'could not remove the bytes of a failed upload', key: w.key, err: String(err) });

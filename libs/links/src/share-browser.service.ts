@@ -11,7 +11,8 @@ export interface ShareEntryView {
   readonly path: string;
   readonly kind: 'file' | 'folder';
   readonly size: number;
-  readonly modifiedAt: string;
+  /** Null for a folder whose storage keeps no time for it (S3). */
+  readonly modifiedAt: string | null;
 }
 
 /** A page of a folder share: the folder shown, its entries, the cursor of the next page, and the way back up. */
@@ -80,7 +81,7 @@ export class ShareBrowser {
         path: rel.join(StoragePath.of(e.name)).toString(),
         kind: e.kind,
         size: e.size,
-        modifiedAt: e.modifiedAt.toISOString(),
+        modifiedAt: e.modifiedAt?.toISOString() ?? null,
       })),
       next: page.next,
       breadcrumbs: rel.segments.map((name, i) => ({ name, path: StoragePath.of(...rel.segments.slice(0, i + 1)).toString() })),

@@ -85,7 +85,7 @@ export class ResolvedShare {
   }
 
   /** The shared file as it is now: 404 `share_target_missing` when gone, 409 `share_content_changed` when pinned and changed. */
-  async fileNow(): Promise<StoredObjectInfo> {
+  async fileNow(): Promise<StoredObjectInfo & { kind: 'file' }> {
     if (this.hidden(StoragePath.root)) {
       throw shareTargetMissing();
     }

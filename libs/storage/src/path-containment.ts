@@ -1,6 +1,6 @@
 import { join, resolve, sep } from 'node:path';
-import { StoragePermissionError } from './storage-driver.js';
-import { StoragePath, StoragePathError, type StorageKey } from './storage-path.js';
+import { keyBelowRoot } from './drivers/keys.js';
+import type { StoragePath, StorageKey } from './storage-path.js';
 
 /**
  * Resolves a relative key (`a/b`, or a `StoragePath`) to a filesystem path inside `root`. String
@@ -8,22 +8,7 @@ import { StoragePath, StoragePathError, type StorageKey } from './storage-path.j
  * `StoragePath`'s. Symlinks are checked separately, at access time, by the driver.
  */
 export function resolveInside(root: string, key: StorageKey): string {
-  let path: StoragePath;
-  try {
-    if (typeof key === 'string' && key.startsWith('/')) {
-      throw new StoragePathError('absolute');
-    }
-    path = key instanceof StoragePath ? key : StoragePath.parse(key);
-  } catch (err) {
-    if (err instanceof StoragePathError) {
-      throw new StoragePermissionError(`path refused (${err.reason})`);
-    }
-    throw err;
-  }
-  if (path.isRoot) {
-    throw new StoragePermissionError('path refused (the storage root itself)');
-  }
-  return fsPathOf(root, path);
+  return fsPathOf(root, keyBelowRoot(key));
 }
 
 /** The filesystem path of `path` under `root` (the root itself for the root path). */

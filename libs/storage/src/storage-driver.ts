@@ -10,7 +10,7 @@ export interface StorageCapabilities {
   readonly atomicCommit: boolean;
   /** Folders can be listed (`list`). */
   readonly listing: boolean;
-  /** The backend can copy an object to another key without the bytes passing through the gateway. */
+  /** The backend itself can copy an object to another key without the bytes passing through the gateway. */
   readonly serverSideCopy: boolean;
   /** An interrupted staged write can be continued instead of started again. */
   readonly resumableWrites: boolean;
@@ -25,6 +25,12 @@ export interface ByteRange {
 /** A write in progress: bytes go to `stream`; they become visible under the key only at `commit`. */
 export interface StagedWrite {
   readonly stream: Writable;
+  /**
+   * Opaque text naming the staged bytes on the backend (an S3 multipart UploadId, a staged file
+   * name), known before the first byte is written. Kept with the upload's record, it lets any
+   * process discard the write after a crash (`StorageDriver.discardStaged`).
+   */
+  readonly reference: string;
   /** Makes the written bytes visible under the key. Call after `stream` has finished. */
   commit(): Promise<void>;
   /** Drops whatever was written; safe to call at any point, and more than once. */
@@ -33,27 +39,29 @@ export interface StagedWrite {
 
 export type StoredObjectKind = 'file' | 'folder';
 
+/**
+ * When an object was last modified. A file always has a time; a folder has one where the backend
+ * keeps one, and null where it does not (an S3 folder is only a key prefix, with no object of its own).
+ */
+type ModifiedAt = { readonly kind: 'file'; readonly modifiedAt: Date } | { readonly kind: 'folder'; readonly modifiedAt: Date | null };
+
 /** What `stat` knows about one object, in terms every backend can answer. */
-export interface StoredObjectInfo {
-  readonly kind: StoredObjectKind;
+export type StoredObjectInfo = ModifiedAt & {
   /** Bytes; 0 for folders. */
   readonly size: number;
-  readonly modifiedAt: Date;
   /**
    * Opaque; differs whenever the content may have changed (an S3 ETag; on local disk size, mtime,
    * ctime and inode; over SFTP size and mtime). Compare for equality only.
    */
   readonly version: string;
-}
+};
 
 /** One entry of a folder listing. */
-export interface StorageEntry {
+export type StorageEntry = ModifiedAt & {
   /** The entry's own name (one path segment, NFC). */
   readonly name: string;
-  readonly kind: StoredObjectKind;
   readonly size: number;
-  readonly modifiedAt: Date;
-}
+};
 
 /** A page of a listing: `next` is the cursor of the following page, null on the last one. */
 export interface StorageListPage {
@@ -103,8 +111,12 @@ export interface StorageDriver {
   readonly capabilities: StorageCapabilities;
   /** Starts a staged write of `key`; `stagingId` names the staging area so that an abandoned write can be discarded later. */
   beginWrite(key: StorageKey, stagingId: string, options?: BeginWriteOptions): Promise<StagedWrite>;
-  /** Removes the staged bytes of a write that never committed (a crashed upload). Idempotent. */
-  discardStaged(key: StorageKey, stagingId: string): Promise<void>;
+  /**
+   * Removes the staged bytes of a write that never committed (a crashed upload), from any process.
+   * `reference` is the `StagedWrite.reference` of the write; without it (records kept before there
+   * was one) the driver finds the staged bytes from the key and the staging id. Idempotent.
+   */
+  discardStaged(key: StorageKey, stagingId: string, reference?: string | null): Promise<void>;
   /** The bytes of the file `key` (only `range` of them when given). */
   openRead(key: StorageKey, range?: ByteRange, options?: OpenReadOptions): Promise<Readable>;
   /** Optional (local files): the file `key` opened for positioned reads into the caller's buffers. Same checks and errors as `openRead`. */

@@ -89,7 +89,8 @@ export interface ConnectionEntry {
   readonly path: string;
   readonly kind: StoredObjectKind;
   readonly size: number;
-  readonly modifiedAt: string;
+  /** Null for a folder whose storage keeps no time for it (S3). */
+  readonly modifiedAt: string | null;
 }
 
 /** Runs inside the transaction of a change, after it (the caller records its audit event here). */
@@ -370,7 +371,7 @@ export class StorageService {
     const driver = await this.driver(connectionId);
     const page = await driver.list(folder, { cursor, ...(limit !== undefined ? { limit } : {}) });
     return {
-      entries: page.entries.map((e) => ({ name: e.name, path: folder.join(StoragePath.of(e.name)).toString(), kind: e.kind, size: e.size, modifiedAt: e.modifiedAt.toISOString() })),
+      entries: page.entries.map((e) => ({ name: e.name, path: folder.join(StoragePath.of(e.name)).toString(), kind: e.kind, size: e.size, modifiedAt: e.modifiedAt?.toISOString() ?? null })),
       next: page.next,
     };
   }

@@ -101,7 +101,7 @@ export class ConnectionsController {
   @Get(':id/entries')
   @Access('links:read', 'admin', 'manager', 'employee')
   @ApiOperation({ summary: 'Browse a folder of a connection you may share from (its share roots decide; admins always)' })
-  @ApiOkResponse({ description: '{ entries: [{ name, path, kind: "file"|"folder", size, modifiedAt }], next }: pass next as ?cursor= for the following page' })
+  @ApiOkResponse({ description: '{ entries: [{ name, path, kind: "file"|"folder", size, modifiedAt (null for a folder of an S3 connection) }], next }: pass next as ?cursor= for the following page' })
   @ApiResponse({ status: 400, type: ErrorDto, description: 'A malformed path or cursor' })
   @ApiResponse({ status: 403, type: ErrorDto, description: 'Not in a share root of yours (share_path_forbidden)' })
   @ApiResponse({ status: 404, type: ErrorDto, description: 'No such connection or folder' })

@@ -10,6 +10,11 @@ export class PendingUploadRepository {
     await this.db.query(`INSERT INTO pending_uploads (id, storage_connection, storage_key) VALUES ($1, $2, $3)`, [p.id, p.connection, p.key]);
   }
 
+  /** Records the backend's name for the staged bytes (`StagedWrite.reference`), so that any process can discard them. */
+  async setStagingRef(id: string, reference: string): Promise<void> {
+    await this.db.query(`UPDATE pending_uploads SET staging_ref = $2 WHERE id = $1`, [id, reference]);
+  }
+
   async touchPending(ids: readonly string[]): Promise<void> {
     await this.db.query(`UPDATE pending_uploads SET seen_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
@@ -18,13 +23,13 @@ export class PendingUploadRepository {
     await this.db.query(`DELETE FROM pending_uploads WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  /** Uploads whose writer has been silent for `staleSeconds`: their writer died. */
-  async stalePending(staleSeconds: number, limit: number): Promise<Array<{ id: string; connection: string; key: string }>> {
-    const rows = await this.db.query<{ id: string; storage_connection: string; storage_key: string }>(
-      `SELECT id, storage_connection, storage_key FROM pending_uploads
+  /** Uploads whose writer has been silent for `staleSeconds`: their writer died. `stagingRef` is null for rows kept before there was one. */
+  async stalePending(staleSeconds: number, limit: number): Promise<Array<{ id: string; connection: string; key: string; stagingRef: string | null }>> {
+    const rows = await this.db.query<{ id: string; storage_connection: string; storage_key: string; staging_ref: string | null }>(
+      `SELECT id, storage_connection, storage_key, staging_ref FROM pending_uploads
        WHERE seen_at < now() - make_interval(secs => $1::float8) ORDER BY seen_at LIMIT $2`,
       [staleSeconds, limit],
     );
-    return rows.map((r) => ({ id: r.id, connection: r.storage_connection, key: r.storage_key }));
+    return rows.map((r) => ({ id: r.id, connection: r.storage_connection, key: r.storage_key, stagingRef: r.staging_ref }));
   }
 }

@@ -55,7 +55,8 @@ const isRefusal = (err: unknown): boolean => err instanceof InvalidInputError ||
 
 /**
  * The behaviour every `StorageDriver` owes its callers, as one node:test suite: stat, paginated
- * listing, ranged reads, staged writes (invisible until commit, abort, discard after a crash),
+ * listing, ranged reads, staged writes (invisible until commit, abort, discard after a crash
+ * through the write's reference or without it, empty files),
  * version checks, error classification and containment. Each driver's integration test calls it
  * once with a factory for its fixture.
  */
@@ -196,19 +197,44 @@ export function describeStorageDriverContract(name: string, makeDriver: () => Pr
       assert.deepEqual(new Set(await fx.rawNames()), raw);
     });
 
-    void it('discards the staged bytes of a crashed write from a new driver instance, idempotently', async () => {
+    void it('discards the staged bytes of a crashed write from a new driver instance through its reference, idempotently', async () => {
       const raw = new Set(await fx.rawNames());
       const w = await sut.beginWrite('crash/upload.bin', 'stage-crashed', { sizeHint: 100_000 });
+      // Known before the first byte is written, so that it can be recorded first.
+      assert.equal(typeof w.reference, 'string');
+      assert.ok(w.reference.length > 0);
       w.stream.end(randomBytes(100_000));
       await finished(w.stream);
       // The process "dies" here: neither commit nor abort.
       assert.ok((await fx.rawNames()).length > raw.size, 'the staged bytes are stored somewhere');
       const restarted = await fx.reopen();
-      await restarted.discardStaged('crash/upload.bin', 'stage-crashed');
-      await restarted.discardStaged(StoragePath.parse('/crash/upload.bin'), 'stage-crashed');
+      await restarted.discardStaged('crash/upload.bin', 'stage-crashed', w.reference);
+      await restarted.discardStaged(StoragePath.parse('/crash/upload.bin'), 'stage-crashed', w.reference);
       await restarted.discardStaged('crash/upload.bin', 'stage-never-used');
       assert.deepEqual(new Set(await fx.rawNames()), raw);
       await assert.rejects(restarted.stat('crash/upload.bin'), StorageNotFoundError);
+    });
+
+    void it('discards a crashed write without its reference too (a record kept before there was one)', async () => {
+      const raw = new Set(await fx.rawNames());
+      const w = await sut.beginWrite('crash/unreferenced.bin', 'stage-crashed-old');
+      w.stream.end(randomBytes(10_000));
+      await finished(w.stream);
+      assert.ok((await fx.rawNames()).length > raw.size, 'the staged bytes are stored somewhere');
+      const restarted = await fx.reopen();
+      await restarted.discardStaged('crash/unreferenced.bin', 'stage-crashed-old', null);
+      await restarted.discardStaged('crash/unreferenced.bin', 'stage-crashed-old');
+      assert.deepEqual(new Set(await fx.rawNames()), raw);
+      await assert.rejects(restarted.stat('crash/unreferenced.bin'), StorageNotFoundError);
+    });
+
+    void it('stores an empty file and a file of a few bytes', async () => {
+      await put(sut, 'sizes/empty.bin', '');
+      assert.equal((await sut.stat('sizes/empty.bin')).size, 0);
+      assert.equal((await bytes(await sut.openRead('sizes/empty.bin'))).length, 0);
+      await put(sut, 'sizes/one.bin', 'x');
+      assert.equal((await bytes(await sut.openRead('sizes/one.bin'))).toString(), 'x');
+      assert.deepEqual(await names(sut, 'sizes'), ['empty.bin', 'one.bin']);
     });
 
     void it('opens a file only at the expected version; a changed file is StorageChangedError', async () => {

@@ -58,9 +58,9 @@ export class LocalDriver implements StorageDriver {
     return path.isRoot ? this : new LocalDriver(fsPathOf(this.root, path), [...this.outerRoots, this.root]);
   }
 
-  private stagingPath(key: StorageKey, stagingId: string): string {
-    const name = createHash('sha256').update(`${stagingId}\0${toStoragePath(key).toKey()}`).digest('hex');
-    return join(this.root, STAGING, name);
+  /** The staged file's name: it follows from the staging id and the key alone, and is the write's reference. */
+  private stagedName(key: StorageKey, stagingId: string): string {
+    return createHash('sha256').update(`${stagingId}\0${toStoragePath(key).toKey()}`).digest('hex');
   }
 
   async beginWrite(key: StorageKey, stagingId: string, _options?: BeginWriteOptions): Promise<StagedWrite> {
@@ -69,12 +69,14 @@ export class LocalDriver implements StorageDriver {
     if (isReserved(path)) {
       throw new StoragePermissionError('path refused (reserved)');
     }
-    const staged = this.stagingPath(key, stagingId);
+    const reference = this.stagedName(key, stagingId);
+    const staged = join(this.root, STAGING, reference);
     await mkdir(dirname(staged), { recursive: true });
     const stream = createWriteStream(staged, { flags: 'wx', mode: 0o600, highWaterMark: READ_CHUNK });
     let done = false;
     return {
       stream,
+      reference,
       commit: async () => {
         const dir = await this.realParentInside(path, true);
         await rename(staged, join(dir ?? this.root, path.name)).catch((err: unknown) => {
@@ -97,8 +99,13 @@ export class LocalDriver implements StorageDriver {
     };
   }
 
-  async discardStaged(key: StorageKey, stagingId: string): Promise<void> {
-    await rm(this.stagingPath(key, stagingId), { force: true });
+  async discardStaged(key: StorageKey, stagingId: string, reference?: string | null): Promise<void> {
+    resolveInside(this.root, key);
+    // A reference names a file in the staging folder and nothing else.
+    if (reference !== undefined && reference !== null && !/^[0-9a-f]{64}$/.test(reference)) {
+      throw new StoragePermissionError('staging reference refused (not a staged file name)');
+    }
+    await rm(join(this.root, STAGING, reference ?? this.stagedName(key, stagingId)), { force: true });
   }
 
   /** The real path of the root, resolved at every access (the root itself may be a symlink). */

@@ -5,7 +5,6 @@ import type { LookupFunction } from 'node:net';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
-  CopyObjectCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -17,10 +16,10 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
-  UploadPartCopyCommand,
+  UploadPartCommand,
+  type CompletedPart,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { InvalidInputError } from '@mft/core';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
@@ -40,20 +39,21 @@ import {
   type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
+import { keyBelowRoot } from './keys.js';
 import { listLimit } from './listing.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last) and its largest part count. */
 export const S3_MIN_PART_SIZE = 5 * MiB;
 export const S3_MAX_PARTS = 10_000;
-/** The largest object a single CopyObject may copy; above it the copy goes part by part. */
-const MAX_SINGLE_COPY = 5 * 1024 * MiB;
 const DEFAULT_PART_SIZE = 8 * MiB;
 const DEFAULT_QUEUE_SIZE = 4;
-/** The driver's own folder for staged writes, under the connection's prefix; never a key. */
+/**
+ * The driver's own folder under the connection's prefix, never a key: the ping probe, and the
+ * staging objects of writes begun before staged writes became multipart uploads on the key.
+ */
 const STAGING = '.staging';
-/** A folder has no object of its own in S3: these stand in for its modification time and version. */
-const FOLDER_TIME = new Date(0);
+/** A folder has no object of its own in S3, so it has no modification time; this stands in for its version. */
 const FOLDER_VERSION = 'folder';
 
 /** How to reach one bucket (the `s3` kind of storage connection). */
@@ -76,9 +76,8 @@ export interface S3DriverOptions {
    */
   readonly lookup?: LookupFunction;
   /**
-   * Parts uploaded at once. One upload holds about `2 × queueSize × partSize` (lib-storage joins
-   * each part into one buffer, a copy) plus one part being filled, plus the garbage collector's
-   * slack (tens of MiB); the int-spec measures it. Default 4.
+   * Parts uploaded at once. One upload holds at most `queueSize + 1` part buffers (those in flight
+   * and the one being filled), reused from part to part; the int-spec measures it. Default 4.
    */
   readonly queueSize?: number;
   /** Bytes per part of a multipart upload, at least 5 MiB; grown for large `sizeHint`s. Default 8 MiB. */
@@ -102,19 +101,20 @@ interface S3Shared {
  * One bucket (or a folder of one) through the AWS SDK v3. Keys are `StoragePath`s joined under
  * the prefix with `/`, so no key can leave it; folders are key prefixes ending in `/`.
  *
- * Staged writes: the bytes are streamed (lib-storage `Upload`, a multipart upload above one part)
- * to a staging object `<prefix>/.staging/<sha256(stagingId, key)>`, which no key can name and no
- * listing shows; `commit` copies it to the key server-side (one atomic CopyObject, part by part
- * above 5 GiB) and deletes it. The staging name follows from the staging id and the key alone, so
- * after a crash `discardStaged` from any process deletes the staging object and aborts any
- * multipart upload still open on it (ListMultipartUploads on that exact name). A bucket lifecycle
- * rule `AbortIncompleteMultipartUpload` is still advisable for uploads whose ids were lost.
+ * Staged writes are multipart uploads on the key itself: `beginWrite` creates one (its UploadId is
+ * the write's reference), the stream uploads its parts, and `commit` completes it, which makes the
+ * object appear at the key in one step; nothing is visible there before, and the bytes are written
+ * once (no staging object copied into place). Abort and `discardStaged` abort the upload by its
+ * UploadId, from any process; without one they abort whatever uploads are open on that exact key
+ * (ListMultipartUploads). A bucket lifecycle rule `AbortIncompleteMultipartUpload` is still
+ * advisable for uploads whose ids were lost.
  */
 export class S3Driver implements StorageDriver {
   readonly capabilities: StorageCapabilities = {
     rangeReads: true,
     atomicCommit: true,
     listing: true,
+    // CopyObject and UploadPartCopy copy inside the store; staged writes do not need them.
     serverSideCopy: true,
     resumableWrites: false,
   };
@@ -190,7 +190,7 @@ export class S3Driver implements StorageDriver {
 
   /** The object key of `key`; refuses the staging folder. */
   private keyOf(key: StorageKey): { path: StoragePath; s3Key: string } {
-    const path = toStoragePath(key);
+    const path = key instanceof StoragePath ? key : toStoragePath(key);
     const segments = [...this.base, ...path.segments];
     if (this.isReserved(segments)) {
       throw new StorageNotFoundError(String(path), 'reserved');
@@ -203,51 +203,48 @@ export class S3Driver implements StorageDriver {
     return segments.length === 0 ? '' : `${segments.join('/')}/`;
   }
 
-  private stagingKey(s3Key: string, stagingId: string): string {
+  /** Where writes begun before multipart staging kept their bytes (see `discardStaged`). */
+  private legacyStagingKey(s3Key: string, stagingId: string): string {
     const name = createHash('sha256').update(`${stagingId}\0${s3Key}`).digest('hex');
     return [...this.shared.root, STAGING, name].join('/');
   }
 
   async beginWrite(key: StorageKey, stagingId: string, options: BeginWriteOptions = {}): Promise<StagedWrite> {
-    const { path, s3Key } = this.keyOf(key);
-    if (path.isRoot) {
-      throw new StoragePermissionError('path refused (the storage root itself)');
-    }
+    const { path, s3Key } = this.keyOf(keyBelowRoot(key));
+    const name = String(path);
     const { client, bucket, sse } = this.shared;
-    const staging = this.stagingKey(s3Key, stagingId);
     const partSize = S3Driver.partSizeFor(this.shared.partSize, options.sizeHint);
     // A larger part keeps the same memory budget with fewer parts in flight (at least one).
     const queueSize = Math.max(1, Math.floor((this.shared.queueSize * this.shared.partSize) / partSize));
-    const body = new PassThrough({ highWaterMark: MiB });
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key: staging, Body: body, ...(sse ? { ServerSideEncryption: sse } : {}) },
-      queueSize,
-      partSize,
-      leavePartsOnError: false,
-    });
+    // Not lib-storage's `Upload`: it always completes the multipart upload itself once the stream
+    // ends (or sends a small body as one PutObject), so the bytes would be visible at the key
+    // before `commit`. Here the upload stays open until `commit` completes it.
+    let uploadId: string;
+    try {
+      const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: s3Key, ...(sse ? { ServerSideEncryption: sse } : {}) }));
+      if (!created.UploadId) {
+        throw new Error('CreateMultipartUpload answered no UploadId');
+      }
+      uploadId = created.UploadId;
+    } catch (err) {
+      throw classifyS3Error(err, name, 'begin write');
+    }
+    const parts = new PartUploader(client, bucket, s3Key, uploadId, partSize, queueSize, name);
     let state: 'writing' | 'staged' | 'committed' | 'aborted' = 'writing';
-    const uploaded = upload.done().then(
-      () => undefined,
-      (err: unknown) => {
-        throw classifyS3Error(err, String(path), 'upload');
-      },
-    );
-    // The caller learns of a failed upload through the stream it writes to.
-    uploaded.catch((err: unknown) => stream.destroy(err as Error));
+    let aborting: Promise<void> | null = null;
+    const abortUpload = (): Promise<void> =>
+      (aborting ??= (async () => {
+        await parts.settled();
+        await this.abortUpload(s3Key, uploadId, name);
+      })());
     const stream = new Writable({
       highWaterMark: MiB,
       write(chunk: Buffer, _encoding, callback) {
-        if (body.write(chunk)) {
-          callback();
-        } else {
-          body.once('drain', () => callback());
-        }
+        parts.write(chunk).then(() => callback(), (err: unknown) => callback(err as Error));
       },
-      // 'finish' means the bytes are staged in the bucket, not merely handed to the SDK.
+      // 'finish' means every part is stored in the bucket, not merely handed to the SDK.
       final(callback) {
-        body.end();
-        uploaded.then(
+        parts.end().then(
           () => {
             state = 'staged';
             callback();
@@ -256,110 +253,100 @@ export class S3Driver implements StorageDriver {
         );
       },
       destroy(err, callback) {
+        parts.stop();
         if (state === 'writing') {
-          body.destroy();
-          void upload.abort().catch(() => undefined);
+          // A writer that fails midway may never call abort: its parts go at once.
+          abortUpload().catch(() => undefined);
         }
         callback(err);
       },
     });
     return {
       stream,
+      reference: uploadId,
       commit: async () => {
         if (state !== 'staged') {
-          throw new StorageUnavailableError(`commit of ${JSON.stringify(String(path))} before its bytes were staged (${state})`, { retryable: false });
+          throw new StorageUnavailableError(`commit of ${JSON.stringify(name)} before its bytes were staged (${state})`, { retryable: false });
         }
-        await this.copy(staging, s3Key, String(path));
+        try {
+          if (parts.completed.length === 0) {
+            // An empty object: S3 takes one empty part, not every compatible store does; one
+            // PutObject of no bytes is atomic too.
+            await this.abortUpload(s3Key, uploadId, name);
+            await client.send(new PutObjectCommand({ Bucket: bucket, Key: s3Key, Body: Buffer.alloc(0), ContentLength: 0, ...(sse ? { ServerSideEncryption: sse } : {}) }));
+          } else {
+            await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: s3Key, UploadId: uploadId, MultipartUpload: { Parts: parts.completed } }));
+          }
+        } catch (err) {
+          throw classifyS3Error(err, name, 'commit');
+        }
         state = 'committed';
-        await this.deleteRaw(staging, String(path)).catch(() => undefined);
       },
       abort: async () => {
-        if (state === 'committed' || state === 'aborted') {
+        if (state === 'committed') {
           return;
         }
         state = 'aborted';
         stream.destroy();
-        await upload.abort().catch(() => undefined);
-        await uploaded.catch(() => undefined);
-        await this.discardStagingKey(staging, String(path));
+        await abortUpload();
       },
     };
   }
 
-  /** Copies `from` to `to` inside the bucket: one CopyObject up to 5 GiB, UploadPartCopy above. */
-  private async copy(from: string, to: string, name: string): Promise<void> {
-    const { client, bucket, sse } = this.shared;
-    const source = `${encodeKey(bucket)}/${encodeKey(from)}`;
-    const encryption = sse ? { ServerSideEncryption: sse } : {};
+  /** Aborts the multipart upload `uploadId` of `s3Key`; one that is already gone is no error. */
+  private async abortUpload(s3Key: string, uploadId: string, name: string): Promise<void> {
     try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: from }));
-      const size = head.ContentLength ?? 0;
-      if (size <= MAX_SINGLE_COPY) {
-        await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source, CopySourceIfMatch: head.ETag, ...encryption }));
-        return;
-      }
-      const partSize = S3Driver.partSizeFor(Math.max(this.shared.partSize, 512 * MiB), size);
-      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to, ...encryption }));
-      try {
-        const parts: { ETag: string; PartNumber: number }[] = [];
-        for (let start = 0, n = 1; start < size; start += partSize, n++) {
-          const end = Math.min(size, start + partSize) - 1;
-          const r = await client.send(
-            new UploadPartCopyCommand({
-              Bucket: bucket,
-              Key: to,
-              UploadId,
-              PartNumber: n,
-              CopySource: source,
-              CopySourceIfMatch: head.ETag,
-              CopySourceRange: `bytes=${start}-${end}`,
-            }),
-          );
-          parts.push({ ETag: r.CopyPartResult?.ETag ?? '', PartNumber: n });
-        }
-        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
-      } catch (err) {
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => undefined);
-        throw err;
-      }
-    } catch (err) {
-      throw classifyS3Error(err, name, 'commit');
-    }
-  }
-
-  async discardStaged(key: StorageKey, stagingId: string): Promise<void> {
-    const { path, s3Key } = this.keyOf(key);
-    await this.discardStagingKey(this.stagingKey(s3Key, stagingId), String(path));
-  }
-
-  /** Aborts the multipart uploads still open on the staging object, then deletes it. */
-  private async discardStagingKey(staging: string, name: string): Promise<void> {
-    const { client, bucket } = this.shared;
-    try {
-      let keyMarker: string | undefined;
-      let uploadIdMarker: string | undefined;
-      for (;;) {
-        const page = await client.send(
-          new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: staging, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-        );
-        for (const u of page.Uploads ?? []) {
-          if (u.Key === staging && u.UploadId) {
-            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: staging, UploadId: u.UploadId }));
-          }
-        }
-        if (!page.IsTruncated) {
-          break;
-        }
-        keyMarker = page.NextKeyMarker;
-        uploadIdMarker = page.NextUploadIdMarker;
-      }
+      await this.shared.client.send(new AbortMultipartUploadCommand({ Bucket: this.shared.bucket, Key: s3Key, UploadId: uploadId }));
     } catch (err) {
       const mapped = classifyS3Error(err, name, 'discard');
       if (!(mapped instanceof StorageNotFoundError)) {
         throw mapped;
       }
     }
-    await this.deleteRaw(staging, name);
+  }
+
+  async discardStaged(key: StorageKey, stagingId: string, reference?: string | null): Promise<void> {
+    const { path, s3Key } = this.keyOf(keyBelowRoot(key));
+    const name = String(path);
+    if (reference !== undefined && reference !== null) {
+      await this.abortUpload(s3Key, reference, name);
+      return;
+    }
+    // No reference (a record kept before there was one): whatever is open on this exact key, and
+    // the staging object where writes kept their bytes before they were multipart uploads on the key.
+    const legacy = this.legacyStagingKey(s3Key, stagingId);
+    await this.abortOpenUploads(s3Key, name);
+    await this.abortOpenUploads(legacy, name);
+    await this.deleteRaw(legacy, name);
+  }
+
+  /** Aborts the multipart uploads still open on exactly `s3Key`. */
+  private async abortOpenUploads(s3Key: string, name: string): Promise<void> {
+    const { client, bucket } = this.shared;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: s3Key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (err) {
+        const mapped = classifyS3Error(err, name, 'discard');
+        if (mapped instanceof StorageNotFoundError) {
+          return;
+        }
+        throw mapped;
+      }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key === s3Key && u.UploadId) {
+          await this.abortUpload(s3Key, u.UploadId, name);
+        }
+      }
+      if (!page.IsTruncated) {
+        return;
+      }
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
   }
 
   private async deleteRaw(s3Key: string, name: string): Promise<void> {
@@ -424,7 +411,7 @@ export class S3Driver implements StorageDriver {
     const name = String(path);
     const { client, bucket } = this.shared;
     if (path.isRoot && this.base.length === this.shared.root.length) {
-      return { kind: 'folder', size: 0, modifiedAt: FOLDER_TIME, version: FOLDER_VERSION };
+      return { kind: 'folder', size: 0, modifiedAt: null, version: FOLDER_VERSION };
     }
     try {
       if (path.isRoot) {
@@ -432,7 +419,7 @@ export class S3Driver implements StorageDriver {
         throw new StorageNotFoundError(name);
       }
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: s3Key }));
-      return { kind: 'file', size: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? FOLDER_TIME, version: head.ETag ?? '' };
+      return { kind: 'file', size: head.ContentLength ?? 0, modifiedAt: objectTime(head.LastModified), version: head.ETag ?? '' };
     } catch (err) {
       const mapped = classifyS3Error(err, name, 'stat');
       if (!(mapped instanceof StorageNotFoundError)) {
@@ -443,7 +430,7 @@ export class S3Driver implements StorageDriver {
     try {
       const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${s3Key}/`, MaxKeys: 1 }));
       if ((page.KeyCount ?? page.Contents?.length ?? 0) > 0) {
-        return { kind: 'folder', size: 0, modifiedAt: FOLDER_TIME, version: FOLDER_VERSION };
+        return { kind: 'folder', size: 0, modifiedAt: null, version: FOLDER_VERSION };
       }
     } catch (err) {
       throw classifyS3Error(err, name, 'stat');
@@ -482,14 +469,14 @@ export class S3Driver implements StorageDriver {
         const rest = (o.Key ?? '').slice(folder.length);
         seenAny = true;
         if (rest !== '' && StoragePath.isValidName(rest) && rest === rest.normalize('NFC')) {
-          found.push({ name: rest, b: Buffer.from(rest), entry: { name: rest, kind: 'file', size: o.Size ?? 0, modifiedAt: o.LastModified ?? FOLDER_TIME } });
+          found.push({ name: rest, b: Buffer.from(rest), entry: { name: rest, kind: 'file', size: o.Size ?? 0, modifiedAt: objectTime(o.LastModified) } });
         }
       }
       for (const p of page.CommonPrefixes ?? []) {
         const rest = (p.Prefix ?? '').slice(folder.length, -1);
         seenAny = true;
         if (!(atConnectionRoot && rest === STAGING) && StoragePath.isValidName(rest) && rest === rest.normalize('NFC')) {
-          found.push({ name: rest, b: Buffer.from(rest), entry: { name: rest, kind: 'folder', size: 0, modifiedAt: FOLDER_TIME } });
+          found.push({ name: rest, b: Buffer.from(rest), entry: { name: rest, kind: 'folder', size: 0, modifiedAt: null } });
         }
       }
       // S3 merges keys and prefixes in UTF-8 byte order; the SDK hands them back in two arrays.
@@ -508,10 +495,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async delete(key: StorageKey): Promise<void> {
-    const { path, s3Key } = this.keyOf(key);
-    if (path.isRoot) {
-      throw new StoragePermissionError('path refused (the storage root itself)');
-    }
+    const { path, s3Key } = this.keyOf(keyBelowRoot(key));
     await this.deleteRaw(s3Key, String(path));
   }
 
@@ -535,9 +519,113 @@ export class S3Driver implements StorageDriver {
   }
 }
 
-/** An object key as a URL path (for `CopySource`): each segment percent-encoded, `/` kept. */
-function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+/**
+ * Cuts a stream into parts of `partSize` bytes and uploads them (UploadPart) with at most
+ * `queueSize` in flight. Each part is one buffer that the chunks are copied into, sent as it is;
+ * the buffers are reused from part to part, so an upload holds at most `queueSize + 1` of them
+ * whatever its size. All parts but the last are exactly `partSize` bytes, as S3 requires.
+ */
+class PartUploader {
+  /** The parts stored so far, in part-number order once `end` has resolved. */
+  readonly completed: CompletedPart[] = [];
+  readonly #free: Buffer[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #current: Buffer | null = null;
+  #filled = 0;
+  #nextPart = 1;
+  #failure: Error | null = null;
+  #stopped = false;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly uploadId: string,
+    private readonly partSize: number,
+    private readonly queueSize: number,
+    private readonly name: string,
+  ) {}
+
+  /** Takes `chunk`; resolves when the caller may send more (fewer than `queueSize` parts in flight). */
+  async write(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.#check();
+      if (this.#current === null) {
+        this.#current = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.partSize);
+        this.#filled = 0;
+      }
+      const n = chunk.copy(this.#current, this.#filled, offset);
+      this.#filled += n;
+      offset += n;
+      if (this.#filled === this.partSize) {
+        await this.#send();
+      }
+    }
+  }
+
+  /** Sends the last part (which may be short) and resolves once every part is stored. */
+  async end(): Promise<void> {
+    this.#check();
+    if (this.#current !== null && this.#filled > 0) {
+      await this.#send();
+    }
+    await this.settled();
+    this.#check();
+    this.completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+  }
+
+  /** No part is sent after this (the write is being aborted). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Resolves once no part is in flight, however they ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #check(): void {
+    if (this.#failure) {
+      throw this.#failure;
+    }
+    if (this.#stopped) {
+      throw new StorageUnavailableError(`upload ${JSON.stringify(this.name)}: written after it was aborted`, { retryable: false });
+    }
+  }
+
+  async #send(): Promise<void> {
+    if (this.#nextPart > S3_MAX_PARTS) {
+      throw new StorageUnavailableError(`upload ${JSON.stringify(this.name)}: more than ${S3_MAX_PARTS} parts of ${this.partSize} bytes (pass a sizeHint)`, {
+        retryable: false,
+        reason: 'the file is larger than its announced size',
+      });
+    }
+    const buffer = this.#current!;
+    const length = this.#filled;
+    const partNumber = this.#nextPart++;
+    this.#current = null;
+    this.#filled = 0;
+    const sending: Promise<void> = this.client
+      .send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: partNumber, Body: buffer.subarray(0, length), ContentLength: length }))
+      .then(
+        (r) => {
+          this.completed.push({ ETag: r.ETag, PartNumber: partNumber });
+        },
+        (err: unknown) => {
+          this.#failure ??= classifyS3Error(err, this.name, 'upload');
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(sending);
+        this.#free.push(buffer);
+      });
+    this.#inFlight.add(sending);
+    while (this.#inFlight.size >= this.queueSize) {
+      await Promise.race(this.#inFlight);
+    }
+    this.#check();
+  }
 }
 
 /**
@@ -611,6 +699,15 @@ export function classifyS3Error(err: unknown, key: string, operation: string): S
     return new StorageUnavailableError(detail, { retryable: true });
   }
   return new StorageUnavailableError(detail, { retryable: false });
+}
+
+/**
+ * An object's modification time. S3 always sends one (Last-Modified, LastModified); the SDK types it
+ * as optional, so a store that left it out gets a fixed time, which keeps versions and archive
+ * layouts stable.
+ */
+function objectTime(time: Date | undefined): Date {
+  return time ?? new Date(0);
 }
 
 /** Cursors wrap S3's continuation token (opaque to callers, and to the driver). */

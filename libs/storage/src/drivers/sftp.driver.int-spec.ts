@@ -38,6 +38,32 @@ async function write(sut: StorageDriver, key: string, body: Buffer | string, sta
   await w.commit();
 }
 
+/** The pids of the processes below `pid` (children, their children, ...), from /proc. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone in the meantime
+    }
+  }
+  const out: number[] = [];
+  const visit = (p: number): void => {
+    for (const c of parents.get(p) ?? []) {
+      out.push(c);
+      visit(c);
+    }
+  };
+  visit(pid);
+  return out;
+}
+
 function allNames(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String);
 }
@@ -396,6 +422,80 @@ describe(SftpDriver.name, () => {
     await assert.rejects(sut.beginWrite('/absolute-string', 's'), StoragePermissionError);
     await assert.rejects(sut.beginWrite('', 's'), StoragePermissionError);
     await assert.rejects(sut.beginWrite('a/../b', 's'), StoragePermissionError);
+  });
+
+  it('fails an operation the server leaves unanswered (sshd stopped with SIGSTOP) with a retryable error within the timeout, then recovers', async () => {
+    const timeoutMs = 1500;
+    const d = driver({ operationTimeoutMs: timeoutMs, readyTimeoutMs: 5000, poolSize: 1 });
+    await write(d, 'docs/stalled.bin', randomBytes(16 * 1024 * 1024), 'stalled');
+    const sshd = Number(readFileSync(join(server.dir, 'sshd.pid'), 'utf8'));
+    let stopped: number[] = [];
+    // The listener and every session process below it (the one serving the pooled connection included).
+    const freeze = (): void => {
+      stopped = [sshd, ...descendantsOf(sshd)];
+      stopped.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    };
+    const thaw = (): void => {
+      stopped.forEach((pid) => process.kill(pid, 'SIGCONT'));
+      stopped = [];
+    };
+    const timedOut = (e: unknown): boolean => {
+      assert.ok(e instanceof StorageUnavailableError, String(e));
+      assert.equal(e.retryable, true);
+      assert.equal(e.message, 'The storage is temporarily unavailable (the server did not answer in time). Try again in a moment.');
+      assert.match(e.operatorDetail, /no answer from the SFTP server within 1500 ms/);
+      return true;
+    };
+    try {
+      // A request on the pooled connection (stat).
+      await d.stat('docs/stalled.bin');
+      freeze();
+      let t0 = Date.now();
+      await assert.rejects(d.stat('docs/stalled.bin'), timedOut);
+      let elapsed = Date.now() - t0;
+      assert.ok(elapsed >= timeoutMs - 100 && elapsed < timeoutMs + 1500, `failed after ${elapsed} ms`);
+      thaw();
+      assert.equal((await d.stat('docs/stalled.bin')).size, 16 * 1024 * 1024, 'a new connection once the server answers again');
+
+      // A read stream in the middle of the file.
+      const stream = await d.openRead('docs/stalled.bin');
+      let got = 0;
+      let frozenAt = 0;
+      const read = (async () => {
+        for await (const chunk of stream) {
+          got += (chunk as Buffer).length;
+          if (got >= 256 * 1024 && frozenAt === 0) {
+            freeze();
+            frozenAt = Date.now();
+          }
+        }
+      })();
+      await assert.rejects(read, timedOut);
+      elapsed = Date.now() - frozenAt;
+      assert.ok(elapsed < timeoutMs + 1500, `the read failed after ${elapsed} ms`);
+      assert.ok(got < 16 * 1024 * 1024);
+      thaw();
+
+      // A staged write in the middle of its bytes.
+      const w = await d.beginWrite('docs/stalled-upload.bin', 'stalled-upload');
+      const failed = new Promise<unknown>((resolve) => w.stream.once('error', resolve));
+      w.stream.write(randomBytes(1024 * 1024));
+      await new Promise((r) => setTimeout(r, 200));
+      freeze();
+      t0 = Date.now();
+      for (let i = 0; i < 8; i++) {
+        w.stream.write(randomBytes(1024 * 1024));
+      }
+      assert.ok(timedOut(await failed));
+      elapsed = Date.now() - t0;
+      assert.ok(elapsed < timeoutMs + 1500, `the write failed after ${elapsed} ms`);
+      thaw();
+      await w.abort();
+      assert.deepEqual(allNames(join(root, 'docs')).filter((n) => n.includes('.mft-staged')), []);
+      await assert.rejects(d.stat('docs/stalled-upload.bin'), StorageNotFoundError);
+    } finally {
+      thaw();
+    }
   });
 
   it('reuses its pooled connections instead of signing in for every call', async () => {

@@ -5,7 +5,6 @@ import { posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Client, type Attributes, type SFTPWrapper, type Stats } from 'ssh2';
 import { DomainError, InvalidInputError } from '@mft/core';
-import { resolveInside } from '../path-containment.js';
 import { StoragePath, toStoragePath, type StorageKey } from '../storage-path.js';
 import {
   StorageChangedError,
@@ -25,6 +24,7 @@ import {
   type StorageListPage,
   type StoredObjectInfo,
 } from '../storage-driver.js';
+import { keyBelowRoot } from './keys.js';
 import { decodeNameCursor, encodeNameCursor, listLimit } from './listing.js';
 
 /** How to reach one folder on a remote SFTP server (an OpenSSH `internal-sftp` or compatible). */
@@ -49,10 +49,17 @@ export interface SftpDriverOptions {
   readonly poolSize?: number;
   /** How long a connection may take up to signing in; default 10 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * How long a request (open, read, write, stat, readdir, rename…) may wait for the server's answer;
+   * past it the request fails with a retryable `StorageUnavailableError` and the connection is
+   * dropped, so a server that stopped answering never holds a download or an upload forever. Default 30 s.
+   */
+  readonly operationTimeoutMs?: number;
 }
 
 const DEFAULT_POOL_SIZE = 4;
 const DEFAULT_READY_TIMEOUT_MS = 10_000;
+const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
 /** A connection unused this long is closed. */
 const IDLE_CLOSE_MS = 60_000;
 /** One SFTP read request: OpenSSH answers at most 256 KiB, less packet overhead. */
@@ -64,6 +71,7 @@ const WRITE_HIGH_WATER = 1024 * 1024;
 const WRITE_DEPTH = 8;
 /** Staged writes are files named so in the key's own folder; such names are never keys and never listed. */
 const STAGED_PREFIX = '.mft-staged.';
+const STAGED_NAME = /^\.mft-staged\.[0-9a-f]{40}\.part$/;
 
 const SFTP_STATUS = { EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4, BAD_MESSAGE: 5, NO_CONNECTION: 6, CONNECTION_LOST: 7, OP_UNSUPPORTED: 8 } as const;
 const S_IFMT = 0o170000;
@@ -121,6 +129,7 @@ interface Session {
   busy: number;
   dead: boolean;
   idleTimer: NodeJS.Timeout | null;
+  readonly watchdog: NodeJS.Timeout;
 }
 
 /** A session lent to one operation; `release` exactly once. */
@@ -139,6 +148,7 @@ class SftpPool {
   readonly #pending = new Set<Promise<Session>>();
   readonly #expectedKey: Buffer;
   readonly #size: number;
+  readonly #timeoutMs: number;
   #closed = false;
 
   constructor(private readonly options: SftpDriverOptions) {
@@ -146,6 +156,10 @@ class SftpPool {
     this.#size = options.poolSize ?? DEFAULT_POOL_SIZE;
     if (!Number.isInteger(this.#size) || this.#size < 1 || this.#size > 64) {
       throw new InvalidInputError('sftp_pool_size_invalid', 'The pool holds 1 to 64 connections.', { field: 'poolSize' });
+    }
+    this.#timeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 100) {
+      throw new InvalidInputError('sftp_operation_timeout_invalid', 'The operation timeout is a whole number of milliseconds, at least 100.', { field: 'operationTimeoutMs' });
     }
   }
 
@@ -205,6 +219,7 @@ class SftpPool {
 
   #drop(session: Session): void {
     session.dead = true;
+    clearInterval(session.watchdog);
     if (session.idleTimer) {
       clearTimeout(session.idleTimer);
       session.idleTimer = null;
@@ -289,7 +304,10 @@ class SftpPool {
       client.on('error', fail);
       client.on('close', () => fail(Object.assign(new Error('connection closed during sign-in'), { level: 'client-socket' })));
       client.once('ready', () => {
+        // The SFTP channel is asked for after sign-in, so the ready timeout no longer covers it.
+        const channelTimer = setTimeout(() => fail(Object.assign(new Error('no SFTP channel from the server in time'), { code: 'ETIMEDOUT' })), this.#timeoutMs);
         client.sftp((err, sftp) => {
+          clearTimeout(channelTimer);
           if (err) {
             fail(err);
             return;
@@ -299,7 +317,8 @@ class SftpPool {
             return;
           }
           settled = true;
-          const session: Session = { client, sftp, sock, busy: 0, dead: false, idleTimer: null };
+          const watch = watchRequests(sftp, this.#timeoutMs, where, () => this.#drop(session));
+          const session: Session = { client, sftp, sock, busy: 0, dead: false, idleTimer: null, watchdog: watch };
           client.removeAllListeners('error');
           client.removeAllListeners('close');
           // After sign-in an error or a close only ends this connection; calls in flight fail on their own.
@@ -357,16 +376,89 @@ function connectionLost(): Error {
   return Object.assign(new Error('the SFTP channel is closed'), { code: SFTP_STATUS.CONNECTION_LOST });
 }
 
-/** Runs an ssh2 callback-style SFTP call on `sftp` as a promise; fails at once when the channel is closed. */
+/** The requests of one SFTP channel still waiting for an answer, and since when the channel has been silent. */
+interface RequestWatch {
+  readonly waiting: Set<(err: Error) => void>;
+  since: number;
+}
+
+const watches = new WeakMap<SFTPWrapper, RequestWatch>();
+
+/**
+ * Watches the requests sent on `sftp`: when some are waiting and the server has answered none of
+ * them for `timeoutMs`, each fails with a retryable `StorageUnavailableError` and `drop` ends the
+ * connection (ssh2 itself would wait forever for a server that stopped without closing the
+ * connection). One timer per connection, not one per request. Returns the timer, for `clearInterval`.
+ */
+function watchRequests(sftp: SFTPWrapper, timeoutMs: number, where: string, drop: () => void): NodeJS.Timeout {
+  const watch: RequestWatch = { waiting: new Set(), since: Date.now() };
+  watches.set(sftp, watch);
+  const timer = setInterval(
+    () => {
+      if (watch.waiting.size === 0 || Date.now() - watch.since < timeoutMs) {
+        return;
+      }
+      const err = new StorageUnavailableError(`${where}: no answer from the SFTP server within ${timeoutMs} ms`, { reason: 'the server did not answer in time' });
+      const waiting = [...watch.waiting];
+      watch.waiting.clear();
+      drop();
+      for (const fail of waiting) {
+        fail(err);
+      }
+    },
+    Math.max(50, Math.min(1000, Math.floor(timeoutMs / 4))),
+  );
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Registers a request about to be sent on `sftp`: `fail` is called if the server leaves it
+ * unanswered too long (see `watchRequests`). Call the returned function when the answer comes;
+ * calling it again, or after `fail`, does nothing.
+ */
+function expectAnswer(sftp: SFTPWrapper, fail: (err: Error) => void): () => void {
+  const watch = watches.get(sftp);
+  if (!watch) {
+    return () => undefined;
+  }
+  if (watch.waiting.size === 0) {
+    watch.since = Date.now();
+  }
+  let answered = false;
+  const entry = (err: Error): void => {
+    answered = true;
+    fail(err);
+  };
+  watch.waiting.add(entry);
+  return () => {
+    if (!answered) {
+      answered = true;
+      watch.waiting.delete(entry);
+      watch.since = Date.now();
+    }
+  };
+}
+
+/** Runs an ssh2 callback-style SFTP call on `sftp` as a promise; fails at once when the channel is closed, and when the server does not answer in time. */
 function call<T>(sftp: SFTPWrapper, run: (cb: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (!channelOpen(sftp)) {
       reject(connectionLost());
       return;
     }
+    const answered = expectAnswer(sftp, reject);
     try {
-      run((err, value) => (err ? reject(err) : resolve(value)));
+      run((err, value) => {
+        answered();
+        if (err) {
+          reject(err);
+        } else {
+          resolve(value);
+        }
+      });
     } catch (err) {
+      answered();
       reject(err as Error);
     }
   });
@@ -482,16 +574,9 @@ export class SftpDriver implements StorageDriver {
         throw new StoragePermissionError('path refused (a symlink leaves the storage root)');
       }
       at = posix.join(parentReal, segment);
-      const exists = await call<Stats>(sftp, (cb) => sftp.stat(at, cb)).catch(() => null);
-      if (exists) {
-        continue;
+      if (!(await statOrNull(sftp, at, '/'))) {
+        await makeFolder(sftp, at, '/');
       }
-      await call<void>(sftp, (cb) => sftp.mkdir(at, { mode: 0o755 }, cb)).catch(async (err: unknown) => {
-        const again = await call<Stats>(sftp, (cb) => sftp.stat(at, cb)).catch(() => null);
-        if (!again?.isDirectory()) {
-          throw classifySftpError(err, '/');
-        }
-      });
     }
   }
 
@@ -530,26 +615,12 @@ export class SftpDriver implements StorageDriver {
     let real = rootReal;
     for (const segment of parent.segments) {
       const next = posix.join(real, segment);
-      let attrs: Stats | null = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === SFTP_STATUS.NO_SUCH_FILE) {
-          return null;
-        }
-        throw classifySftpError(err, String(path));
-      });
+      let attrs = await statOrNull(sftp, next, String(path));
       if (attrs === null) {
         if (!create) {
           return null;
         }
-        await call<void>(sftp, (cb) => sftp.mkdir(next, { mode: 0o755 }, cb)).catch(async (err: unknown) => {
-          // Made by a concurrent write in the meantime is as good.
-          const again = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch(() => null);
-          if (!again?.isDirectory()) {
-            throw classifySftpError(err, String(path));
-          }
-        });
-        attrs = await call<Stats>(sftp, (cb) => sftp.stat(next, cb)).catch((err: unknown) => {
-          throw classifySftpError(err, String(path));
-        });
+        attrs = await makeFolder(sftp, next, String(path));
       }
       if (!attrs.isDirectory()) {
         throw new StorageNotFoundError(String(path), 'a parent is not a folder');
@@ -564,22 +635,22 @@ export class SftpDriver implements StorageDriver {
     return real;
   }
 
+  /** The staged file's name in the key's folder: it follows from the staging id and the key alone, and is the write's reference. */
   #stagedName(key: StorageKey, stagingId: string): string {
     const hash = createHash('sha256').update(`${stagingId}\0${toStoragePath(key).toKey()}`).digest('hex').slice(0, 40);
     return `${STAGED_PREFIX}${hash}.part`;
   }
 
   async beginWrite(key: StorageKey, stagingId: string, _options?: BeginWriteOptions): Promise<StagedWrite> {
-    // The same refusals as every driver's (a malformed or absolute key, the root itself) before any I/O.
-    resolveInside(this.#root, key);
-    const path = toStoragePath(key);
+    const path = keyBelowRoot(key);
     const name = String(path);
+    const reference = this.#stagedName(path, stagingId);
     const lease = await this.#pool.acquire();
     let stream: SftpWriteStream;
     let staged: string;
     try {
       const dir = await this.#realParentInside(lease.sftp, path, true);
-      staged = posix.join(dir!, this.#stagedName(path, stagingId));
+      staged = posix.join(dir!, reference);
       const handle = await call<Buffer>(lease.sftp, (cb) => lease.sftp.open(staged, 'wx', { mode: 0o600 }, cb)).catch((err: unknown) => {
         throw classifySftpError(err, name);
       });
@@ -594,14 +665,10 @@ export class SftpDriver implements StorageDriver {
       stream.once('close', resolve);
       stream.once('error', () => undefined);
     });
-    const removeStaged = (): Promise<void> =>
-      this.#with((s) => call<void>(s, (cb) => s.unlink(staged, cb))).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE && !(err instanceof StorageNotFoundError)) {
-          throw classifySftpError(err, name);
-        }
-      });
+    const removeStaged = (): Promise<void> => this.#with((s) => unlinkIfPresent(s, staged, name));
     return {
       stream,
+      reference,
       commit: async () => {
         if (!stream.writableFinished) {
           throw new StorageUnavailableError(`${name}: commit before the staged stream finished`, { retryable: false });
@@ -627,23 +694,19 @@ export class SftpDriver implements StorageDriver {
     };
   }
 
-  async discardStaged(key: StorageKey, stagingId: string): Promise<void> {
-    const path = toStoragePath(key);
+  async discardStaged(key: StorageKey, stagingId: string, reference?: string | null): Promise<void> {
+    const path = keyBelowRoot(key);
+    // A reference names a staged file in the key's folder and nothing else.
+    if (reference !== undefined && reference !== null && !STAGED_NAME.test(reference)) {
+      throw new StoragePermissionError('staging reference refused (not a staged file name)');
+    }
+    const staged = reference ?? this.#stagedName(path, stagingId);
     await this.#with(async (sftp) => {
-      const dir = await this.#realParentInside(sftp, path, false).catch((err: unknown) => {
-        if (err instanceof StorageNotFoundError) {
-          return null;
-        }
-        throw err;
-      });
+      const dir = await this.#realParentInside(sftp, path, false).catch(absentAsNull);
       if (dir === null) {
         return;
       }
-      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, this.#stagedName(path, stagingId)), cb)).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-          throw classifySftpError(err, String(path));
-        }
-      });
+      await unlinkIfPresent(sftp, posix.join(dir, staged), String(path));
     });
   }
 
@@ -763,20 +826,11 @@ export class SftpDriver implements StorageDriver {
   async delete(key: StorageKey): Promise<void> {
     const path = toStoragePath(key);
     await this.#with(async (sftp) => {
-      const dir = await this.#realParentInside(sftp, path, false).catch((err: unknown) => {
-        if (err instanceof StorageNotFoundError) {
-          return null;
-        }
-        throw err;
-      });
+      const dir = await this.#realParentInside(sftp, path, false).catch(absentAsNull);
       if (dir === null) {
         return;
       }
-      await call<void>(sftp, (cb) => sftp.unlink(posix.join(dir, path.name), cb)).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-          throw classifySftpError(err, String(path));
-        }
-      });
+      await unlinkIfPresent(sftp, posix.join(dir, path.name), String(path));
     });
   }
 
@@ -786,12 +840,7 @@ export class SftpDriver implements StorageDriver {
       return;
     }
     await this.#with(async (sftp) => {
-      const dir = await this.#realParentInside(sftp, path, false).catch((err: unknown) => {
-        if (err instanceof StorageNotFoundError) {
-          return null;
-        }
-        throw err;
-      });
+      const dir = await this.#realParentInside(sftp, path, false).catch(absentAsNull);
       if (dir === null) {
         return;
       }
@@ -820,16 +869,75 @@ export class SftpDriver implements StorageDriver {
   }
 }
 
+/** The attributes of `remote` (symlinks followed), or null when nothing is there; `key` names it in errors. */
+async function statOrNull(sftp: SFTPWrapper, remote: string, key: string): Promise<Stats | null> {
+  try {
+    return await call<Stats>(sftp, (cb) => sftp.stat(remote, cb));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === SFTP_STATUS.NO_SUCH_FILE) {
+      return null;
+    }
+    throw classifySftpError(err, key);
+  }
+}
+
+/** Makes the folder `remote` (one a concurrent write made in the meantime is as good) and answers its attributes. */
+async function makeFolder(sftp: SFTPWrapper, remote: string, key: string): Promise<Stats> {
+  try {
+    await call<void>(sftp, (cb) => sftp.mkdir(remote, { mode: 0o755 }, cb));
+  } catch (err) {
+    const again = await statOrNull(sftp, remote, key).catch(() => null);
+    if (!again?.isDirectory()) {
+      throw classifySftpError(err, key);
+    }
+    return again;
+  }
+  const attrs = await statOrNull(sftp, remote, key);
+  if (!attrs) {
+    throw new StorageNotFoundError(key, 'a folder vanished as it was made');
+  }
+  return attrs;
+}
+
+/** Removes the file `remote`; one that is not there is no error. `key` names it in errors. */
+async function unlinkIfPresent(sftp: SFTPWrapper, remote: string, key: string): Promise<void> {
+  try {
+    await call<void>(sftp, (cb) => sftp.unlink(remote, cb));
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
+      throw classifySftpError(err, key);
+    }
+  }
+}
+
+/** For deletes and discards: a folder that is not there holds nothing to remove. */
+function absentAsNull(err: unknown): null {
+  if (err instanceof StorageNotFoundError) {
+    return null;
+  }
+  throw err;
+}
+
 /** Closes a remote handle, calling `done` in any case (at once when the channel is already closed). */
 function closeQuietly(sftp: SFTPWrapper, handle: Buffer, done: () => void): void {
   if (!channelOpen(sftp)) {
     done();
     return;
   }
+  let called = false;
+  let answered = (): void => undefined;
+  const once = (): void => {
+    if (!called) {
+      called = true;
+      answered();
+      done();
+    }
+  };
+  answered = expectAnswer(sftp, once);
   try {
-    sftp.close(handle, () => done());
+    sftp.close(handle, once);
   } catch {
-    done();
+    once();
   }
 }
 
@@ -843,11 +951,7 @@ async function renameReplacing(sftp: SFTPWrapper, from: string, to: string): Pro
       throw err;
     }
   }
-  await call<void>(sftp, (cb) => sftp.unlink(to, cb)).catch((err: unknown) => {
-    if ((err as { code?: unknown }).code !== SFTP_STATUS.NO_SUCH_FILE) {
-      throw err;
-    }
-  });
+  await unlinkIfPresent(sftp, to, to);
   await call<void>(sftp, (cb) => sftp.rename(from, to, cb));
 }
 
@@ -899,7 +1003,13 @@ class SftpReadStream extends Readable {
       queueMicrotask(() => this.#drain());
       return;
     }
-    this.sftp.read(this.#handle!, buf, 0, length, offset, (err, bytesRead) => {
+    // Assigned before the request is sent; a callback cannot come sooner.
+    let answered = (): void => undefined;
+    const settle = (err: Error | null | undefined, bytesRead: number): void => {
+      if (req.done) {
+        return;
+      }
+      answered();
       req.done = true;
       if (err) {
         req.err = err;
@@ -907,7 +1017,9 @@ class SftpReadStream extends Readable {
         req.data = buf.subarray(0, bytesRead);
       }
       this.#drain();
-    });
+    };
+    answered = expectAnswer(this.sftp, (err) => settle(err, 0));
+    this.sftp.read(this.#handle!, buf, 0, length, offset, settle);
   }
 
   #drain(): void {
@@ -1003,13 +1115,22 @@ class SftpWriteStream extends Writable {
     const offset = this.#position;
     this.#position += chunk.length;
     this.#inFlight++;
-    this.sftp.write(this.#handle, chunk, 0, chunk.length, offset, (err) => {
+    let settled = false;
+    let answered = (): void => undefined;
+    const settle = (err: Error | null | undefined): void => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      answered();
       this.#inFlight--;
       if (err && !this.#failure) {
         this.#failure = classifySftpError(err, this.key);
       }
       this.#settled();
-    });
+    };
+    answered = expectAnswer(this.sftp, settle);
+    this.sftp.write(this.#handle, chunk, 0, chunk.length, offset, settle);
     const next = (): void => {
       if (this.#failure) {
         callback(this.#failure);
@@ -1039,10 +1160,16 @@ class SftpWriteStream extends Writable {
         callback(classifySftpError(connectionLost(), this.key));
         return;
       }
-      this.sftp.close(handle, (err) => {
-        this.onClose();
-        callback(err ? classifySftpError(err, this.key) : null);
-      });
+      call<void>(this.sftp, (cb) => this.sftp.close(handle, cb)).then(
+        () => {
+          this.onClose();
+          callback(null);
+        },
+        (err: unknown) => {
+          this.onClose();
+          callback(classifySftpError(err, this.key));
+        },
+      );
     };
     done();
   }
