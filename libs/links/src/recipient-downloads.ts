@@ -14,7 +14,7 @@ import { LinkRepository } from './repositories/link.repository.js';
 import { PooledFileBody } from './pooled-file-body.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ArchiveEntryChangedError, archiveCoverage, openArchiveRange, planArchive, type ArchivePlan } from './archive/index.js';
-import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareTargetMissing } from './share-paths.js';
+import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareResumeChanged, shareTargetMissing } from './share-paths.js';
 import { ShareLinksRepository } from './share-links.repository.js';
 
 /**
@@ -30,7 +30,13 @@ export type DownloadTarget =
 /** The part of a representation a client asked for, already read against its size (an HTTP `Range`, an SFTP read). */
 export type RequestedRange =
   | { readonly kind: 'full' }
-  | { readonly kind: 'partial'; readonly start: number; readonly end: number }
+  | {
+      readonly kind: 'partial';
+      readonly start: number;
+      readonly end: number;
+      /** Whether the client named the representation it resumes (`If-Range` with its ETag). */
+      readonly validated?: boolean;
+    }
   | { readonly kind: 'unsatisfiable' };
 
 /** What a download delivers, known before its first byte: enough to answer HEAD and to read a Range against. */
@@ -60,6 +66,8 @@ export interface PreparedDownload {
   readonly source?: ShareSource;
   /** The files of a folder share's archive (instead of the grant's files). */
   readonly shareArchive?: ShareArchive;
+  /** What a share link's download is of (`file`, `file:<path>`, `archive:<path>`) and at which version, for resumed ranges. */
+  readonly resume?: { readonly target: string; readonly version: string; readonly what: 'file' | 'archive' };
 }
 
 /** A share link's file: read from its connection (scoped to the shared folder), at the version described. */
@@ -244,6 +252,9 @@ export class RecipientDownloads {
    */
   async open(prepared: PreparedDownload, range: RequestedRange): Promise<OpenedDownload> {
     const { access, file, representation } = prepared;
+    if (prepared.resume) {
+      await this.checkResume(access, prepared.resume, range);
+    }
     if (file === null) {
       return this.openArchive(access, prepared.archive ?? archivePlanOf(access), representation, range, prepared.shareArchive);
     }
@@ -295,6 +306,37 @@ export class RecipientDownloads {
         settled: () => Promise.resolve(),
       },
     });
+  }
+
+  /**
+   * A share link's file or archive is read where it lives, and may change between two requests. A
+   * download from the first byte records the version it started on (per grant and target); a range
+   * that starts later, unless `If-Range` named the current version, is served only if that is still
+   * the version, and is otherwise a 409: never the tail of another version after the head of one.
+   * A range with no download started before it has nothing to be mixed with, and is served.
+   */
+  private async checkResume(access: GrantAccess, resume: NonNullable<PreparedDownload['resume']>, range: RequestedRange): Promise<void> {
+    if (range.kind === 'unsatisfiable') {
+      return;
+    }
+    if (range.kind === 'full' || range.start === 0) {
+      await this.shares.recordStart(access.grant.id, resume.target, resume.version);
+      return;
+    }
+    if (range.validated) {
+      return;
+    }
+    const started = await this.shares.startedVersion(access.grant.id, resume.target);
+    if (started !== null && started !== resume.version) {
+      await this.audit.record(access.req.ctx, {
+        type: 'download.refused',
+        outcome: 'denied',
+        linkId: access.link.id,
+        grantId: access.grant.id,
+        details: { code: 'share_content_changed', target: resume.target, range: `${range.start}-${range.end}` },
+      });
+      throw shareResumeChanged(resume.what);
+    }
   }
 
   /**
@@ -695,6 +737,7 @@ export class RecipientDownloads {
         file,
         archive: null,
         source: { driver: resolved.driver, key: resolved.sharePath, version: info.version },
+        resume: { target: 'file', version: info.version, what: 'file' },
         representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
       };
     }
@@ -713,6 +756,7 @@ export class RecipientDownloads {
         file,
         archive: null,
         source: { driver: resolved.driver, key: rel, version: info.version },
+        resume: { target: `file:${rel.toString()}`, version: info.version, what: 'file' },
         representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
       };
     }
@@ -754,6 +798,7 @@ export class RecipientDownloads {
       file: null,
       archive: plan,
       shareArchive: { files, names, versions, driver: resolved.driver, whole: rel.isRoot },
+      resume: { target: `archive:${rel.toString()}`, version: plan.etag, what: 'archive' },
       representation: { name: `${folderName}.zip`, contentType: 'application/zip', size: plan.size, etag: plan.etag, sha256: null, ranges: true },
     };
   }
