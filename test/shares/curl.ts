@@ -26,8 +26,8 @@ export function curl(args: readonly string[]): Promise<{ status: number | null; 
 }
 
 /** Starts a slow curl download to `file` and kills it (as a lost connection would) once it has written at least `bytes`; answers how many it wrote. */
-export async function interruptedCurl(args: readonly string[], file: string, bytes: number): Promise<number> {
-  const child = spawn('curl', ['-sS', '--limit-rate', '2M', ...args, '-o', file], { stdio: 'ignore' });
+export async function interruptedCurl(args: readonly string[], file: string, bytes: number, rate = '2M'): Promise<number> {
+  const child = spawn('curl', ['-sS', '--limit-rate', rate, ...args, '-o', file], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 30_000;
   while (!(existsSync(file) && statSync(file).size >= bytes)) {

@@ -6,6 +6,7 @@ import { AuditService, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, DomainError, GoneError, NotFoundError, TooLargeError } from '@mft/core';
 import { Database } from '@mft/db';
+import { PolicyService } from '@mft/policy';
 import { StoragePath, StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
@@ -213,6 +214,7 @@ export class RecipientDownloads {
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
     private readonly shares: ShareLinksRepository,
+    private readonly policies: PolicyService,
   ) {}
 
   /** Authorizes the request (401/404/410 otherwise) and describes what it would download. Claims nothing. */
@@ -750,6 +752,7 @@ export class RecipientDownloads {
       if (info.kind !== 'file' || rel.isRoot) {
         throw shareEntryNotFound();
       }
+      await this.assertShareSize(link, [info.size]);
       const file = await this.shareEntryFile(link, rel, info.size, info.version);
       return {
         access,
@@ -790,6 +793,7 @@ export class RecipientDownloads {
       times.push(info.modifiedAt);
       names.push(w.path.relativeTo(rel).toKey());
     }
+    await this.assertShareSize(link, files.map((f) => f.size));
     const folderName = rel.isRoot ? StoragePath.parse(share.path).name || 'files' : rel.name;
     // Each entry at the version it has now: the ETag changes with any of them, so a resume after a change starts again.
     const plan = planArchive(files.map((f, i) => ({ name: names[i]!, size: f.size, modifiedAt: times[i]!, version: versions.get(f.id)! })));
@@ -801,6 +805,32 @@ export class RecipientDownloads {
       resume: { target: `archive:${rel.toString()}`, version: plan.etag, what: 'archive' },
       representation: { name: `${folderName}.zip`, contentType: 'application/zip', size: plan.size, etag: plan.etag, sha256: null, ranges: true },
     };
+  }
+
+  /**
+   * A folder's sizes are known only when it is downloaded: the owner's policy limits on a link's
+   * files (per file, and all of them together) apply then, to one file and to an archive (413).
+   */
+  private async assertShareSize(link: Link, sizes: readonly number[]): Promise<void> {
+    const { maxFileBytes, maxTotalBytes } = (await this.policies.effectiveFor(link.ownerId)).files;
+    const largest = sizes.reduce((m, n) => Math.max(m, n), 0);
+    const total = sizes.reduce((m, n) => m + n, 0);
+    if (largest > maxFileBytes) {
+      throw new TooLargeError(
+        'share_file_too_large',
+        sizes.length === 1
+          ? `This file has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver. Ask the sender for another way to get it.`
+          : `A file in this folder has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver: download the other files one by one, and ask the sender for another way to get that one.`,
+        { maxFileBytes, fileBytes: largest },
+      );
+    }
+    if (total > maxTotalBytes) {
+      throw new TooLargeError(
+        'share_archive_too_large',
+        `This folder holds ${total} bytes, more than the ${maxTotalBytes} bytes that the sender's policy allows one link to deliver at once: download its subfolders or files one by one.`,
+        { maxTotalBytes, totalBytes: total },
+      );
+    }
   }
 
   /** The accounting row of one file of a folder share at one version (see `ShareLinksRepository.entryFile`). */
