@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventuallyStatus, rawRequest, sessionCookie } from '@mft/testing';
-import { curl, interruptedCurl, MiB, sha256, unzipTest } from './curl.js';
+import { curl, interruptedDownload, MiB, sha256, unzipTest } from './curl.js';
 import { driverEnvironment, forEachDriver, type DriverKind } from './share-drivers.js';
 import { listing, share } from './share-fixtures.js';
 import { probeTraversal, SECRET } from './traversal-probe.js';
@@ -93,7 +93,7 @@ describe('share links on every remote driver', () => {
       unzipTest(full);
 
       const resumed = join(dir, `${kind}-resumed.zip`);
-      const had = await interruptedCurl([archive], resumed, 1 * MiB);
+      const had = await interruptedDownload(archive, resumed, 1 * MiB);
       assert.ok(had < size, `interrupted after ${had} of ${size} bytes`);
       const rest = await curl(['-C', '-', '-o', resumed, archive]);
       assert.equal(rest.status, 0, rest.out);

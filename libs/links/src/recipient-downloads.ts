@@ -752,7 +752,7 @@ export class RecipientDownloads {
       if (info.kind !== 'file' || rel.isRoot) {
         throw shareEntryNotFound();
       }
-      await this.assertShareSize(link, [info.size]);
+      await this.assertShareSize(link, [info.size], 'file');
       const file = await this.shareEntryFile(link, rel, info.size, info.version);
       return {
         access,
@@ -793,7 +793,7 @@ export class RecipientDownloads {
       times.push(info.modifiedAt);
       names.push(w.path.relativeTo(rel).toKey());
     }
-    await this.assertShareSize(link, files.map((f) => f.size));
+    await this.assertShareSize(link, files.map((f) => f.size), 'archive');
     const folderName = rel.isRoot ? StoragePath.parse(share.path).name || 'files' : rel.name;
     // Each entry at the version it has now: the ETag changes with any of them, so a resume after a change starts again.
     const plan = planArchive(files.map((f, i) => ({ name: names[i]!, size: f.size, modifiedAt: times[i]!, version: versions.get(f.id)! })));
@@ -811,14 +811,14 @@ export class RecipientDownloads {
    * A folder's sizes are known only when it is downloaded: the owner's policy limits on a link's
    * files (per file, and all of them together) apply then, to one file and to an archive (413).
    */
-  private async assertShareSize(link: Link, sizes: readonly number[]): Promise<void> {
+  private async assertShareSize(link: Link, sizes: readonly number[], what: 'file' | 'archive'): Promise<void> {
     const { maxFileBytes, maxTotalBytes } = (await this.policies.effectiveFor(link.ownerId)).files;
     const largest = sizes.reduce((m, n) => Math.max(m, n), 0);
     const total = sizes.reduce((m, n) => m + n, 0);
     if (largest > maxFileBytes) {
       throw new TooLargeError(
         'share_file_too_large',
-        sizes.length === 1
+        what === 'file'
           ? `This file has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver. Ask the sender for another way to get it.`
           : `A file in this folder has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver: download the other files one by one, and ask the sender for another way to get that one.`,
         { maxFileBytes, fileBytes: largest },
