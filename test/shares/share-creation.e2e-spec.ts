@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, TestGateway } from '@mft/testing';
+import { createSendLink, SmtpSink, TestGateway } from '@mft/testing';
 import { createShare, writeTree } from './share-fixtures.js';
 
 describe('creating share links: refusals, in the contract order, and nothing created', () => {
@@ -8,9 +8,11 @@ describe('creating share links: refusals, in the contract order, and nothing cre
   let admin: string;
   let employee: string;
   let manager: string;
+  let sink: SmtpSink;
 
   before(async () => {
-    gw = await TestGateway.start();
+    sink = await SmtpSink.start();
+    gw = await TestGateway.start({ env: { SMTP_URL: sink.url, MAIL_POLL_SECONDS: '0.3' } });
     admin = await gw.token();
     await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
     await gw.cli('user', 'add', '--user', 'mgr', '--roles', 'manager');
@@ -21,6 +23,7 @@ describe('creating share links: refusals, in the contract order, and nothing cre
   });
   after(async () => {
     await gw?.stop();
+    await sink?.stop();
   });
 
   async function linkCount(): Promise<number> {
@@ -52,6 +55,15 @@ describe('creating share links: refusals, in the contract order, and nothing cre
     const created = (events as Array<{ type: string; details: Record<string, unknown> }>).find((e) => e.type === 'link.created');
     assert.equal(created?.details.kind, 'share');
     assert.equal(created?.details.path, '/docs/a.txt');
+  });
+
+  it('the invitation to a folder share names the folder as a folder, not as a file of 0 bytes', async () => {
+    const res = await createShare(gw, admin, { path: '/docs', recipients: ['folder@example.com'] });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const mail = await sink.latest('folder@example.com', /sent you/);
+    assert.match(mail.text, /^ {2}- docs \(a shared folder\)$/m);
+    assert.ok(!/0 bytes/.test(mail.text) && !/0 bytes/.test(mail.html), 'no size of 0 bytes');
+    assert.match(mail.html, /<li>docs <span[^>]*>\(a shared folder\)<\/span><\/li>/);
   });
 
   it('an employee (not in creators.share) gets 422 policy_creators_share, before anything about the path is looked at', async () => {
@@ -98,5 +110,40 @@ describe('creating share links: refusals, in the contract order, and nothing cre
     const rcpt = await refused(admin, { path: '/docs/a.txt', recipients: ['not-an-email'] }, 400, 'invalid_link_options');
     assert.match(rcpt.message, /recipients/);
     await refused(admin, { path: '/docs/a.txt', expiresAt: '2999-01-01T00:00:00Z' }, 422, 'policy_expiry_too_long');
+  });
+  it('the policy size limits refuse a file share of a file above them as they refuse a send link (422, same rule and message); a folder share is limited when downloaded', async () => {
+    const put = await fetch(`${gw.baseUrl}/api/v1/policy`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ files: { maxFileBytes: 10, maxTotalBytes: 25 } }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    writeTree(gw, 'sized', { 'eleven.txt': '0123456789A', 'ten.txt': '0123456789' });
+    writeTree(gw, 'sized-folder', { 'a.txt': '0123456789', 'b.txt': '0123456789', 'sub/c.txt': '0123456789' });
+    const sent = await createSendLink(gw.baseUrl, admin, [{ name: 'eleven.txt', content: Buffer.from('0123456789A') }]);
+    assert.equal(sent.status, 422);
+    const { message } = await refused(admin, { path: '/sized/eleven.txt' }, 422, 'policy_file_too_large');
+    assert.equal(message, (sent.body as unknown as { message: string }).message);
+    assert.equal(message, 'policy_file_too_large: maximum is 10 bytes per file; "eleven.txt" is larger.');
+    assert.equal((await createShare(gw, admin, { path: '/sized/ten.txt' })).status, 201, 'at the limit');
+
+    // A folder's total is not known when it is shared: its files and archives are limited when downloaded.
+    const folder = await createShare(gw, admin, { path: '/sized-folder' });
+    assert.equal(folder.status, 201);
+    const url = folder.body.grants[0]!.url;
+    const whole = await fetch(`${url}/archive`, { headers: { accept: 'application/json' } });
+    assert.equal(whole.status, 413);
+    assert.deepEqual(await whole.json(), {
+      code: 'share_archive_too_large',
+      message: "This folder holds 30 bytes, more than the 25 bytes that the sender's policy allows one link to deliver at once: download its subfolders or files one by one.",
+      maxTotalBytes: 25,
+      totalBytes: 30,
+    });
+    assert.equal((await fetch(`${url}/archive?path=/sub`)).status, 200, 'a subfolder within the limit');
+    assert.equal((await fetch(`${url}/download?path=/a.txt`)).status, 200);
+    writeTree(gw, 'sized-folder', { 'big.txt': '0123456789AB' });
+    const big = await fetch(`${url}/download?path=/big.txt`, { headers: { accept: 'application/json' } });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { code: string }).code, 'share_file_too_large');
   });
 });

@@ -361,7 +361,11 @@ function requestedRange(req: Request, representation: DownloadRepresentation): R
     return { kind: 'full' };
   }
   const ifRange = req.get('if-range');
-  return ifRange && ifRange !== representation.etag ? { kind: 'full' } : parseRange(req.get('range'), representation.size);
+  if (ifRange && ifRange !== representation.etag) {
+    return { kind: 'full' };
+  }
+  const range = parseRange(req.get('range'), representation.size);
+  return ifRange && range.kind === 'partial' ? { ...range, validated: true } : range;
 }
 
 function representationHeaders(res: Response, representation: DownloadRepresentation): void {

@@ -16,7 +16,9 @@ export interface InvitationOptions {
   readonly message: string | null;
 }
 
-const fileList = (files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>) => files.map((f) => ({ name: f.name, sizeText: formatBytes(f.size) }));
+/** One line of an email's list: a file with its size, or a shared folder (whose size is what it holds when opened). */
+type ListedFile = Pick<LinkFile, 'name' | 'size'> & { readonly folder?: boolean };
+const fileList = (files: ReadonlyArray<ListedFile>) => files.map((f) => ({ name: f.name, sizeText: f.folder ? 'a shared folder' : formatBytes(f.size) }));
 const when = (d: Date | null): string | null => d?.toUTCString() ?? null;
 
 /**
@@ -54,7 +56,7 @@ export class LinkNotices implements OnModuleInit {
     url: string;
     sender: { name: string; email: string | null };
     options: InvitationOptions;
-    files: ReadonlyArray<Pick<LinkFile, 'name' | 'size'>>;
+    files: ReadonlyArray<ListedFile>;
   }): Promise<void> {
     const { options, files } = a;
     await this.mail.enqueue({
@@ -77,7 +79,7 @@ export class LinkNotices implements OnModuleInit {
         files: fileList(files),
         fileCount: files.length,
         single: files.length === 1,
-        totalText: formatBytes(files.reduce((n, f) => n + f.size, 0)),
+        totalText: formatBytes(files.reduce((n, f) => n + (f.folder ? 0 : f.size), 0)),
       },
     });
   }

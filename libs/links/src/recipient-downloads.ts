@@ -6,6 +6,7 @@ import { AuditService, type AuditEventInput } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, DomainError, GoneError, NotFoundError, TooLargeError } from '@mft/core';
 import { Database } from '@mft/db';
+import { PolicyService } from '@mft/policy';
 import { StoragePath, StorageService, type ByteRange, type StorageDriver } from '@mft/storage';
 import { assertGrantUsable, downloadLimit, grantEndReason, type Grant, type Link, type LinkFile } from './link.js';
 import { LinkNotices } from './link-notices.js';
@@ -14,7 +15,7 @@ import { LinkRepository } from './repositories/link.repository.js';
 import { PooledFileBody } from './pooled-file-body.js';
 import { RecipientAccessService, sessionHash, type GrantAccess, type RecipientRequest } from './recipient-access.service.js';
 import { ArchiveEntryChangedError, archiveCoverage, openArchiveRange, planArchive, type ArchivePlan } from './archive/index.js';
-import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareTargetMissing } from './share-paths.js';
+import { changedAsConflict, ResolvedShare, shareEntryNotFound, sharePathParam, shareResumeChanged, shareTargetMissing } from './share-paths.js';
 import { ShareLinksRepository } from './share-links.repository.js';
 
 /**
@@ -30,7 +31,13 @@ export type DownloadTarget =
 /** The part of a representation a client asked for, already read against its size (an HTTP `Range`, an SFTP read). */
 export type RequestedRange =
   | { readonly kind: 'full' }
-  | { readonly kind: 'partial'; readonly start: number; readonly end: number }
+  | {
+      readonly kind: 'partial';
+      readonly start: number;
+      readonly end: number;
+      /** Whether the client named the representation it resumes (`If-Range` with its ETag). */
+      readonly validated?: boolean;
+    }
   | { readonly kind: 'unsatisfiable' };
 
 /** What a download delivers, known before its first byte: enough to answer HEAD and to read a Range against. */
@@ -60,6 +67,8 @@ export interface PreparedDownload {
   readonly source?: ShareSource;
   /** The files of a folder share's archive (instead of the grant's files). */
   readonly shareArchive?: ShareArchive;
+  /** What a share link's download is of (`file`, `file:<path>`, `archive:<path>`) and at which version, for resumed ranges. */
+  readonly resume?: { readonly target: string; readonly version: string; readonly what: 'file' | 'archive' };
 }
 
 /** A share link's file: read from its connection (scoped to the shared folder), at the version described. */
@@ -205,6 +214,7 @@ export class RecipientDownloads {
     private readonly clock: Clock,
     private readonly notices: LinkNotices,
     private readonly shares: ShareLinksRepository,
+    private readonly policies: PolicyService,
   ) {}
 
   /** Authorizes the request (401/404/410 otherwise) and describes what it would download. Claims nothing. */
@@ -244,6 +254,9 @@ export class RecipientDownloads {
    */
   async open(prepared: PreparedDownload, range: RequestedRange): Promise<OpenedDownload> {
     const { access, file, representation } = prepared;
+    if (prepared.resume) {
+      await this.checkResume(access, prepared.resume, range);
+    }
     if (file === null) {
       return this.openArchive(access, prepared.archive ?? archivePlanOf(access), representation, range, prepared.shareArchive);
     }
@@ -295,6 +308,37 @@ export class RecipientDownloads {
         settled: () => Promise.resolve(),
       },
     });
+  }
+
+  /**
+   * A share link's file or archive is read where it lives, and may change between two requests. A
+   * download from the first byte records the version it started on (per grant and target); a range
+   * that starts later, unless `If-Range` named the current version, is served only if that is still
+   * the version, and is otherwise a 409: never the tail of another version after the head of one.
+   * A range with no download started before it has nothing to be mixed with, and is served.
+   */
+  private async checkResume(access: GrantAccess, resume: NonNullable<PreparedDownload['resume']>, range: RequestedRange): Promise<void> {
+    if (range.kind === 'unsatisfiable') {
+      return;
+    }
+    if (range.kind === 'full' || range.start === 0) {
+      await this.shares.recordStart(access.grant.id, resume.target, resume.version);
+      return;
+    }
+    if (range.validated) {
+      return;
+    }
+    const started = await this.shares.startedVersion(access.grant.id, resume.target);
+    if (started !== null && started !== resume.version) {
+      await this.audit.record(access.req.ctx, {
+        type: 'download.refused',
+        outcome: 'denied',
+        linkId: access.link.id,
+        grantId: access.grant.id,
+        details: { code: 'share_content_changed', target: resume.target, range: `${range.start}-${range.end}` },
+      });
+      throw shareResumeChanged(resume.what);
+    }
   }
 
   /**
@@ -695,6 +739,7 @@ export class RecipientDownloads {
         file,
         archive: null,
         source: { driver: resolved.driver, key: resolved.sharePath, version: info.version },
+        resume: { target: 'file', version: info.version, what: 'file' },
         representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
       };
     }
@@ -707,12 +752,14 @@ export class RecipientDownloads {
       if (info.kind !== 'file' || rel.isRoot) {
         throw shareEntryNotFound();
       }
+      await this.assertShareSize(link, [info.size], 'file');
       const file = await this.shareEntryFile(link, rel, info.size, info.version);
       return {
         access,
         file,
         archive: null,
         source: { driver: resolved.driver, key: rel, version: info.version },
+        resume: { target: `file:${rel.toString()}`, version: info.version, what: 'file' },
         representation: { name: file.name, contentType: file.contentType, size: info.size, etag: `"${info.version}"`, sha256: null, ranges: true },
       };
     }
@@ -746,6 +793,7 @@ export class RecipientDownloads {
       times.push(info.modifiedAt);
       names.push(w.path.relativeTo(rel).toKey());
     }
+    await this.assertShareSize(link, files.map((f) => f.size), 'archive');
     const folderName = rel.isRoot ? StoragePath.parse(share.path).name || 'files' : rel.name;
     // Each entry at the version it has now: the ETag changes with any of them, so a resume after a change starts again.
     const plan = planArchive(files.map((f, i) => ({ name: names[i]!, size: f.size, modifiedAt: times[i]!, version: versions.get(f.id)! })));
@@ -754,8 +802,35 @@ export class RecipientDownloads {
       file: null,
       archive: plan,
       shareArchive: { files, names, versions, driver: resolved.driver, whole: rel.isRoot },
+      resume: { target: `archive:${rel.toString()}`, version: plan.etag, what: 'archive' },
       representation: { name: `${folderName}.zip`, contentType: 'application/zip', size: plan.size, etag: plan.etag, sha256: null, ranges: true },
     };
+  }
+
+  /**
+   * A folder's sizes are known only when it is downloaded: the owner's policy limits on a link's
+   * files (per file, and all of them together) apply then, to one file and to an archive (413).
+   */
+  private async assertShareSize(link: Link, sizes: readonly number[], what: 'file' | 'archive'): Promise<void> {
+    const { maxFileBytes, maxTotalBytes } = (await this.policies.effectiveFor(link.ownerId)).files;
+    const largest = sizes.reduce((m, n) => Math.max(m, n), 0);
+    const total = sizes.reduce((m, n) => m + n, 0);
+    if (largest > maxFileBytes) {
+      throw new TooLargeError(
+        'share_file_too_large',
+        what === 'file'
+          ? `This file has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver. Ask the sender for another way to get it.`
+          : `A file in this folder has ${largest} bytes, more than the ${maxFileBytes} bytes per file that the sender's policy allows a link to deliver: download the other files one by one, and ask the sender for another way to get that one.`,
+        { maxFileBytes, fileBytes: largest },
+      );
+    }
+    if (total > maxTotalBytes) {
+      throw new TooLargeError(
+        'share_archive_too_large',
+        `This folder holds ${total} bytes, more than the ${maxTotalBytes} bytes that the sender's policy allows one link to deliver at once: download its subfolders or files one by one.`,
+        { maxTotalBytes, totalBytes: total },
+      );
+    }
   }
 
   /** The accounting row of one file of a folder share at one version (see `ShareLinksRepository.entryFile`). */

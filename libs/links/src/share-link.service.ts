@@ -12,6 +12,7 @@ import { LinkService, type CreatedLink } from './link.service.js';
 import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
 import { isInSendFolder, shareForbidden } from './share-paths.js';
+import { PolicyViolationError } from '@mft/policy';
 import { ShareLinksRepository } from './share-links.repository.js';
 
 /**
@@ -87,7 +88,10 @@ export class ShareLinkService {
       });
     }
     const pinContent = isFile && cmd.pinContent !== false;
-    return this.insert(owner, options, { connectionId: connection.id, path, info, pinContent }, ctx);
+    // A file's size is known only now: the policy's size limits apply to it as to a sent file (422, the same rule and message).
+    // A folder's total is not known until it is downloaded (see RecipientDownloads: its archive is limited then).
+    const sized = isFile ? await this.linkService.resolveOptions(owner, cmd, [info.size], 'share').catch(namedFile(path.name)) : options;
+    return this.insert(owner, sized, { connectionId: connection.id, path, info, pinContent }, ctx);
   }
 
   private async insert(
@@ -147,7 +151,7 @@ export class ShareLinkService {
             url: `${base}/l/${g.token}`,
             sender: { name: displayNameOf(owner), email: owner.email },
             options: { ...options, passwordProtected: options.password !== null },
-            files: [{ name: isFile ? name : `${name}/`, size: info.size }],
+            files: [isFile ? { name, size: info.size } : { name, size: 0, folder: true }],
           });
         }
       }
@@ -183,4 +187,15 @@ export class ShareLinkService {
       ...(options.passwordGenerated && options.password ? { password: options.password } : {}),
     };
   }
+}
+
+/** A file too large for the policy is refused in the words of an upload that is: naming the file. */
+function namedFile(name: string) {
+  return (err: unknown): never => {
+    if (err instanceof PolicyViolationError && err.rule === 'file_too_large') {
+      const { allowed, requested } = err.details as { allowed: { maxFileBytes: number }; requested: unknown };
+      throw new PolicyViolationError('file_too_large', `maximum is ${allowed.maxFileBytes} bytes per file; ${JSON.stringify(name)} is larger.`, allowed, requested);
+    }
+    throw err;
+  };
 }

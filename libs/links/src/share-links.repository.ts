@@ -102,6 +102,21 @@ export class ShareLinksRepository {
     throw new Error(`could not record the delivered file ${JSON.stringify(e.key)} of share link ${linkId}`);
   }
 
+  /** Records that a download of `target` by grant `grantId` started from its first byte at `version` (the latest start wins). */
+  async recordStart(grantId: string, target: string, version: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO share_download_starts (grant_id, target, version) VALUES ($1, $2, $3)
+       ON CONFLICT (grant_id, target) DO UPDATE SET version = EXCLUDED.version, started_at = now()`,
+      [grantId, target, version],
+    );
+  }
+
+  /** The version at which the grant's last download of `target` started, or null when none did. */
+  async startedVersion(grantId: string, target: string): Promise<string | null> {
+    const [row] = await this.db.query<{ version: string }>(`SELECT version FROM share_download_starts WHERE grant_id = $1 AND target = $2`, [grantId, target]);
+    return row?.version ?? null;
+  }
+
   /** What delivery cycle `cycleId` has delivered of the files of folder share `linkId`, path and version each. */
   async deliveredEntries(cycleId: string, linkId: string): Promise<DeliveredShareEntry[]> {
     const rows = await this.db.query<{ storage_key: string; share_version: string; complete: boolean }>(

@@ -21,6 +21,15 @@ export const shareContentChanged = (): ConflictError =>
     'This file has changed since it was shared, so the link no longer serves it: you would get different contents than the sender shared. Ask the sender to share the new version.',
   );
 
+/** A resumed range (no `If-Range`) of a file or archive whose bytes changed since the recipient's download of it started. */
+export const shareResumeChanged = (what: 'file' | 'archive'): ConflictError =>
+  new ConflictError(
+    'share_content_changed',
+    what === 'file'
+      ? 'This file changed since your download started; download it again.'
+      : 'A file in this folder changed since your download of its archive started; download the archive again.',
+  );
+
 export const shareEntryNotFound = (): NotFoundError => new NotFoundError('share_entry_not_found', 'There is no such file or folder in this share. Go back to the link page for the list of files.');
 
 /**

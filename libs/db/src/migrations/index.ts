@@ -6,6 +6,7 @@ import { SessionRotation1765300000000 } from './1765300000000-session-rotation.j
 import { StorageConnections1765400000000 } from './1765400000000-storage-connections.js';
 import { ShareLinks1765500000000 } from './1765500000000-share-links.js';
 import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
+import { ShareDownloadStarts1765700000000 } from './1765700000000-share-download-starts.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   StorageConnections1765400000000,
   ShareLinks1765500000000,
   FileCrc321765600000000,
+  ShareDownloadStarts1765700000000,
 ];
