@@ -271,18 +271,18 @@ export class RecipientDownloads {
     let body: Readable;
     let release: (chunk: Buffer) => void = () => undefined;
     try {
+      // A send link's stored copy, or a share link's file still at the version its link describes.
+      const key = prepared.source?.key ?? file.storageKey;
+      const expected = prepared.source ? { expectedVersion: prepared.source.version } : undefined;
       if (length === 0) {
         body = Readable.from([]);
-      } else if (prepared.source) {
-        // A share link's file, still at the version its link describes.
-        body = await driver.openRead(prepared.source.key, { start, end }, { expectedVersion: prepared.source.version });
       } else if (driver.openReader) {
         // Read into a few buffers that come back once their bytes reached the client: no buffer per chunk.
-        const pooled = new PooledFileBody(await driver.openReader(file.storageKey), start, end + 1);
+        const pooled = new PooledFileBody(await driver.openReader(key, expected), start, end + 1);
         release = pooled.release;
         body = pooled;
       } else {
-        body = await driver.openRead(file.storageKey, { start, end });
+        body = await driver.openRead(key, { start, end }, expected);
       }
     } catch (err) {
       await this.recordDelivery(ticket, [{ fileId: file.id, start, end: start, complete: false }]);
