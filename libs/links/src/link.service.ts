@@ -67,6 +67,21 @@ export interface ResolvedOptions extends ResolvedLinkOptions {
   readonly policyGroups: readonly string[];
 }
 
+/** A link about to be written by `LinkService.writeLink`. */
+export interface NewLink {
+  readonly id: string;
+  readonly kind: LinkKind;
+  readonly owner: User;
+  readonly connection: string;
+  readonly options: ResolvedOptions;
+  /** The files as the invitation lists them (a shared folder says so). */
+  readonly invitationFiles: ReadonlyArray<Pick<LinkFile, 'name' | 'size'> & { readonly folder?: boolean }>;
+  /** The rows of the link's kind (its files, a share's target), written in the link's transaction. */
+  readonly writeContent: () => Promise<void>;
+  /** What the `link.created` event says of the kind; the options and grants are added to it. */
+  readonly audit: { readonly bytes: number | null; readonly details: Record<string, unknown> };
+}
+
 /** Upload size limits, and whether each is the policy's (a 422 policy refusal) or the installation's cap (413). */
 export interface UploadLimits {
   readonly maxFileBytes: number;
@@ -154,60 +169,22 @@ export class LinkService {
       throw new InvalidInputError('no_files', 'A send link needs at least one file: add one or more file parts to the form.');
     }
     const options = await this.resolveOptions(owner, cmd, files.map((f) => f.size));
-    const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
-    const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({
-      id: randomUUID(),
-      recipient,
-      token: randomToken(32),
-    }));
-    const base = this.config.publicUrl;
-    const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
-    await this.db.transaction(async () => {
-      await this.links.insertLink({
-        id: linkId,
-        kind: 'send',
-        ownerId: owner.id,
-        storageConnection: connection,
-        oneTime: options.oneTime,
-        maxDownloads: options.maxDownloads,
-        expiresAt: options.expiresAt,
-        passwordHash,
-        requireEmailVerification: options.requireEmailVerification,
-        message: options.message,
-        emailRecipients: options.emailRecipients,
-        notifyOnDownload: options.notifySenderOnDownload,
-      });
-      let position = 0;
-      for (const f of files) {
-        const file: LinkFile = { ...f, linkId, position: position++ };
-        await this.links.insertFile(file);
-      }
-      for (const g of grants) {
-        await this.grants.insertGrant({
-          id: g.id,
-          linkId,
-          tokenHash: hashToken(g.token).toString('hex'),
-          recipient: g.recipient,
-          deliveryStatus: emailed(g.recipient) ? 'queued' : null,
-        });
-      }
-      for (const g of grants) {
-        if (emailed(g.recipient)) {
-          await this.notices.invite({
-            linkId,
-            grantId: g.id,
-            recipient: g.recipient,
-            url: `${base}/l/${g.token}`,
-            sender: { name: displayNameOf(owner), email: owner.email },
-            options: { ...options, passwordProtected: options.password !== null },
-            files,
-          });
+    return this.writeLink({
+      id: linkId,
+      kind: 'send',
+      owner,
+      connection,
+      options,
+      invitationFiles: files,
+      writeContent: async () => {
+        let position = 0;
+        for (const f of files) {
+          const file: LinkFile = { ...f, linkId, position: position++ };
+          await this.links.insertFile(file);
         }
-      }
-      await this.pendingUploads.deletePending(files.map((f) => f.id));
-      await this.audit.record(ctx, {
-        type: 'link.created',
-        linkId,
+        await this.pendingUploads.deletePending(files.map((f) => f.id));
+      },
+      audit: {
         bytes: files.reduce((n, f) => n + f.size, 0),
         details: {
           kind: 'send',
@@ -218,6 +195,61 @@ export class LinkService {
             size: f.size,
             sha256: f.sha256,
           })),
+        },
+      },
+    }, ctx);
+  }
+
+  /**
+   * Writes a new link of any kind in one transaction: its row, what its kind adds (`writeContent`:
+   * files, a share's target), one grant per recipient (or one without a recipient), the queued
+   * invitations and the `link.created` audit event with every option. Answers the grants' URLs,
+   * the only time their tokens are shown.
+   */
+  async writeLink(n: NewLink, ctx: AccessContext): Promise<CreatedLink> {
+    const { id: linkId, owner, options } = n;
+    const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
+    const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({ id: randomUUID(), recipient, token: randomToken(32) }));
+    const base = this.config.publicUrl;
+    const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
+    await this.db.transaction(async () => {
+      await this.links.insertLink({
+        id: linkId,
+        kind: n.kind,
+        ownerId: owner.id,
+        storageConnection: n.connection,
+        oneTime: options.oneTime,
+        maxDownloads: options.maxDownloads,
+        expiresAt: options.expiresAt,
+        passwordHash,
+        requireEmailVerification: options.requireEmailVerification,
+        message: options.message,
+        emailRecipients: options.emailRecipients,
+        notifyOnDownload: options.notifySenderOnDownload,
+      });
+      await n.writeContent();
+      for (const g of grants) {
+        await this.grants.insertGrant({ id: g.id, linkId, tokenHash: hashToken(g.token).toString('hex'), recipient: g.recipient, deliveryStatus: emailed(g.recipient) ? 'queued' : null });
+      }
+      for (const g of grants) {
+        if (emailed(g.recipient)) {
+          await this.notices.invite({
+            linkId,
+            grantId: g.id,
+            recipient: g.recipient,
+            url: `${base}/l/${g.token}`,
+            sender: { name: displayNameOf(owner), email: owner.email },
+            options: { ...options, passwordProtected: options.password !== null },
+            files: n.invitationFiles,
+          });
+        }
+      }
+      await this.audit.record(ctx, {
+        type: 'link.created',
+        linkId,
+        bytes: n.audit.bytes,
+        details: {
+          ...n.audit.details,
           grants: grants.map((g) => ({ id: g.id, recipient: g.recipient })),
           oneTime: options.oneTime,
           maxDownloads: options.maxDownloads,
@@ -233,7 +265,7 @@ export class LinkService {
     });
     return {
       id: linkId,
-      kind: 'send',
+      kind: n.kind,
       expiresAt: options.expiresAt?.toISOString() ?? null,
       grants: grants.map((g) => ({ id: g.id, recipient: g.recipient, url: `${base}/l/${g.token}` })),
       ...(options.passwordGenerated && options.password ? { password: options.password } : {}),

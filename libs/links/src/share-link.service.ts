@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AccessContext } from '@mft/audit';
-import { AppConfigService } from '@mft/config';
-import { hashToken, InvalidInputError, NotFoundError, randomToken } from '@mft/core';
-import { Database } from '@mft/db';
-import { displayNameOf, PasswordHasher, type User } from '@mft/identity';
+import type { AccessContext } from '@mft/audit';
+import { InvalidInputError, NotFoundError } from '@mft/core';
+import type { User } from '@mft/identity';
 import { StorageNotFoundError, StoragePath, StorageService, type ShareRoot, type StoredObjectInfo } from '@mft/storage';
 import { parseCreateShareLink } from './create-share-link.command.js';
-import { LinkNotices } from './link-notices.js';
 import { LinkService, type CreatedLink } from './link.service.js';
-import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
 import { isInSendFolder, shareForbidden } from './share-paths.js';
 import { PolicyViolationError } from '@mft/policy';
@@ -43,16 +39,10 @@ export function mayShareFrom(user: Pick<User, 'roles'>, groups: readonly string[
 @Injectable()
 export class ShareLinkService {
   constructor(
-    private readonly db: Database,
     private readonly links: LinkRepository,
-    private readonly grants: GrantRepository,
     private readonly shares: ShareLinksRepository,
     private readonly linkService: LinkService,
     private readonly storage: StorageService,
-    private readonly audit: AuditService,
-    private readonly hasher: PasswordHasher,
-    private readonly config: AppConfigService,
-    private readonly notices: LinkNotices,
   ) {}
 
   async create(owner: User, body: unknown, ctx: AccessContext): Promise<CreatedLink> {
@@ -103,89 +93,47 @@ export class ShareLinkService {
     const { info, path } = target;
     const linkId = randomUUID();
     const isFile = info.kind === 'file';
-    const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
-    const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({ id: randomUUID(), recipient, token: randomToken(32) }));
-    const base = this.config.publicUrl;
-    const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
     const name = path.isRoot ? 'Shared files' : path.name;
     const file = isFile
       ? { id: randomUUID(), linkId, position: 0, name, size: info.size, sha256: '', contentType: 'application/octet-stream', storageKey: path.toKey() }
       : null;
-    await this.db.transaction(async () => {
-      await this.links.insertLink({
+    return this.linkService.writeLink(
+      {
         id: linkId,
         kind: 'share',
-        ownerId: owner.id,
-        storageConnection: target.connectionId,
-        oneTime: options.oneTime,
-        maxDownloads: options.maxDownloads,
-        expiresAt: options.expiresAt,
-        passwordHash,
-        requireEmailVerification: options.requireEmailVerification,
-        message: options.message,
-        emailRecipients: options.emailRecipients,
-        notifyOnDownload: options.notifySenderOnDownload,
-      });
-      await this.shares.setShare({
-        linkId,
-        path: path.toString(),
-        target: isFile ? 'file' : 'folder',
-        pinContent: target.pinContent,
-        pinnedSize: isFile ? info.size : null,
-        pinnedModifiedAt: isFile ? info.modifiedAt : null,
-        pinnedVersion: isFile ? info.version : null,
-      });
-      if (file) {
-        await this.links.insertFile(file);
-        await this.shares.updateSharedFile(file.id, info.size, info.version);
-      }
-      for (const g of grants) {
-        await this.grants.insertGrant({ id: g.id, linkId, tokenHash: hashToken(g.token).toString('hex'), recipient: g.recipient, deliveryStatus: emailed(g.recipient) ? 'queued' : null });
-      }
-      for (const g of grants) {
-        if (emailed(g.recipient)) {
-          await this.notices.invite({
+        owner,
+        connection: target.connectionId,
+        options,
+        invitationFiles: [isFile ? { name, size: info.size } : { name, size: 0, folder: true }],
+        writeContent: async () => {
+          await this.shares.setShare({
             linkId,
-            grantId: g.id,
-            recipient: g.recipient,
-            url: `${base}/l/${g.token}`,
-            sender: { name: displayNameOf(owner), email: owner.email },
-            options: { ...options, passwordProtected: options.password !== null },
-            files: [isFile ? { name, size: info.size } : { name, size: 0, folder: true }],
+            path: path.toString(),
+            target: isFile ? 'file' : 'folder',
+            pinContent: target.pinContent,
+            pinnedSize: isFile ? info.size : null,
+            pinnedModifiedAt: isFile ? info.modifiedAt : null,
+            pinnedVersion: isFile ? info.version : null,
           });
-        }
-      }
-      await this.audit.record(ctx, {
-        type: 'link.created',
-        linkId,
-        bytes: isFile ? info.size : null,
-        details: {
-          kind: 'share',
-          connectionId: target.connectionId,
-          path: path.toString(),
-          target: isFile ? 'file' : 'folder',
-          pinContent: target.pinContent,
-          ...(isFile ? { files: [{ id: file!.id, name, size: info.size }], pinned: { size: info.size, modifiedAt: info.modifiedAt.toISOString(), version: info.version } } : {}),
-          grants: grants.map((g) => ({ id: g.id, recipient: g.recipient })),
-          oneTime: options.oneTime,
-          maxDownloads: options.maxDownloads,
-          expiresAt: options.expiresAt?.toISOString() ?? null,
-          passwordProtected: passwordHash !== null,
-          requireEmailVerification: options.requireEmailVerification,
-          emailRecipients: options.emailRecipients,
-          notifyOnDownload: options.notifySenderOnDownload,
-          passwordGenerated: options.passwordGenerated,
-          policyGroups: options.policyGroups,
+          if (file) {
+            await this.links.insertFile(file);
+            await this.shares.updateSharedFile(file.id, info.size, info.version);
+          }
         },
-      });
-    });
-    return {
-      id: linkId,
-      kind: 'share',
-      expiresAt: options.expiresAt?.toISOString() ?? null,
-      grants: grants.map((g) => ({ id: g.id, recipient: g.recipient, url: `${base}/l/${g.token}` })),
-      ...(options.passwordGenerated && options.password ? { password: options.password } : {}),
-    };
+        audit: {
+          bytes: isFile ? info.size : null,
+          details: {
+            kind: 'share',
+            connectionId: target.connectionId,
+            path: path.toString(),
+            target: isFile ? 'file' : 'folder',
+            pinContent: target.pinContent,
+            ...(isFile ? { files: [{ id: file!.id, name, size: info.size }], pinned: { size: info.size, modifiedAt: info.modifiedAt.toISOString(), version: info.version } } : {}),
+          },
+        },
+      },
+      ctx,
+    );
   }
 }
 
