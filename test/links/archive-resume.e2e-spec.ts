@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { openArchiveRange, planArchive, type ArchivePlan } from '@mft/links';
 import pg from 'pg';
-import { createSendLink, eventuallyStatus, onPostgres, TestGateway } from '@mft/testing';
+import { cookieHeaderFromJar, createSendLink, eventuallyStatus, interruptedDownload, onPostgres, TestGateway } from '@mft/testing';
 
 const MiB = 1024 * 1024;
 
@@ -31,21 +31,6 @@ function run(cmd: string, args: readonly string[]): { status: number | null; out
 function curl(args: readonly string[]): { status: number | null; http: string; out: string } {
   const r = spawnSync('curl', ['-sS', '-w', '%{http_code}', ...args], { encoding: 'utf8' });
   return { status: r.status, http: r.stdout.slice(-3), out: `${r.stdout}${r.stderr}` };
-}
-
-/** Starts a slow curl download to `file` and kills it (as a lost connection would) once it has written at least `bytes`. */
-async function interruptedCurl(args: readonly string[], file: string, bytes: number): Promise<number> {
-  const child = spawn('curl', ['-sS', '--limit-rate', '2M', ...args, '-o', file], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 30_000;
-  while (!(existsSync(file) && statSync(file).size >= bytes)) {
-    assert.ok(Date.now() < deadline, 'curl wrote nothing in 30 s');
-    assert.equal(child.exitCode, null, 'curl finished before it was interrupted');
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  await exited;
-  return statSync(file).size;
 }
 
 /** Python's zipfile: testzip, and each entry's name and SHA-256. */
@@ -136,7 +121,7 @@ describe('a multi-file archive resumes like a file: exact length, ETag, Range an
     checkZip(full);
 
     const resumed = join(dir, 'resumed.zip');
-    const had = await interruptedCurl([archive], resumed, 1 * MiB);
+    const had = await interruptedDownload(archive, resumed, 1 * MiB);
     assert.ok(had < plan.size, `interrupted after ${had} of ${plan.size} bytes`);
     const rest = curl(['-C', '-', '-o', resumed, archive]);
     assert.equal(rest.status, 0, rest.out);
@@ -199,10 +184,10 @@ describe('a multi-file archive resumes like a file: exact length, ETag, Range an
     const { plan, bytes } = await expected(link);
     const jar = join(dir, 'jar.txt');
     const zip = join(dir, 'one-time.zip');
-    // The session cookie comes with the page (which claims nothing); a killed curl would not save it.
+    // The session cookie comes with the page (which claims nothing); an interrupted download would not save it.
     const landing = curl(['-c', jar, '-o', '/dev/null', archive.replace(/\/archive$/, '')]);
     assert.equal(landing.http, '200', landing.out);
-    const had = await interruptedCurl(['-b', jar, archive], zip, 1 * MiB);
+    const had = await interruptedDownload(archive, zip, 1 * MiB, { cookie: cookieHeaderFromJar(jar) });
     assert.ok(had < plan.size - 1);
 
     const intruder = await fetch(archive, { headers: { accept: 'application/json' } });

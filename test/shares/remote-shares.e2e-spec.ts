@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { eventuallyStatus, rawRequest, sessionCookie } from '@mft/testing';
-import { curl, interruptedDownload, MiB, sha256, unzipTest } from './curl.js';
+import { curl, eventuallyStatus, interruptedDownload, rawRequest, sessionCookie, unzipTest } from '@mft/testing';
 import { driverEnvironment, forEachDriver, type DriverKind } from './share-drivers.js';
 import { listing, share } from './share-fixtures.js';
 import { probeTraversal, SECRET } from './traversal-probe.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 const KINDS: readonly DriverKind[] = ['s3', 'sftp'];
 

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { rawRequest, TestGateway } from '@mft/testing';
-import { curl, MiB, sha256 } from './curl.js';
+import { curl, rawRequest, TestGateway } from '@mft/testing';
 import { share, writeTree } from './share-fixtures.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** A download cut off after its first `bytes` bytes, as a lost connection leaves it: the head of the file, from byte 0, in `out`. */
 async function cutOff(url: string, out: string, bytes: number): Promise<number> {

@@ -7,3 +7,4 @@ export * from './smtp-sink.js';
 export * from './chromium.js';
 export * from './s3-server.js';
 export * from './sshd.js';
+export * from './transfers.js';

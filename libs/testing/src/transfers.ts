@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 
-export const MiB = 1024 * 1024;
-
-export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const MiB = 1024 * 1024;
 
 /**
  * Runs curl (`-s -S`, HTTP status on stdout) to completion, without blocking this process: the
@@ -29,9 +26,9 @@ export function curl(args: readonly string[]): Promise<{ status: number | null; 
  * `file` (as a download manager keeps it), the socket is destroyed, and the count is answered.
  * Unlike a rate-limited curl, it always stops early, whatever the machine's load.
  */
-export function interruptedDownload(url: string, file: string, bytes: number): Promise<number> {
+export function interruptedDownload(url: string, file: string, bytes: number, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent: false }, (res) => {
+    const req = get(url, { agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       let n = 0;
       res.on('error', () => undefined);
@@ -61,4 +58,15 @@ export function unzipTest(zipPath: string): string {
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /No errors detected/);
   return r.stdout;
+}
+
+/** The `Cookie` header a browser would send from curl's cookie jar (`-c`), for requests made without curl. */
+export function cookieHeaderFromJar(jar: string): string {
+  return readFileSync(jar, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && (!line.startsWith('#') || line.startsWith('#HttpOnly_')))
+    .map((line) => line.split('\t'))
+    .filter((fields) => fields.length >= 7)
+    .map((fields) => `${fields[5]}=${fields[6]}`)
+    .join('; ');
 }
