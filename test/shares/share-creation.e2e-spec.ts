@@ -57,13 +57,17 @@ describe('creating share links: refusals, in the contract order, and nothing cre
     assert.equal(created?.details.path, '/docs/a.txt');
   });
 
-  it('the invitation to a folder share names the folder as a folder, not as a file of 0 bytes', async () => {
+  it('the invitation to a folder share says it is a folder, in its subject, heading and list, never a file of 0 bytes', async () => {
     const res = await createShare(gw, admin, { path: '/docs', recipients: ['folder@example.com'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const mail = await sink.latest('folder@example.com', /sent you/);
     assert.match(mail.text, /^ {2}- docs \(a shared folder\)$/m);
     assert.ok(!/0 bytes/.test(mail.text) && !/0 bytes/.test(mail.html), 'no size of 0 bytes');
     assert.match(mail.html, /<li>docs <span[^>]*>\(a shared folder\)<\/span><\/li>/);
+    assert.match(mail.subject, /sent you a folder$/);
+    assert.match(mail.text, /sent you a folder through /);
+    assert.match(mail.text, /^Folder:$/m);
+    assert.match(mail.html, /shared a folder with you/);
   });
 
   it('an employee (not in creators.share) gets 422 policy_creators_share, before anything about the path is looked at', async () => {

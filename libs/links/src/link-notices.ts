@@ -79,6 +79,7 @@ export class LinkNotices implements OnModuleInit {
         files: fileList(files),
         fileCount: files.length,
         single: files.length === 1,
+        folder: files.length === 1 && files[0]!.folder === true,
         totalText: formatBytes(files.reduce((n, f) => n + (f.folder ? 0 : f.size), 0)),
       },
     });
