@@ -20,8 +20,7 @@ import {
 } from '@mft/links';
 import { parseRange } from './byte-range.js';
 import { PortalErrorFilter } from './portal-error.filter.js';
-import { csrfToken, csrfValid, issueRecipientSession, recipientSession } from './recipient-session.js';
-import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
+import { accessContext, csrfToken, csrfValid, formatBytes, formatDate, fromBrowser, issueRecipientSession, recipientSession, Views, wantsJson } from '@mft/web';
 
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */

@@ -5,12 +5,8 @@ import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError } from '@mft/core';
 import { SessionService } from '@mft/identity';
-import { accessContext, Views } from '@mft/web';
-import { Public } from './access.decorators.js';
-import { AuthGuard } from './auth.guard.js';
+import { accessContext, AuthGuard, clearSessionCookie, loginCsrfToken, Public, sessionCookieOf, Views } from '@mft/web';
 import { AuthPageErrorFilter } from './auth-page-error.filter.js';
-import { loginCsrfToken } from './login-csrf.js';
-import { clearSessionCookie, sessionCookieOf } from './session-cookie.js';
 
 /** The sign-in page (choose an identity provider, or the local administrator), and sign-out. */
 @ApiExcludeController()

@@ -6,12 +6,8 @@ import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, isDomainError } from '@mft/core';
 import { LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
-import { accessContext, Views } from '@mft/web';
-import { Public } from './access.decorators.js';
-import { AuthGuard } from './auth.guard.js';
+import { accessContext, AuthGuard, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
 import { AuthPageErrorFilter } from './auth-page-error.filter.js';
-import { loginCsrfToken, loginCsrfValid } from './login-csrf.js';
-import { sessionCookieOf, setSessionCookie } from './session-cookie.js';
 
 const loginForm = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024), _csrf: z.string().optional() });
 const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().optional() });

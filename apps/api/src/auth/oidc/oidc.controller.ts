@@ -3,11 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { OIDC_FLOW_TTL_SECONDS, OidcLoginService } from '@mft/identity';
-import { accessContext } from '@mft/web';
-import { Public } from '../access.decorators.js';
-import { AuthGuard } from '../auth.guard.js';
+import { accessContext, AuthGuard, Public, safeReturnTo, setSessionCookie } from '@mft/web';
 import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
-import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
 
 /** Binds one round trip to the browser that started it; only its SHA-256 is stored. */
 const FLOW_COOKIE = 'mft_oidc';

@@ -3,11 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { SAML_REQUEST_TTL_SECONDS, SamlLoginService, type SamlAcsForm } from '@mft/identity';
-import { accessContext } from '@mft/web';
-import { Public } from '../access.decorators.js';
-import { AuthGuard } from '../auth.guard.js';
+import { accessContext, AuthGuard, Public, safeReturnTo, setSessionCookie } from '@mft/web';
 import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
-import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
 
 /**
  * The browser's own secret for SAML sign-ins, when the service binds them (behind TLS only).
