@@ -34,12 +34,3 @@ export function issueRecipientSession(res: Response, secret: string, secure: boo
   }
   res.cookie(RECIPIENT_SESSION_COOKIE, `${id}.${signatureOf(secret, id)}`, { httpOnly: true, sameSite: 'lax', secure, path: '/l/', maxAge: 30 * 86_400_000 });
 }
-
-/** A CSRF token bound to the session, for the portal's forms. */
-export function csrfToken(secret: string, session: string): string {
-  return hmac(secret, `csrf:${session}`);
-}
-
-export function csrfValid(secret: string, session: string, token: unknown): boolean {
-  return typeof token === 'string' && safeEqual(token, csrfToken(secret, session));
-}

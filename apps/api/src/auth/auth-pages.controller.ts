@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError } from '@mft/core';
-import { SessionService } from '@mft/identity';
+import { CsrfTokens, SessionService } from '@mft/identity';
 import { accessContext, AuthGuard, clearSessionCookie, loginCsrfToken, Public, sessionCookieOf, Views } from '@mft/web';
 import { AuthPageErrorFilter } from './auth-page-error.filter.js';
 
@@ -19,6 +19,7 @@ export class AuthPagesController {
     private readonly config: AppConfigService,
     private readonly sessions: SessionService,
     private readonly refusals: RefusalAuditService,
+    private readonly csrf: CsrfTokens,
   ) {}
 
 
@@ -36,7 +37,7 @@ export class AuthPagesController {
         title: 'Sign in',
         providers,
         localEnabled: auth.localAdmin.enabled,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
+        csrf: loginCsrfToken(req, res, this.csrf, this.config.behindTls),
         error: typeof req.query.error === 'string' ? loginError(req.query.error) : null,
       }),
     );

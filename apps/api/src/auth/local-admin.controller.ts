@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, isDomainError } from '@mft/core';
-import { LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
+import { CsrfTokens, LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
 import { accessContext, AuthGuard, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
 import { AuthPageErrorFilter } from './auth-page-error.filter.js';
 
@@ -27,6 +27,7 @@ export class LocalAdminController {
     private readonly sessions: SessionService,
     private readonly views: Views,
     private readonly config: AppConfigService,
+    private readonly csrf: CsrfTokens,
   ) {}
 
 
@@ -34,7 +35,7 @@ export class LocalAdminController {
   @Public()
   async login(@Body({ schema: loginForm }) body: z.infer<typeof loginForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
     this.local.assertEnabled();
-    if (!loginCsrfValid(req, this.config.secretKey, body._csrf)) {
+    if (!loginCsrfValid(req, this.csrf, body._csrf)) {
       await this.refusals.record(accessContext(req, `user:${body.username.slice(0, 100)}`), { type: 'auth.csrf_failed', details: { route: 'POST /auth/local/login' } });
       throw new ForbiddenError('csrf_invalid', 'This sign-in form has expired. Reload the page and try again.');
     }
@@ -135,7 +136,7 @@ export class LocalAdminController {
         title: 'Sign in',
         providers: [],
         localEnabled: true,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
+        csrf: loginCsrfToken(req, res, this.csrf, this.config.behindTls),
         error,
       }),
     );
