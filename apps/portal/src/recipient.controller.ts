@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Head, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Head, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
@@ -20,8 +20,7 @@ import {
   type RunningDownload,
 } from '@mft/links';
 import { parseRange } from './byte-range.js';
-import { PortalErrorFilter } from './portal-error.filter.js';
-import { accessContext, formatBytes, formatDate, fromBrowser, issueRecipientSession, recipientSession, Views, wantsJson } from '@mft/web';
+import { accessContext, ErrorAudience, formatBytes, formatDate, fromBrowser, issueRecipientSession, recipientSession, Views, wantsJson } from '@mft/web';
 
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */
@@ -43,7 +42,7 @@ const FORM_ERRORS: Record<string, string> = {
 
 /** The recipient side of a grant: its page, its unlock form and its downloads. */
 @ApiExcludeController()
-@UseFilters(PortalErrorFilter)
+@ErrorAudience('recipient')
 @Controller('l/:token')
 export class RecipientController {
   constructor(

@@ -16,3 +16,5 @@ export * from './session-cookie.js';
 export * from './login-csrf.js';
 export * from './recipient-session.js';
 export * from './multipart.js';
+export * from './error-renderers.js';
+export * from './web-error.filter.js';

@@ -1,17 +1,16 @@
-import { Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError } from '@mft/core';
 import { CsrfTokens, SessionService } from '@mft/identity';
-import { accessContext, AuthGuard, clearSessionCookie, loginCsrfToken, Public, sessionCookieOf, Views } from '@mft/web';
-import { AuthPageErrorFilter } from './auth-page-error.filter.js';
+import { accessContext, AuthGuard, clearSessionCookie, ErrorAudience, loginCsrfToken, Public, sessionCookieOf, Views } from '@mft/web';
 
 /** The sign-in page (choose an identity provider, or the local administrator), and sign-out. */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth')
 export class AuthPagesController {
   constructor(

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -6,8 +6,7 @@ import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, isDomainError } from '@mft/core';
 import { CsrfTokens, LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
-import { accessContext, AuthGuard, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
-import { AuthPageErrorFilter } from './auth-page-error.filter.js';
+import { accessContext, AuthGuard, ErrorAudience, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
 
 const loginForm = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024), _csrf: z.string().optional() });
 const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().optional() });
@@ -18,7 +17,7 @@ const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().o
  */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth/local')
 export class LocalAdminController {
   constructor(
