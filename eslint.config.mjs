@@ -44,6 +44,22 @@ export default tseslint.config(
     },
   },
   {
+    // apps/main.ts is the one place that puts apps together; the apps themselves share code only through libraries.
+    files: ['apps/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'typeorm', message: 'TypeORM stays inside libs/db; use Database and a *.repository.ts.' }],
+          patterns: [
+            { group: ['@mft/api', '@mft/api/*', '@mft/portal', '@mft/portal/*', '../../api/*', '../../portal/*', '../../cli/*', '../../../api/*', '../../../portal/*', '../../../cli/*'], message: 'An app never imports another app: move what both need into a library.' },
+            { group: ['../../libs/*', '../../../libs/*', '../../apps/*'], message: 'Import libraries through their @mft/* alias.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/db/**/*.ts', '**/*.repository.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { adminHandler, ApiModule } from '@mft/api';
+import { adminHandler } from '@mft/admin';
+import { ApiModule } from '@mft/api';
 import { PortalModule } from '@mft/portal';
 import { PORTAL_STATIC, startGateway } from '@mft/web';
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@mft/audit';
 import { LinksModule } from '@mft/links';
+import { WebErrorFilter } from '@mft/web';
 import { AuditController } from './audit/audit.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConnectionsController, SettingsController } from './connections/connections.controller.js';
@@ -11,12 +12,11 @@ import { LinksController } from './links/links.controller.js';
 import { MailController } from './mail/mail.controller.js';
 import { MeController } from './me/me.controller.js';
 import { PolicyController } from './policy/policy.controller.js';
-import { HttpErrorFilter } from './http-error.filter.js';
 
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
   controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController],
-  providers: [ConnectionsService, { provide: APP_FILTER, useClass: HttpErrorFilter }],
+  providers: [ConnectionsService, { provide: APP_FILTER, useClass: WebErrorFilter }],
 })
 export class ApiModule {}

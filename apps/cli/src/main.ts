@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { runAdminCommand, type AdminServices } from '@mft/api';
+import { runAdminCommand, type AdminServices } from '@mft/admin';
 import { AuditRepository, AuditService } from '@mft/audit';
 import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/config';
 import { SystemClock } from '@mft/core';

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Head, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Head, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, InvalidInputError } from '@mft/core';
+import { CsrfTokens } from '@mft/identity';
 import {
   EmailVerificationService,
   RecipientAccessService,
@@ -19,9 +20,7 @@ import {
   type RunningDownload,
 } from '@mft/links';
 import { parseRange } from './byte-range.js';
-import { PortalErrorFilter } from './portal-error.filter.js';
-import { csrfToken, csrfValid, issueRecipientSession, recipientSession } from './recipient-session.js';
-import { accessContext, formatBytes, formatDate, fromBrowser, Views, wantsJson } from '@mft/web';
+import { accessContext, ErrorAudience, formatBytes, formatDate, fromBrowser, issueRecipientSession, recipientSession, Views, wantsJson } from '@mft/web';
 
 
 /** Email link scanners and browsers announce speculative loads; those never count as a view. */
@@ -43,7 +42,7 @@ const FORM_ERRORS: Record<string, string> = {
 
 /** The recipient side of a grant: its page, its unlock form and its downloads. */
 @ApiExcludeController()
-@UseFilters(PortalErrorFilter)
+@ErrorAudience('recipient')
 @Controller('l/:token')
 export class RecipientController {
   constructor(
@@ -53,6 +52,7 @@ export class RecipientController {
     private readonly views: Views,
     private readonly config: AppConfigService,
     private readonly shares: ShareBrowser,
+    private readonly csrf: CsrfTokens,
   ) {}
 
   private request(req: Request, res: Response, token: string): RecipientRequest {
@@ -121,7 +121,7 @@ export class RecipientController {
         codeMinutes: Math.round(this.config.emailVerification.codeTtlSeconds / 60),
         verifiedEmail: view.verifiedEmail,
         error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
-        csrf: csrfToken(this.config.secretKey, r.session),
+        csrf: this.csrf.issue('recipient-page', r.session),
         files: view.files.map((f) => ({ ...f, size: sharedFile?.size ?? f.size, sizeText: formatBytes(sharedFile?.size ?? f.size) })),
         single: view.files.length === 1,
         totalText: formatBytes(sharedFile?.size ?? total),
@@ -201,7 +201,7 @@ export class RecipientController {
       codeMinutes: Math.round(this.config.emailVerification.codeTtlSeconds / 60),
       verifiedEmail: view.verifiedEmail,
       error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
-      csrf: csrfToken(this.config.secretKey, r.session),
+      csrf: this.csrf.issue('recipient-page', r.session),
     };
   }
 
@@ -248,7 +248,7 @@ export class RecipientController {
     const r = this.request(req, res, token);
     const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const browserForm = fromBrowser(req) && !req.is('application/json');
-    if (browserForm && !csrfValid(this.config.secretKey, r.session, fields._csrf)) {
+    if (browserForm && !this.csrf.verify('recipient-page', r.session, fields._csrf)) {
       await this.access.csrfRefused(r, `POST /l/:token/${req.path.split('/').slice(3).join('/')}`);
       throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }

@@ -6,6 +6,7 @@ import { AppConfigService, loadConfig } from '@mft/config';
 import { hashToken, SystemClock } from '@mft/core';
 import type { Database } from '@mft/db';
 import { openTestDatabase } from '@mft/testing';
+import { CsrfTokens } from './csrf-tokens.js';
 import { IdentityRepository } from './identity.repository.js';
 import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -25,7 +26,7 @@ describe('identity against a real database', () => {
     const clock = new SystemClock();
     const audit = new AuditService(db, new AuditRepository(db), clock);
     repo = new IdentityRepository(db);
-    sso = new SsoUsersService(db, repo, new SessionService(new SessionsRepository(db), audit, config), audit, config);
+    sso = new SsoUsersService(db, repo, new SessionService(new SessionsRepository(db), audit, config, new CsrfTokens(config)), audit, config);
     tokens = new TokenService(db, repo, audit, clock);
   });
   after(async () => close());

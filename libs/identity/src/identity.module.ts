@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
 import { AuditedLoginThrottle } from './audited-login-throttle.js';
+import { CsrfTokens } from './csrf-tokens.js';
 import { IdentityRepository } from './identity.repository.js';
 import { LocalAdminRepository } from './local-admin.repository.js';
 import { LocalAdminService } from './local-admin.service.js';
@@ -13,7 +14,7 @@ import { TokenService } from './token.service.js';
 
 @Module({
   imports: [AuditModule],
-  providers: [IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, { provide: LoginThrottle, useClass: AuditedLoginThrottle }],
-  exports: [TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle],
+  providers: [CsrfTokens, IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, { provide: LoginThrottle, useClass: AuditedLoginThrottle }],
+  exports: [CsrfTokens, TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle],
 })
 export class IdentityModule {}

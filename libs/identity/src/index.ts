@@ -3,6 +3,7 @@ export * from './scopes.js';
 export * from './identity.repository.js';
 export * from './sessions.repository.js';
 export * from './session.service.js';
+export * from './csrf-tokens.js';
 export * from './sso-users.service.js';
 export * from './token.service.js';
 export * from './password-hasher.js';

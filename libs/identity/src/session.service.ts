@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
-import { hashToken, hmac, randomToken, safeEqual } from '@mft/core';
+import { hashToken, randomToken } from '@mft/core';
+import { CsrfTokens } from './csrf-tokens.js';
 import { SessionsRepository, type SessionRecord, type SessionStage } from './sessions.repository.js';
 import type { User } from './user.js';
 
@@ -24,6 +25,7 @@ export class SessionService {
     private readonly repo: SessionsRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfigService,
+    private readonly csrf: CsrfTokens,
   ) {}
 
   /** Starts a new session and returns its raw id (the cookie value). Any previous session id is not reused. */
@@ -49,12 +51,13 @@ export class SessionService {
     return s ? { user: toUser(s), stage: s.stage, method: s.method, csrf: this.csrfFor(raw) } : null;
   }
 
+  /** The CSRF token of the session whose raw id is `raw` (bound to the id's hash, as stored). */
   csrfFor(raw: string): string {
-    return hmac(this.config.secretKey, `session-csrf:${idHash(raw)}`);
+    return this.csrf.issue('staff-session', idHash(raw));
   }
 
   csrfValid(raw: string, token: unknown): boolean {
-    return typeof token === 'string' && token.length > 0 && safeEqual(token, this.csrfFor(raw));
+    return this.csrf.verify('staff-session', idHash(raw), token);
   }
 
   async end(raw: string | undefined, ctx: AccessContext): Promise<void> {

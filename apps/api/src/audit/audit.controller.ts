@@ -6,8 +6,7 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, AuditService, type AuditEvent, type VerifyResult } from '@mft/audit';
-import { Access, AUDIT_ROLES } from '../auth/access.decorators.js';
-import { AuthGuard } from '../auth/auth.guard.js';
+import { Access, AUDIT_ROLES, AuthGuard } from '@mft/web';
 
 const eventsQuery = z
   .object({

@@ -1,21 +1,16 @@
-import { Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError } from '@mft/core';
-import { SessionService } from '@mft/identity';
-import { accessContext, Views } from '@mft/web';
-import { Public } from './access.decorators.js';
-import { AuthGuard } from './auth.guard.js';
-import { AuthPageErrorFilter } from './auth-page-error.filter.js';
-import { loginCsrfToken } from './login-csrf.js';
-import { clearSessionCookie, sessionCookieOf } from './session-cookie.js';
+import { CsrfTokens, SessionService } from '@mft/identity';
+import { accessContext, AuthGuard, clearSessionCookie, ErrorAudience, loginCsrfToken, Public, sessionCookieOf, Views } from '@mft/web';
 
 /** The sign-in page (choose an identity provider, or the local administrator), and sign-out. */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth')
 export class AuthPagesController {
   constructor(
@@ -23,6 +18,7 @@ export class AuthPagesController {
     private readonly config: AppConfigService,
     private readonly sessions: SessionService,
     private readonly refusals: RefusalAuditService,
+    private readonly csrf: CsrfTokens,
   ) {}
 
 
@@ -40,7 +36,7 @@ export class AuthPagesController {
         title: 'Sign in',
         providers,
         localEnabled: auth.localAdmin.enabled,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
+        csrf: loginCsrfToken(req, res, this.csrf, this.config.behindTls),
         error: typeof req.query.error === 'string' ? loginError(req.query.error) : null,
       }),
     );

@@ -3,10 +3,8 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
 import { projectRoot } from '@mft/config';
 import { IdentityModule, SsoModule } from '@mft/identity';
-import { Views } from '@mft/web';
+import { AuthGuard, StaffPageRenderer, Views } from '@mft/web';
 import { AuthPagesController } from './auth-pages.controller.js';
-import { AuthGuard } from './auth.guard.js';
-import { AuthPageErrorFilter } from './auth-page-error.filter.js';
 import { LocalAdminController } from './local-admin.controller.js';
 import { OidcController } from './oidc/oidc.controller.js';
 import { SamlController } from './saml/saml.controller.js';
@@ -17,7 +15,7 @@ import { SamlController } from './saml/saml.controller.js';
   controllers: [AuthPagesController, LocalAdminController, SamlController, OidcController],
   providers: [
     AuthGuard,
-    AuthPageErrorFilter,
+    StaffPageRenderer,
     { provide: Views, useFactory: () => new Views(join(projectRoot(), 'apps', 'api', 'src', 'views')) },
   ],
   exports: [AuthGuard, IdentityModule],

@@ -1,17 +1,12 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, isDomainError } from '@mft/core';
-import { LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
-import { accessContext, Views } from '@mft/web';
-import { Public } from './access.decorators.js';
-import { AuthGuard } from './auth.guard.js';
-import { AuthPageErrorFilter } from './auth-page-error.filter.js';
-import { loginCsrfToken, loginCsrfValid } from './login-csrf.js';
-import { sessionCookieOf, setSessionCookie } from './session-cookie.js';
+import { CsrfTokens, LocalAdminService, SessionService, type SessionStage, type User } from '@mft/identity';
+import { accessContext, AuthGuard, ErrorAudience, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
 
 const loginForm = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024), _csrf: z.string().optional() });
 const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().optional() });
@@ -22,7 +17,7 @@ const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().o
  */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth/local')
 export class LocalAdminController {
   constructor(
@@ -31,6 +26,7 @@ export class LocalAdminController {
     private readonly sessions: SessionService,
     private readonly views: Views,
     private readonly config: AppConfigService,
+    private readonly csrf: CsrfTokens,
   ) {}
 
 
@@ -38,7 +34,7 @@ export class LocalAdminController {
   @Public()
   async login(@Body({ schema: loginForm }) body: z.infer<typeof loginForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
     this.local.assertEnabled();
-    if (!loginCsrfValid(req, this.config.secretKey, body._csrf)) {
+    if (!loginCsrfValid(req, this.csrf, body._csrf)) {
       await this.refusals.record(accessContext(req, `user:${body.username.slice(0, 100)}`), { type: 'auth.csrf_failed', details: { route: 'POST /auth/local/login' } });
       throw new ForbiddenError('csrf_invalid', 'This sign-in form has expired. Reload the page and try again.');
     }
@@ -139,7 +135,7 @@ export class LocalAdminController {
         title: 'Sign in',
         providers: [],
         localEnabled: true,
-        csrf: loginCsrfToken(req, res, this.config.secretKey, this.config.behindTls),
+        csrf: loginCsrfToken(req, res, this.csrf, this.config.behindTls),
         error,
       }),
     );

@@ -3,10 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOk
 import { z } from 'zod';
 import { userActor, type User } from '@mft/identity';
 import { MAX_LIST_LIMIT, type ConnectionEntry, type ConnectionTestResult, type ConnectionView, type SendStorageSetting } from '@mft/storage';
-import { accessContext } from '@mft/web';
-import { Access } from '../auth/access.decorators.js';
-import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser } from '@mft/web';
 import { ErrorDto } from '../links/links.dto.js';
 import { ConnectionsService } from './connections.service.js';
 

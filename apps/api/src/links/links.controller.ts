@@ -6,12 +6,8 @@ import { AppConfigService } from '@mft/config';
 import { InvalidInputError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
 import { LinkService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
-import { accessContext } from '@mft/web';
-import { Access, LINK_ROLES } from '../auth/access.decorators.js';
-import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, LINK_ROLES, receiveMultipart } from '@mft/web';
 import { CreatedLinkDto, CreateSendLinkFormDto, CreateShareLinkDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
-import { receiveMultipart } from './multipart-upload.js';
 
 const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
 const listQuery = z.object({

@@ -2,8 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { MailQueue, type MailMessageView } from '@mft/mail';
-import { Access } from '../auth/access.decorators.js';
-import { AuthGuard } from '../auth/auth.guard.js';
+import { Access, AuthGuard } from '@mft/web';
 import { ErrorDto } from '../links/links.dto.js';
 import { MAIL_STATUSES as STATUSES, MailMessageDto } from './mail.dto.js';
 

@@ -1,9 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { User } from '@mft/identity';
-import { Access, EVERY_ROLE } from '../auth/access.decorators.js';
-import { AuthGuard } from '../auth/auth.guard.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Access, AuthGuard, CurrentUser, EVERY_ROLE } from '@mft/web';
 
 @ApiTags('me')
 @ApiBearerAuth()

@@ -6,10 +6,7 @@ import { ForbiddenError } from '@mft/core';
 import { hasRole, userActor, type User } from '@mft/identity';
 import { LinkComplianceService, type ComplianceReport } from '@mft/links';
 import { policySchema, PolicyService, type CurrentPolicy, type EffectivePolicy, type PolicyDocument, type PolicyVersion } from '@mft/policy';
-import { accessContext } from '@mft/web';
-import { Access, LINK_ROLES } from '../auth/access.decorators.js';
-import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, LINK_ROLES } from '@mft/web';
 import { ErrorDto } from '../links/links.dto.js';
 
 /** The policy document's JSON schema, for the OpenAPI document (the same zod schema validates requests). */

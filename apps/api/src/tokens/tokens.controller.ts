@@ -2,10 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards } 
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { SCOPES, TokenService, userActor, type ApiTokenRecord, type CreatedToken, type User } from '@mft/identity';
-import { accessContext } from '@mft/web';
-import { Access, EVERY_ROLE } from '../auth/access.decorators.js';
-import { AuthGuard, type AuthenticatedRequest } from '../auth/auth.guard.js';
-import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, EVERY_ROLE } from '@mft/web';
 
 const createToken = z
   .object({

@@ -1,13 +1,9 @@
-import { Controller, Get, Param, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { OIDC_FLOW_TTL_SECONDS, OidcLoginService } from '@mft/identity';
-import { accessContext } from '@mft/web';
-import { Public } from '../access.decorators.js';
-import { AuthGuard } from '../auth.guard.js';
-import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
-import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
+import { accessContext, AuthGuard, ErrorAudience, Public, safeReturnTo, setSessionCookie } from '@mft/web';
 
 /** Binds one round trip to the browser that started it; only its SHA-256 is stored. */
 const FLOW_COOKIE = 'mft_oidc';
@@ -22,7 +18,7 @@ const ANONYMOUS = 'anonymous';
  */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth/oidc')
 export class OidcController {
   constructor(

@@ -1,13 +1,9 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { SAML_REQUEST_TTL_SECONDS, SamlLoginService, type SamlAcsForm } from '@mft/identity';
-import { accessContext } from '@mft/web';
-import { Public } from '../access.decorators.js';
-import { AuthGuard } from '../auth.guard.js';
-import { AuthPageErrorFilter } from '../auth-page-error.filter.js';
-import { safeReturnTo, setSessionCookie } from '../session-cookie.js';
+import { accessContext, AuthGuard, ErrorAudience, Public, safeReturnTo, setSessionCookie } from '@mft/web';
 
 /**
  * The browser's own secret for SAML sign-ins, when the service binds them (behind TLS only).
@@ -26,7 +22,7 @@ const BROWSER_COOKIE_PATH = '/auth/saml/';
  */
 @ApiExcludeController()
 @UseGuards(AuthGuard)
-@UseFilters(AuthPageErrorFilter)
+@ErrorAudience('staff')
 @Controller('auth/saml')
 export class SamlController {
   constructor(

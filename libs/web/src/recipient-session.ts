@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { hmac, randomToken, safeEqual } from '@mft/core';
 
-export const SESSION_COOKIE = 'mft_rs';
+export const RECIPIENT_SESSION_COOKIE = 'mft_rs';
 /** `<id>.<signature>`: a 32-byte random id and its HMAC under the secret key. */
 const COOKIE_RE = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
@@ -14,7 +14,7 @@ const signatureOf = (secret: string, id: string): string => hmac(secret, `recipi
  * server-side); the id is replaced at every unlock and email verification (`issueRecipientSession`).
  */
 export function recipientSession(req: Request, res: Response, secret: string, secure: boolean): string {
-  const m = COOKIE_RE.exec((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? '');
+  const m = COOKIE_RE.exec((req.cookies as Record<string, string> | undefined)?.[RECIPIENT_SESSION_COOKIE] ?? '');
   if (m && safeEqual(m[2]!, signatureOf(secret, m[1]!))) {
     return m[1]!;
   }
@@ -26,20 +26,11 @@ export function recipientSession(req: Request, res: Response, secret: string, se
 /** Sets the session cookie to `id`, replacing any session cookie this response was already going to set. */
 export function issueRecipientSession(res: Response, secret: string, secure: boolean, id: string): void {
   const prior = res.getHeader('Set-Cookie');
-  const others = (Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]).filter((c) => !c.startsWith(`${SESSION_COOKIE}=`));
+  const others = (Array.isArray(prior) ? prior : prior === undefined ? [] : [String(prior)]).filter((c) => !c.startsWith(`${RECIPIENT_SESSION_COOKIE}=`));
   if (others.length > 0) {
     res.setHeader('Set-Cookie', others);
   } else {
     res.removeHeader('Set-Cookie');
   }
-  res.cookie(SESSION_COOKIE, `${id}.${signatureOf(secret, id)}`, { httpOnly: true, sameSite: 'lax', secure, path: '/l/', maxAge: 30 * 86_400_000 });
-}
-
-/** A CSRF token bound to the session, for the portal's forms. */
-export function csrfToken(secret: string, session: string): string {
-  return hmac(secret, `csrf:${session}`);
-}
-
-export function csrfValid(secret: string, session: string, token: unknown): boolean {
-  return typeof token === 'string' && safeEqual(token, csrfToken(secret, session));
+  res.cookie(RECIPIENT_SESSION_COOKIE, `${id}.${signatureOf(secret, id)}`, { httpOnly: true, sameSite: 'lax', secure, path: '/l/', maxAge: 30 * 86_400_000 });
 }

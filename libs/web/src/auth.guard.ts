@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { RefusalAuditService } from '@mft/audit';
 import { ForbiddenError, UnauthenticatedError } from '@mft/core';
 import { hasRole, scopeAllows, SESSION_COOKIE, SessionService, TokenService, userActor, type User } from '@mft/identity';
-import { accessContext } from '@mft/web';
+import { accessContext } from './access-context.js';
 import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
 
 export interface AuthenticatedRequest extends Request {

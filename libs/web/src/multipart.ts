@@ -1,17 +1,27 @@
 import busboy from 'busboy';
+import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import { InvalidInputError } from '@mft/core';
-import type { SendUpload } from '@mft/links';
 
 const FIELD_LIMIT = 64 * 1024;
 
+/** Where the file parts of a multipart body go (an upload of a send link, say), one at a time, as they arrive. */
+export interface MultipartSink {
+  /** How many files were added so far. */
+  readonly fileCount: number;
+  /** Called once, before the first file, with the fields that preceded it (a refusal then skips the bytes). */
+  precheck(fields: Record<string, string>): Promise<void>;
+  /** Receives one file part; the stream ends with an error when the body is cut. */
+  addFile(file: { filename: string; contentType: string; stream: Readable }): Promise<void>;
+}
+
 /**
- * Streams a multipart/form-data body into a SendUpload: each file part goes straight to storage as
+ * Streams a multipart/form-data body into a sink: each file part goes straight to storage as
  * it arrives; the text fields are returned once the body has ended. Throws on the first problem,
  * as soon as it is known: the rest of the body is then not read (the connection is closed after
  * the answer), so no refusal waits on a body that may never end.
  */
-export function receiveMultipart(req: Request, upload: SendUpload, maxFiles: number): Promise<Record<string, string>> {
+export function receiveMultipart(req: Request, upload: MultipartSink, maxFiles: number): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {

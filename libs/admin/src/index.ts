@@ -1,0 +1,2 @@
+export * from './admin-commands.js';
+export * from './admin-handler.js';
