@@ -189,7 +189,7 @@ describe('one-time claims: a claim that delivered bytes stays with its session u
     assert.equal(audited[0]!.details.deliveredBytes, 1000);
   });
 
-  it('during a claim, another session sending Range: bytes=0- gets 409, not the file', async () => {
+  it('during a claim, another session sending Range: bytes=0- gets 409, not the file, as a page or JSON without Content-Disposition', async () => {
     const content = randomBytes(20_000);
     const { fileUrl } = await create([{ name: 'ranged.bin', content }]);
     const part = await rawRequest(fileUrl(0), { headers: { range: 'bytes=0-9' } });
@@ -197,6 +197,11 @@ describe('one-time claims: a claim that delivered bytes stays with its session u
     const other = await rawRequest(fileUrl(0), { headers: { range: 'bytes=0-', accept: 'application/json' } });
     assert.equal(other.status, 409);
     assert.equal((JSON.parse(other.body.toString()) as { code: string }).code, 'grant_claimed');
+    assert.equal(other.headers['content-disposition'], undefined, 'a refusal is not a file to save');
+    const page = await rawRequest(fileUrl(0), { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 409);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.equal(page.headers['content-disposition'], undefined, 'a browser shows the refusal as a page instead of saving it as the file');
   });
 
   it('a prefetch of the archive answers 503 and uses up nothing: a later real download gets the archive', async () => {

@@ -40,6 +40,23 @@ const FORM_ERRORS: Record<string, string> = {
   email_code_not_requested: 'Ask for a code first: enter your email address.',
 };
 
+/** What the JSON answer of a link's page says of every kind of link, before its files or entries. */
+function landingJson(view: LandingView): Record<string, unknown> {
+  return {
+    expiresAt: view.expiresAt,
+    locked: view.locked,
+    ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
+    oneTime: view.link.oneTime,
+    remainingDownloads: view.remainingDownloads,
+  };
+}
+
+/** "3 downloads left." for a link with a download limit (a one-time link says so elsewhere on the page). */
+function remainingText(view: LandingView): string | null {
+  const limit = view.remainingDownloads;
+  return !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null;
+}
+
 /** The recipient side of a grant: its page, its unlock form and its downloads. */
 @ApiExcludeController()
 @ErrorAudience('recipient')
@@ -76,52 +93,21 @@ export class RecipientController {
       return;
     }
     const sharedFile = shared?.target === 'file' ? shared : null;
-    if (wantsJson(req) && share) {
-      res.json({
-        expiresAt: view.expiresAt,
-        locked: view.locked,
-        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
-        oneTime: view.link.oneTime,
-        remainingDownloads: view.remainingDownloads,
-        files: view.files.map((f) => ({ id: f.id, name: f.name, size: sharedFile?.size ?? f.size, modifiedAt: sharedFile?.modifiedAt ?? null })),
-      });
-      return;
-    }
     if (wantsJson(req)) {
       res.json({
-        expiresAt: view.expiresAt,
-        locked: view.locked,
-        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
-        oneTime: view.link.oneTime,
-        remainingDownloads: view.remainingDownloads,
-        files: view.files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256 })),
+        ...landingJson(view),
+        files: share
+          ? view.files.map((f) => ({ id: f.id, name: f.name, size: sharedFile?.size ?? f.size, modifiedAt: sharedFile?.modifiedAt ?? null }))
+          : view.files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256 })),
       });
       return;
     }
     const total = view.files.reduce((n, f) => n + f.size, 0);
-    const limit = view.remainingDownloads;
     res.type('html').send(
       this.views.render('landing', {
+        ...this.lockContext(req, token, r, view),
         title: 'Files shared with you',
-        base: `/l/${token}`,
-        sender: view.link.ownerDisplayName,
-        recipient: view.grant.recipient,
-        message: view.link.message,
-        expiresAt: view.expiresAt,
-        expiresAtText: view.expiresAt ? formatDate(view.expiresAt) : null,
-        oneTime: view.link.oneTime,
-        remainingText: !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null,
-        locked: view.locked.length > 0,
-        needsPassword: view.locked.includes('password'),
-        emailStep: view.emailStep,
-        askEmail: view.emailStep === 'ask' || (view.emailStep === 'code' && req.query.change === 'email'),
-        askCode: view.emailStep === 'code' && req.query.change !== 'email',
-        emailLocked: view.emailStep === 'locked',
-        codeSentTo: view.codeSentTo,
-        codeMinutes: Math.round(this.config.emailVerification.codeTtlSeconds / 60),
-        verifiedEmail: view.verifiedEmail,
-        error: typeof req.query.error === 'string' ? (FORM_ERRORS[req.query.error] ?? null) : null,
-        csrf: this.csrf.issue('recipient-page', r.session),
+        remainingText: remainingText(view),
         files: view.files.map((f) => ({ ...f, size: sharedFile?.size ?? f.size, sizeText: formatBytes(sharedFile?.size ?? f.size) })),
         single: view.files.length === 1,
         totalText: formatBytes(sharedFile?.size ?? total),
@@ -134,11 +120,7 @@ export class RecipientController {
   private folderPage(req: Request, res: Response, token: string, r: RecipientRequest, view: LandingView, folder: ShareFolderView | null): void {
     if (wantsJson(req)) {
       res.json({
-        expiresAt: view.expiresAt,
-        locked: view.locked,
-        ...(view.emailStep ? { emailVerification: { step: view.emailStep, codeSentTo: view.codeSentTo } } : {}),
-        oneTime: view.link.oneTime,
-        remainingDownloads: view.remainingDownloads,
+        ...landingJson(view),
         path: folder?.path ?? '/',
         entries: folder?.entries ?? [],
         next: folder?.next ?? null,
@@ -148,12 +130,11 @@ export class RecipientController {
     const base = `/l/${token}`;
     const limit = typeof req.query.limit === 'string' ? `&limit=${encodeURIComponent(req.query.limit)}` : '';
     const here = folder ? `${base}?path=${encodeURIComponent(folder.path)}` : base;
-    const limitText = this.shareLimitText(view);
     res.type('html').send(
       this.views.render('landing', {
         ...this.lockContext(req, token, r, view),
         title: 'Files shared with you',
-        remainingText: limitText,
+        remainingText: remainingText(view),
         folder: folder
           ? {
               atRoot: folder.path === '/',
@@ -174,11 +155,6 @@ export class RecipientController {
           : null,
       }),
     );
-  }
-
-  private shareLimitText(view: LandingView): string | null {
-    const limit = view.remainingDownloads;
-    return !view.link.oneTime && limit !== null ? `${limit} download${limit === 1 ? '' : 's'} left.` : null;
   }
 
   /** What the page needs for its locks and its header, for any kind of link. */
@@ -276,25 +252,12 @@ export class RecipientController {
 
   @Head('files/:fileId')
   async headFile(@Param('token') token: string, @Param('fileId') fileId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const r = this.request(req, res, token);
-    const { representation } = await this.downloads.prepare(r, { kind: 'file', fileId });
-    representationHeaders(res, representation);
-    res.setHeader('Content-Length', String(representation.size));
-    res.status(200).end();
+    await this.head(token, req, res, { kind: 'file', fileId });
   }
 
   @Get('files/:fileId')
   async download(@Param('token') token: string, @Param('fileId') fileId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const r = this.request(req, res, token);
-    if (isPrefetch(req)) {
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(503).setHeader('Retry-After', '0');
-      res.end();
-      return;
-    }
-    const prepared = await this.downloads.prepare(r, { kind: 'file', fileId });
-    representationHeaders(res, prepared.representation);
-    await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
+    await this.get(token, req, res, { kind: 'file', fileId });
   }
 
   /**
@@ -303,42 +266,45 @@ export class RecipientController {
    */
   @Head('archive')
   async headArchive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.head(token, req, res, { kind: 'archive', path: req.query.path });
+  }
+
+  /** Its exact length and ETag are known before any byte, so a Range (checked with If-Range) resumes it like a file. */
+  @Get('archive')
+  async archive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.get(token, req, res, { kind: 'archive', path: req.query.path });
+  }
+
+  /** One file of a folder share (`?path=/sub/x.pdf`, relative to the shared folder): its headers only, claiming nothing. */
+  @Head('download')
+  async headShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.head(token, req, res, shareEntry(req));
+  }
+
+  /** One file of a folder share (`?path=/sub/x.pdf`), with Range, through the same download use case as a send link's files. */
+  @Get('download')
+  async downloadShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.get(token, req, res, shareEntry(req));
+  }
+
+  /** A download's headers, with its length where it is known, claiming nothing. */
+  private async head(token: string, req: Request, res: Response, target: DownloadTarget): Promise<void> {
     const r = this.request(req, res, token);
-    const { representation } = await this.downloads.prepare(r, { kind: 'archive', path: req.query.path });
-    representationHeaders(res, representation);
+    const { representation } = await this.downloads.prepare(r, target);
+    validatorHeaders(res, representation);
+    bodyHeaders(res, representation);
     if (representation.size !== null) {
       res.setHeader('Content-Length', String(representation.size));
     }
     res.status(200).end();
   }
 
-  @Get('archive')
-  async archive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const r = this.request(req, res, token);
-    if (isPrefetch(req)) {
-      res.status(503).setHeader('Retry-After', '0');
-      res.end();
-      return;
-    }
-    const prepared = await this.downloads.prepare(r, { kind: 'archive', path: req.query.path });
-    // Its exact length and ETag are known before any byte, so a Range (checked with If-Range) resumes it like a file.
-    // The headers come once the first copy the range reads is open: a fault before that is answered as an error page.
-    await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)), { withHeaders: true });
-  }
-
-  /** One file of a folder share (`?path=/sub/x.pdf`, relative to the shared folder): its headers only, claiming nothing. */
-  @Head('download')
-  async headShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const r = this.request(req, res, token);
-    const { representation } = await this.downloads.prepare(r, shareEntry(req));
-    representationHeaders(res, representation);
-    res.setHeader('Content-Length', String(representation.size));
-    res.status(200).end();
-  }
-
-  /** One file of a folder share (`?path=/sub/x.pdf`), with Range, through the same download use case as a send link's files. */
-  @Get('download')
-  async downloadShareFile(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  /**
+   * A download: a speculative load (a link scanner, a prerender) is told to come back, without
+   * claiming anything; otherwise the bytes asked for. The headers that make the answer a file come
+   * only once the download is open, so that a refusal (409, 410, a changed share) is shown as a page.
+   */
+  private async get(token: string, req: Request, res: Response, target: DownloadTarget): Promise<void> {
     const r = this.request(req, res, token);
     if (isPrefetch(req)) {
       res.setHeader('Cache-Control', 'no-store');
@@ -346,8 +312,7 @@ export class RecipientController {
       res.end();
       return;
     }
-    const prepared = await this.downloads.prepare(r, shareEntry(req));
-    representationHeaders(res, prepared.representation);
+    const prepared = await this.downloads.prepare(r, target);
     await respond(res, await this.downloads.open(prepared, requestedRange(req, prepared.representation)));
   }
 }
@@ -368,9 +333,8 @@ function requestedRange(req: Request, representation: DownloadRepresentation): R
   return ifRange && range.kind === 'partial' ? { ...range, validated: true } : range;
 }
 
-function representationHeaders(res: Response, representation: DownloadRepresentation): void {
-  res.setHeader('Content-Type', representation.contentType);
-  res.setHeader('Content-Disposition', contentDisposition(representation.name, { type: 'attachment' }));
+/** What identifies the representation (and that it takes ranges), on every answer about it. */
+function validatorHeaders(res: Response, representation: DownloadRepresentation): void {
   if (representation.etag !== null) {
     res.setHeader('ETag', representation.etag);
   }
@@ -379,14 +343,21 @@ function representationHeaders(res: Response, representation: DownloadRepresenta
   }
   res.setHeader('Cache-Control', 'private, no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+}
+
+/** What makes the answer a file to save: only on answers that carry (or, for HEAD, describe) its bytes. */
+function bodyHeaders(res: Response, representation: DownloadRepresentation): void {
+  res.setHeader('Content-Type', representation.contentType);
+  res.setHeader('Content-Disposition', contentDisposition(representation.name, { type: 'attachment' }));
   if (representation.sha256 !== null) {
     res.setHeader('Repr-Digest', `sha-256=:${Buffer.from(representation.sha256, 'hex').toString('base64')}:`);
   }
 }
 
 /** Answers an opened download: a 416 naming the size, or the body, after which the download is told what reached the client. */
-async function respond(res: Response, opened: OpenedDownload, opts: { withHeaders?: boolean } = {}): Promise<void> {
+async function respond(res: Response, opened: OpenedDownload): Promise<void> {
   const { representation } = opened;
+  validatorHeaders(res, representation);
   if (opened.status === 416) {
     res.setHeader('Content-Range', `bytes */${representation.size}`);
     res.status(416).json({ code: 'range_not_satisfiable', message: `The file has ${representation.size} bytes; the requested range is outside it.` });
@@ -394,9 +365,7 @@ async function respond(res: Response, opened: OpenedDownload, opts: { withHeader
   }
   let complete = false;
   try {
-    if (opts.withHeaders) {
-      representationHeaders(res, representation);
-    }
+    bodyHeaders(res, representation);
     res.status(opened.status);
     if (opened.range) {
       res.setHeader('Content-Range', `bytes ${opened.range.start}-${opened.range.end}/${representation.size}`);
