@@ -26,7 +26,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, stat
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { S3_TEST_CREDENTIALS, SshServer, TestGateway } from '@mft/testing';
+import { s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway } from '@mft/testing';
 import { startChild, startChildServer } from './children.js';
 import { startSftpClient } from './sftp.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
@@ -702,12 +702,7 @@ async function benchS3(size: number, work: string): Promise<RemoteResult> {
     track(() => bare.stop());
     const g = await startGateway(`s3-${name.replace(' ', '')}`, 'postgres', null);
     track(g.stop);
-    const connectionId = await createConnection(g, {
-      name: 'Bench S3',
-      kind: 's3',
-      settings: { bucket, prefix: 'mft', region: 'us-east-1', endpoint, forcePathStyle: true, allowLoopback: true },
-      secrets: { ...S3_TEST_CREDENTIALS },
-    });
+    const connectionId = await createConnection(g, s3ConnectionBody({ endpoint, bucket }, { name: 'Bench S3', prefix: 'mft' }));
     await api(g, 'PUT', '/api/v1/settings/send-storage', { connectionId }, 200);
 
     const rssBefore = statusBytes(g.pid, 'VmRSS') ?? NaN;
@@ -783,12 +778,7 @@ async function benchSftp(size: number, work: string): Promise<RemoteResult> {
     makeFile(remote, size);
     const g = await startGateway(`sftp-${name.replace(' ', '')}`, 'postgres', null);
     track(g.stop);
-    const connectionId = await createConnection(g, {
-      name: 'Bench SFTP',
-      kind: 'sftp',
-      settings: { host: '127.0.0.1', port: sshd.port, username: sshd.username, root, hostKeySha256: sshd.hostKeySha256, allowLoopback: true },
-      secrets: { privateKey: sshd.privateKey },
-    });
+    const connectionId = await createConnection(g, sftpConnectionBody(sshd, root, { name: 'Bench SFTP' }));
     const url = await createFileShare(g, connectionId, '/bench.bin', size);
     const clientDir = mkdtempSync(join(work, 'sftp-'));
     track(() => rmSync(clientDir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { Database } from '@mft/db';
-import { auditEvents, jsonHeaders, listLinks, partialUpload, S3_TEST_CREDENTIALS, SshServer, stopGateway, TestGateway, TestS3Server, waitFor } from '@mft/testing';
+import { auditEvents, jsonHeaders, listLinks, partialUpload, S3_TEST_CREDENTIALS, s3ConnectionBody, sftpConnectionBody, SshServer, stopGateway, TestGateway, TestS3Server, waitFor } from '@mft/testing';
 
 const MiB = 1024 * 1024;
 /** A product hang fails the test instead of stalling the run. */
@@ -76,20 +76,10 @@ describe('an upload killed mid-way on remote send storage', () => {
     admin = await gw.token();
     raw = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3_TEST_CREDENTIALS } });
     sftpRoot = mkdtempSync(join(sshd.dir, 'root-'));
-    const madeS3 = await api('/api/v1/connections', {
-      name: 'Object store',
-      kind: 's3',
-      settings: { bucket: s3.bucket, prefix: 'tenant', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, allowLoopback: true },
-      secrets: { accessKeyId: S3_TEST_CREDENTIALS.accessKeyId, secretAccessKey: S3_TEST_CREDENTIALS.secretAccessKey },
-    });
+    const madeS3 = await api('/api/v1/connections', s3ConnectionBody(s3));
     assert.equal(madeS3.status, 201, JSON.stringify(madeS3.body));
     connections.s3 = madeS3.body.id as string;
-    const madeSftp = await api('/api/v1/connections', {
-      name: 'File server',
-      kind: 'sftp',
-      settings: { host: '127.0.0.1', port: sshd.port, username: sshd.username, root: sftpRoot, hostKeySha256: sshd.hostKeySha256, allowLoopback: true },
-      secrets: { privateKey: sshd.privateKey },
-    });
+    const madeSftp = await api('/api/v1/connections', sftpConnectionBody(sshd, sftpRoot));
     assert.equal(madeSftp.status, 201, JSON.stringify(madeSftp.body));
     connections.sftp = madeSftp.body.id as string;
   });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { jsonHeaders, S3_TEST_CREDENTIALS, SshServer, TestGateway, TestS3Server } from '@mft/testing';
+import { jsonHeaders, S3_TEST_CREDENTIALS, s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway, TestS3Server } from '@mft/testing';
 import { filesRoot } from './share-fixtures.js';
 
 export type DriverKind = 'local' | 's3' | 'sftp';
@@ -71,12 +71,7 @@ export function driverEnvironment(kinds: readonly DriverKind[]): DriverEnvironme
       // The SDK mutates the credentials object it is given.
       const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3_TEST_CREDENTIALS } });
       raw = client;
-      const id = await api({
-        name: 'Object store',
-        kind: 's3',
-        settings: { bucket, prefix: 'tenant', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, allowLoopback: true },
-        secrets: { accessKeyId: S3_TEST_CREDENTIALS.accessKeyId, secretAccessKey: S3_TEST_CREDENTIALS.secretAccessKey },
-      });
+      const id = await api(s3ConnectionBody(s3));
       const key = (path: string): string => `tenant/${path.replace(/^\/+/, '')}`;
       env.drivers.s3 = {
         kind: 's3',
@@ -105,12 +100,7 @@ export function driverEnvironment(kinds: readonly DriverKind[]): DriverEnvironme
       const outside = join(scratch, 'outside-root');
       mkdirSync(root);
       mkdirSync(outside);
-      const id = await api({
-        name: 'File server',
-        kind: 'sftp',
-        settings: { host: '127.0.0.1', port: sshd.port, username: sshd.username, root, hostKeySha256: sshd.hostKeySha256, allowLoopback: true },
-        secrets: { privateKey: sshd.privateKey },
-      });
+      const id = await api(sftpConnectionBody(sshd, root));
       env.drivers.sftp = fsDriver('sftp', id, root, outside, (file) => {
         // Over SFTP a version is the size and the mtime (in whole seconds): a rewrite moves the mtime on for sure.
         const later = new Date(Date.now() + 5_000 + Math.floor(Math.random() * 100_000));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createSendLink, jsonHeaders, rawRequest, S3_TEST_CREDENTIALS, SshServer, TestGateway, TestS3Server } from '@mft/testing';
+import { createSendLink, jsonHeaders, rawRequest, S3_TEST_CREDENTIALS, s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway, TestS3Server } from '@mft/testing';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -42,20 +42,10 @@ describe('S3 and SFTP storage connections end to end', () => {
       mkdirSync(join(sftpRoot, 'docs', 'sub'), { recursive: true });
       writeFileSync(join(sftpRoot, 'docs', name), bytes);
     }
-    const madeS3 = await api('/api/v1/connections', {
-      name: 'Object store',
-      kind: 's3',
-      settings: { bucket: s3.bucket, prefix: 'tenant', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, allowLoopback: true },
-      secrets: { accessKeyId: S3_TEST_CREDENTIALS.accessKeyId, secretAccessKey: S3_TEST_CREDENTIALS.secretAccessKey },
-    });
+    const madeS3 = await api('/api/v1/connections', s3ConnectionBody(s3));
     assert.equal(madeS3.status, 201, JSON.stringify(madeS3.body));
     connections.s3 = madeS3.body.id as string;
-    const madeSftp = await api('/api/v1/connections', {
-      name: 'File server',
-      kind: 'sftp',
-      settings: { host: '127.0.0.1', port: sshd.port, username: sshd.username, root: sftpRoot, hostKeySha256: sshd.hostKeySha256, allowLoopback: true },
-      secrets: { privateKey: sshd.privateKey },
-    });
+    const madeSftp = await api('/api/v1/connections', sftpConnectionBody(sshd, sftpRoot));
     assert.equal(madeSftp.status, 201, JSON.stringify(madeSftp.body));
     connections.sftp = madeSftp.body.id as string;
   });

@@ -8,3 +8,4 @@ export * from './chromium.js';
 export * from './s3-server.js';
 export * from './sshd.js';
 export * from './transfers.js';
+export * from './connection-bodies.js';
