@@ -96,7 +96,7 @@ describe('who may call which API route', () => {
         const res = await fetch(url, {
           method,
           headers: { authorization: `Bearer ${tokens[role]}`, 'content-type': 'application/json' },
-          body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
+          body: method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : '{}',
         });
         const text = await res.text();
         assert.equal(res.status, allowed.includes(role) ? status : 403, `${role} on ${route}: ${text.slice(0, 300)}`);
