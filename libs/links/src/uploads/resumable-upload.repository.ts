@@ -123,13 +123,16 @@ export class ResumableUploadRepository {
     return rows.map((r) => ({ start: Number(r.start_offset), size: Number(r.size), key: r.storage_key }));
   }
 
-  /** Reserves complete, unexpired, unused uploads of `ownerId` for one link; returns those it reserved. */
-  async claim(ids: readonly string[], ownerId: string): Promise<ResumableUploadRow[]> {
+  /**
+   * Reserves complete, unexpired, unused uploads of `ownerId` for one link; returns those it
+   * reserved. Their expiry moves `lifetimeSeconds` on, so that the sweep leaves them alone while the link is made.
+   */
+  async claim(ids: readonly string[], ownerId: string, lifetimeSeconds: number): Promise<ResumableUploadRow[]> {
     const rows = await this.db.query<RawRow>(
-      `UPDATE resumable_uploads SET used_at = now()
+      `UPDATE resumable_uploads SET used_at = now(), expires_at = now() + make_interval(secs => $3::float8)
        WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND upload_offset = upload_length AND used_at IS NULL AND writer IS NULL AND expires_at > now()
        RETURNING ${COLUMNS}`,
-      [ids, ownerId],
+      [ids, ownerId, lifetimeSeconds],
     );
     return rows.map(toRow);
   }

@@ -8,7 +8,7 @@ import { AppConfigService } from '@mft/config';
 import { ConflictError, DomainError, GoneError, InvalidInputError, NotFoundError, TooLargeError } from '@mft/core';
 import { Database } from '@mft/db';
 import type { User } from '@mft/identity';
-import { StorageNotFoundError, StorageService } from '@mft/storage';
+import { StorageNotFoundError, StorageService, type StagedWrite, type StorageDriver } from '@mft/storage';
 import { LinkService, type CreatedLink } from '../link.service.js';
 import { PendingUploadRepository } from '../repositories/pending-upload.repository.js';
 import { cleanFileName, SendUploadService, tooLarge } from '../send-upload.service.js';
@@ -143,13 +143,18 @@ export class ResumableUploadService {
         `Another request is writing to this upload right now. Wait until it ends (a cut-off request is given up after ${WRITER_STALE_SECONDS} seconds), ask HEAD for the offset and continue from there.`,
       );
     }
-    const heartbeat = setInterval(() => void this.repo.touchWriter(id, writer).catch(() => undefined), WRITER_HEARTBEAT_MS);
-    heartbeat.unref();
     const segmentId = randomUUID();
     const key = `${uploadFolder(id)}/${String(offset).padStart(16, '0')}-${segmentId}`;
-    const driver = await this.storage.driver(u.connection);
-    let write: Awaited<ReturnType<typeof driver.beginWrite>> | null = null;
+    // Both marks stay fresh while the bytes flow: the writer's (for other requests) and the pending segment's (for the sweep).
+    const heartbeat = setInterval(() => {
+      void this.repo.touchWriter(id, writer).catch(() => undefined);
+      void this.pendingUploads.touchPending([segmentId]).catch(() => undefined);
+    }, WRITER_HEARTBEAT_MS);
+    heartbeat.unref();
+    let driver: StorageDriver | null = null;
+    let write: StagedWrite | null = null;
     try {
+      driver = await this.storage.driver(u.connection);
       await this.pendingUploads.insertPending({ id: segmentId, connection: u.connection, key });
       write = await driver.beginWrite(key, segmentId, { sizeHint: u.length - offset });
       // Recorded before any byte is written: a crash from here on leaves what the sweep needs to discard them.
@@ -173,7 +178,9 @@ export class ResumableUploadService {
       }
       return { ...u, offset: moved };
     } catch (err) {
-      await this.#discardSegment(driver, key, segmentId, write);
+      if (driver) {
+        await this.#discardSegment(driver, key, segmentId, write);
+      }
       await this.repo.releaseWriter(id, writer).catch(() => undefined);
       if (err instanceof EmptySegment) {
         return u;
@@ -213,7 +220,7 @@ export class ResumableUploadService {
     }
     const upload = this.sendUploads.begin(owner, ctx);
     await upload.precheck(fields);
-    const claimed = await this.repo.claim(uploads, owner.id);
+    const claimed = await this.repo.claim(uploads, owner.id, this.config.jobs.resumableUploadSeconds);
     try {
       if (claimed.length !== uploads.length) {
         const got = new Set(claimed.map((c) => c.id));
@@ -309,7 +316,7 @@ export class ResumableUploadService {
     await this.repo.delete(u.id);
   }
 
-  async #discardSegment(driver: Awaited<ReturnType<StorageService['driver']>>, key: string, segmentId: string, write: { abort(): Promise<void>; reference: string } | null): Promise<void> {
+  async #discardSegment(driver: StorageDriver, key: string, segmentId: string, write: StagedWrite | null): Promise<void> {
     try {
       await write?.abort();
       await driver.delete(key);
