@@ -52,7 +52,9 @@ export class LinksController {
         res.setHeader('Location', `/api/v1/links/${created.id}`);
         return created;
       }
-      if (req.is('application/json') && (req.body as { kind?: unknown } | undefined)?.kind === 'send') {
+      // A JSON send link names completed resumable uploads; without "uploads" the files are expected as multipart.
+      const body = req.body as { kind?: unknown; uploads?: unknown } | undefined;
+      if (req.is('application/json') && body?.kind === 'send' && body.uploads !== undefined) {
         const created = await this.resumable.createLink(user, req.body as Record<string, unknown>, accessContext(req, userActor(user)));
         res.setHeader('Location', `/api/v1/links/${created.id}`);
         return created;
