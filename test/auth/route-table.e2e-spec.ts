@@ -48,6 +48,12 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'GET /api/v1/connections/{id}/entries': { roles: ['admin', 'manager', 'employee'], status: 404 },
   'GET /api/v1/settings/send-storage': { roles: ['admin'], status: 200 },
   'PUT /api/v1/settings/send-storage': { roles: ['admin'], status: 400 },
+  'OPTIONS /api/v1/uploads': { roles: LINK_USERS, status: 204 },
+  // The probe sends no Tus-Resumable header: 412 once the door lets the caller in.
+  'POST /api/v1/uploads': { roles: LINK_USERS, status: 412 },
+  'HEAD /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
+  'PATCH /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
+  'DELETE /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
 };
 
 /** Path parameters of the probe: values that are well-formed and name nothing. */
@@ -90,7 +96,7 @@ describe('who may call which API route', () => {
         const res = await fetch(url, {
           method,
           headers: { authorization: `Bearer ${tokens[role]}`, 'content-type': 'application/json' },
-          body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
+          body: method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : '{}',
         });
         const text = await res.text();
         assert.equal(res.status, allowed.includes(role) ? status : 403, `${role} on ${route}: ${text.slice(0, 300)}`);

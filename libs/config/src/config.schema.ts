@@ -133,6 +133,8 @@ export const configSchema = z
       .object({
         intervalSeconds: z.coerce.number().min(0.1).default(30),
         staleUploadSeconds: seconds.default(600),
+        /** How long a resumable upload may stay unfinished or unused before the sweep removes it (its Upload-Expires). */
+        resumableUploadSeconds: seconds.default(86_400),
       })
       .strict(),
     rateLimits: z
@@ -254,6 +256,7 @@ export const ENV_KEYS: Record<string, string> = {
   SESSION_IDLE_MINUTES: 'auth.sessionIdleMinutes',
   SESSION_ABSOLUTE_HOURS: 'auth.sessionAbsoluteHours',
   STALE_UPLOAD_SECONDS: 'jobs.staleUploadSeconds',
+  RESUMABLE_UPLOAD_SECONDS: 'jobs.resumableUploadSeconds',
   SMTP_URL: 'mail.smtpUrl',
   MAIL_FROM: 'mail.from',
   SMTP_REQUIRE_TLS: 'mail.requireTls',

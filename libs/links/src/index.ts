@@ -22,3 +22,5 @@ export * from './share-link.service.js';
 export * from './share-paths.js';
 export * from './share-browser.service.js';
 export * from './share-views.js';
+export * from './uploads/resumable-upload.repository.js';
+export * from './uploads/resumable-upload.service.js';

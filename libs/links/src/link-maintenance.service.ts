@@ -11,6 +11,7 @@ import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
 import { PendingUploadRepository } from './repositories/pending-upload.repository.js';
 import { RecipientSessionRepository } from './repositories/recipient-session.repository.js';
+import { ResumableUploadService } from './uploads/resumable-upload.service.js';
 
 /** A recipient's browser session unused this long is forgotten. */
 const RECIPIENT_SESSION_IDLE_SECONDS = 30 * 86_400;
@@ -22,6 +23,8 @@ export interface SweepReport {
   released: number;
   purged: number;
   abandonedUploads: number;
+  /** Resumable uploads past their Upload-Expires, removed with their segments. */
+  expiredUploads: number;
 }
 
 /**
@@ -49,6 +52,7 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
     private readonly config: AppConfigService,
     private readonly notices: LinkNotices,
     private readonly mail: MailQueue,
+    private readonly resumableUploads: ResumableUploadService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -81,17 +85,18 @@ export class LinkMaintenanceService implements OnApplicationBootstrap, OnApplica
   }
 
   async #sweep(): Promise<SweepReport> {
-    const report: SweepReport = { expired: 0, released: 0, purged: 0, abandonedUploads: 0 };
+    const report: SweepReport = { expired: 0, released: 0, purged: 0, abandonedUploads: 0, expiredUploads: 0 };
     report.expired = await this.expire();
     report.released = await this.releaseClaims();
     report.purged = await this.purge();
     report.abandonedUploads = await this.removeAbandonedUploads();
+    report.expiredUploads = await this.resumableUploads.sweepExpired();
     await this.limiter.sweep(86_400);
     await this.sessions.sweepSessions(RECIPIENT_SESSION_IDLE_SECONDS);
     // A challenge's attempts matter as long as its browser session can come back.
     await this.challenges.sweepChallenges(RECIPIENT_SESSION_IDLE_SECONDS);
     await this.mail.sweep();
-    if (report.expired + report.released + report.purged + report.abandonedUploads > 0) {
+    if (report.expired + report.released + report.purged + report.abandonedUploads + report.expiredUploads > 0) {
       this.#logger.log({ msg: 'maintenance sweep', ...report });
     }
     return report;

@@ -20,13 +20,15 @@ import { SendUploadService } from './send-upload.service.js';
 import { ShareBrowser } from './share-browser.service.js';
 import { ShareLinkService } from './share-link.service.js';
 import { ShareLinksRepository } from './share-links.repository.js';
+import { ResumableUploadRepository } from './uploads/resumable-upload.repository.js';
+import { ResumableUploadService } from './uploads/resumable-upload.service.js';
 
 const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, RecipientSessionRepository, EmailChallengeRepository];
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser],
-  exports: [LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService],
+  exports: [ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

@@ -45,7 +45,7 @@ class Meter extends Transform {
 }
 
 /** The refusal of a file that crossed a size limit: the policy's rule (422) or the installation's cap (413). */
-function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'total'): Error {
+export function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'total'): Error {
   if (which === 'file') {
     return limits.fileLimitIsPolicy
       ? new PolicyViolationError('file_too_large', `maximum is ${limits.maxFileBytes} bytes per file; ${JSON.stringify(name)} is larger.`, limits.maxFileBytes, `more than ${limits.maxFileBytes}`)

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppConfigService } from '@mft/config';
 import { InvalidInputError } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
-import { LinkService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
+import { LinkService, ResumableUploadService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
 import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, LINK_ROLES, receiveMultipart } from '@mft/web';
 import { CreatedLinkDto, CreateSendLinkFormDto, CreateShareLinkDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
 
@@ -26,6 +26,7 @@ export class LinksController {
     private readonly links: LinkService,
     private readonly shares: ShareLinkService,
     private readonly config: AppConfigService,
+    private readonly resumable: ResumableUploadService,
   ) {}
 
   @Post()
@@ -33,9 +34,9 @@ export class LinksController {
   @Access('links:write', ...LINK_ROLES)
   @ApiConsumes('multipart/form-data', 'application/json')
   @ApiOperation({
-    summary: 'Create a send link (multipart upload) or a share link (JSON)',
+    summary: 'Create a send link (multipart upload, or JSON naming resumable uploads) or a share link (JSON)',
     description:
-      'A send link: multipart/form-data with the files and the options. A share link: a JSON body { kind: "share", connectionId, path, pinContent?, ...the same options } pointing at a file or folder of a storage connection; checked in this order: the options (400), the policy creators.share (422 policy_creators_share), the connection\'s share roots (403 share_path_forbidden), the path (404).',
+      'A send link: multipart/form-data with the files and the options, or a JSON body { kind: "send", uploads: [ids of completed uploads from /api/v1/uploads], ...the options }. A share link: a JSON body { kind: "share", connectionId, path, pinContent?, ...the same options } pointing at a file or folder of a storage connection; checked in this order: the options (400), the policy creators.share (422 policy_creators_share), the connection\'s share roots (403 share_path_forbidden), the path (404).',
   })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(CreateSendLinkFormDto) }, { $ref: getSchemaPath(CreateShareLinkDto) }] } })
   @ApiExtraModels(CreateSendLinkFormDto, CreateShareLinkDto)
@@ -51,9 +52,16 @@ export class LinksController {
         res.setHeader('Location', `/api/v1/links/${created.id}`);
         return created;
       }
+      // A JSON send link names completed resumable uploads; without "uploads" the files are expected as multipart.
+      const body = req.body as { kind?: unknown; uploads?: unknown } | undefined;
+      if (req.is('application/json') && body?.kind === 'send' && body.uploads !== undefined) {
+        const created = await this.resumable.createLink(user, req.body as Record<string, unknown>, accessContext(req, userActor(user)));
+        res.setHeader('Location', `/api/v1/links/${created.id}`);
+        return created;
+      }
       throw new InvalidInputError(
         'multipart_required',
-        'Upload the files of a send link as multipart/form-data, with one part per file; a share link is a JSON body { "kind": "share", "connectionId", "path", ... }.',
+        'Upload the files of a send link as multipart/form-data, with one part per file, or as a JSON body { "kind": "send", "uploads": [ids of completed uploads], ... }; a share link is a JSON body { "kind": "share", "connectionId", "path", ... }.',
       );
     }
     const upload = this.uploads.begin(user, accessContext(req, userActor(user)));

@@ -7,6 +7,7 @@ import { StorageConnections1765400000000 } from './1765400000000-storage-connect
 import { ShareLinks1765500000000 } from './1765500000000-share-links.js';
 import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
 import { ShareDownloadStarts1765700000000 } from './1765700000000-share-download-starts.js';
+import { ResumableUploads1765800000000 } from './1765800000000-resumable-uploads.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ShareLinks1765500000000,
   FileCrc321765600000000,
   ShareDownloadStarts1765700000000,
+  ResumableUploads1765800000000,
 ];
