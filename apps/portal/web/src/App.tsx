@@ -44,8 +44,21 @@ function useLoad<T>(load: () => Promise<T>, key: string): { data: T | null; erro
   return state.key === key ? state : { data: null, error: null };
 }
 
+/** A day in a table cell (short enough for a phone), the full time in its tooltip. */
+function Day({ iso }: { iso: string | null }) {
+  if (!iso) {
+    return <>—</>;
+  }
+  const at = new Date(iso);
+  return (
+    <time dateTime={iso} title={at.toLocaleString()}>
+      {at.toLocaleDateString(undefined, { dateStyle: 'medium' })}
+    </time>
+  );
+}
+
 function formatDate(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleString() : '—';
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : 'never';
 }
 
 function formatBytes(n: number): string {
@@ -92,8 +105,8 @@ function LinksPage() {
                       <AppLink to={`/app/links/${link.id}`}>{linkTitle(link)}</AppLink>
                     </td>
                     <td>{link.status}</td>
-                    <td>{formatDate(link.createdAt)}</td>
-                    <td>{formatDate(link.expiresAt)}</td>
+                    <td><Day iso={link.createdAt} /></td>
+                    <td><Day iso={link.expiresAt} /></td>
                   </tr>
                 ))
               )}
@@ -150,7 +163,7 @@ function LinkPage({ id }: { id: string }) {
                   <tr key={g.id}>
                     <td>{g.recipient ?? 'Anyone with the link'}</td>
                     <td>{g.status}</td>
-                    <td>{formatDate(g.downloadedAt)}</td>
+                    <td><Day iso={g.downloadedAt} /></td>
                   </tr>
                 ))}
               </tbody>
