@@ -76,6 +76,41 @@ describe('the staff web app in a real browser', () => {
     });
   }
 
+  it('the Send page sends a file to two recipients and shows one link per recipient; a refusal shows the API\'s message', async () => {
+    const { context, page, problems } = await signedIn(390);
+    await page.goto(`${gw.baseUrl}/app/links`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Send' }).click();
+    assert.equal(new URL(page.url()).pathname, '/app/send');
+    await page.getByLabel('Files').setInputFiles({ name: 'minutes.txt', mimeType: 'text/plain', buffer: Buffer.from('the minutes') });
+    await page.getByLabel('Recipients').fill('cara@example.test, dan@example.test');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const first = page.getByRole('textbox', { name: 'Link for cara@example.test' });
+    await first.waitFor();
+    const urls = [await first.inputValue(), await page.getByRole('textbox', { name: 'Link for dan@example.test' }).inputValue()];
+    assert.equal(await page.getByRole('textbox', { name: /^Link/ }).count(), 2);
+    for (const url of urls) {
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/l\/[\w-]{22,}$/);
+      assert.equal(await first.getAttribute('readonly'), '');
+    }
+    assert.notEqual(urls[0], urls[1]);
+    const got = await fetch(urls[0]!);
+    assert.equal(got.status, 200, 'the address works for the recipient');
+    assert.match(await got.text(), /minutes\.txt/);
+    assert.equal(await page.evaluate<number>('document.documentElement.scrollWidth'), 390, 'no sideways scrolling');
+    await page.screenshot({ path: join(tmpdir(), 'mft-webapp-send-phone.png'), fullPage: true });
+
+    await page.getByLabel('Files').setInputFiles({ name: 'again.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+    await page.getByLabel('Recipients').fill('not an address');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const shown = (await alert.textContent()) ?? '';
+    assert.doesNotMatch(shown, /^HTTP|^\d{3}$|^[a-z_]+$/, 'a sentence, not a code');
+    assert.ok(shown.length > 20, shown);
+    assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
+    await context.close();
+  });
+
   it('signing out from the app ends the session and shows the sign-in page', async () => {
     // The last test to use the session: signing out ends it.
     const other = session;
