@@ -48,7 +48,9 @@ describe('the local break-glass administrator', () => {
     assert.notEqual(jar.get('mft_session'), halfSession, 'the session id rotates at sign-in');
 
     const me = await jar.fetch(`${gw.baseUrl}/api/v1/me`);
-    assert.deepEqual(await me.json(), { user: 'admin', email: null, roles: ['admin'] });
+    const { csrfToken, ...who } = (await me.json()) as { csrfToken: string };
+    assert.deepEqual(who, { user: 'admin', email: null, roles: ['admin'] });
+    assert.equal(typeof csrfToken, 'string', 'a browser session learns its CSRF token from /api/v1/me');
   });
 
   it('refuses a TOTP code that was already used, and accepts the next one', async () => {

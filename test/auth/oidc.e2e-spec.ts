@@ -212,7 +212,9 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
 
   async function me(jar: CookieJar): Promise<{ status: number; body: { user?: string; email?: string | null; roles?: string[] } }> {
     const res = await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie: jar.header(), accept: 'application/json' } });
-    return { status: res.status, body: (await res.json()) as { user?: string; roles?: string[] } };
+    // A browser session's answer also carries its CSRF token.
+    const { csrfToken: _csrf, ...body } = (await res.json()) as { user?: string; roles?: string[]; csrfToken?: string };
+    return { status: res.status, body };
   }
 
   async function auditEvents(type: 'auth.login' | 'auth.login_failed'): Promise<AuditRecord[]> {
@@ -490,7 +492,8 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
       assert.equal(res.status, 303, await res.text());
       assert.equal(res.headers.get('location'), '/auth/me');
       const session = await fetch(`${primary.baseUrl}/api/v1/me`, { headers: { cookie: jar.header() } });
-      assert.deepEqual(await session.json(), { user: 'kim', email: 'kim@example.test', roles: ['auditor'] }, 'the session works on the first replica too');
+      const { csrfToken: _csrf, ...who } = (await session.json()) as { csrfToken?: string };
+      assert.deepEqual(who, { user: 'kim', email: 'kim@example.test', roles: ['auditor'] }, 'the session works on the first replica too');
       const replay = await fetch(callback, { headers: { cookie: flowCookie }, redirect: 'manual' });
       assert.equal(replay.status, 401, 'the first replica finds the round trip used up');
       assert.match(await replay.text(), /already completed/);

@@ -207,7 +207,9 @@ describe('SAML sign-in', () => {
 
   async function me(jar: CookieJar): Promise<{ status: number; body: { user?: string; email?: string | null; roles?: string[] } }> {
     const res = await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie: jar.header } });
-    return { status: res.status, body: (await res.json()) as { user?: string; roles?: string[] } };
+    // A browser session's answer also carries its CSRF token.
+    const { csrfToken: _csrf, ...body } = (await res.json()) as { user?: string; roles?: string[]; csrfToken?: string };
+    return { status: res.status, body };
   }
 
   /** 401 with a human page, no session, and exactly one new `auth.login_failed` whose reason matches. */

@@ -26,9 +26,12 @@ export class AuthPagesController {
   @Public()
   login(@Req() req: Request, @Res() res: Response): void {
     const auth = this.config.values.auth;
+    // The page asked for before sign-in (only a path of the staff app) is carried through the provider.
+    const returnTo = appReturnTo(req.query.returnTo);
+    const query = returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : '';
     const providers = [
-      ...auth.oidc.map((p, i) => ({ name: p.name, href: i === 0 ? '/auth/oidc/login' : `/auth/oidc/${p.id}/login` })),
-      ...auth.saml.map((p, i) => ({ name: p.name, href: i === 0 ? '/auth/saml/login' : `/auth/saml/${p.id}/login` })),
+      ...auth.oidc.map((p, i) => ({ name: p.name, href: `${i === 0 ? '/auth/oidc/login' : `/auth/oidc/${p.id}/login`}${query}` })),
+      ...auth.saml.map((p, i) => ({ name: p.name, href: `${i === 0 ? '/auth/saml/login' : `/auth/saml/${p.id}/login`}${query}` })),
     ];
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(
@@ -75,6 +78,11 @@ export class AuthPagesController {
     clearSessionCookie(res, this.config.behindTls);
     res.redirect(303, '/auth/login');
   }
+}
+
+/** A same-origin path of the staff app (`/app` or under it), or null: never another site or page. */
+function appReturnTo(value: unknown): string | null {
+  return typeof value === 'string' && /^\/app(?:\/[\w\-./]*)?$/.test(value) && !value.includes('..') && !value.includes('//') ? value : null;
 }
 
 function loginError(code: string): string {

@@ -1,0 +1,35 @@
+import { generate } from 'otplib';
+import { CookieJar, formField, type TestGateway } from '@mft/testing';
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+/** Signs in as the local administrator (password, then TOTP enrolment) and answers the browser's cookies. */
+export async function signInLocalAdmin(gw: TestGateway): Promise<CookieJar> {
+  await gw.cliWithInput(ADMIN_PASSWORD, 'admin', 'set-password', '--user', 'admin');
+  const jar = new CookieJar();
+  const page = await jar.fetch(`${gw.baseUrl}/auth/login`);
+  const step1 = await jar.postForm(`${gw.baseUrl}/auth/local/login`, { username: 'admin', password: ADMIN_PASSWORD, _csrf: formField(await page.text(), '_csrf') });
+  if (step1.status !== 303) {
+    throw new Error(`the password step answered ${String(step1.status)}`);
+  }
+  const enroll = await jar.fetch(`${gw.baseUrl}/auth/local/enroll`);
+  const html = await enroll.text();
+  const secret = /id="totp-secret">([A-Z2-7]+)</.exec(html)![1]!;
+  const done = await jar.postForm(`${gw.baseUrl}/auth/local/enroll`, { code: await generate({ secret }), _csrf: formField(html, '_csrf') });
+  if (done.status !== 200) {
+    throw new Error(`the TOTP enrolment answered ${String(done.status)}`);
+  }
+  return jar;
+}
+
+/** A send link to `recipients` created through the API with a token; answers its id and addresses. */
+export async function sendThroughApi(gw: TestGateway, token: string, name: string, recipients: string[]): Promise<{ id: string; grants: Array<{ recipient: string | null; url: string }> }> {
+  const form = new FormData();
+  form.append('recipients', recipients.join(','));
+  form.append('file', new Blob([`contents of ${name}`]), name);
+  const res = await fetch(`${gw.baseUrl}/api/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  if (res.status !== 201) {
+    throw new Error(`creating a link answered ${String(res.status)}: ${await res.text()}`);
+  }
+  return (await res.json()) as { id: string; grants: Array<{ recipient: string | null; url: string }> };
+}
