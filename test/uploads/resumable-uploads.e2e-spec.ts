@@ -181,6 +181,23 @@ describe('resumable uploads (tus 1.0) and send links made of them', () => {
       message: `The upload ${url.split('/').pop()!} has 3 of its 5 bytes: finish it (PATCH from offset 3) before making a link of it.`,
     });
   });
+
+  it('someone the policy does not let send is refused at creation (422), before any byte', async () => {
+    const put = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: { ...auth(token), 'content-type': 'application/json' }, body: JSON.stringify({ creators: { send: ['admin'] } }) });
+    assert.equal(put.status, 200, await put.text());
+    try {
+      const refused = await create(5, 'a.txt', other);
+      assert.equal(refused.status, 422);
+      const body = (await refused.json()) as { code: string; message: string };
+      assert.equal(body.code, 'policy_creator_role_not_allowed');
+      assert.match(body.message, /only admin may create send links \(creators\.send\); your roles are employee/);
+      assert.equal(refused.headers.get('location'), null);
+      assert.equal((await create(5, 'a.txt', token)).status, 201, 'an admin still may');
+    } finally {
+      const reset = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: { ...auth(token), 'content-type': 'application/json' }, body: JSON.stringify({}) });
+      assert.equal(reset.status, 200, await reset.text());
+    }
+  });
 });
 
 describe('resumable uploads: expiry', () => {

@@ -8,7 +8,7 @@ import { displayNameOf, hasRole, userActor, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
 import { GrantRules, senderContact, type LinkFile, type LinkKind } from './link.js';
 import { toLinkView, type LinkView } from './link-views.js';
-import { applyPolicy, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
+import { applyPolicy, assertCreator, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
 import { GrantRepository } from './repositories/grant.repository.js';
 import { LinkRepository } from './repositories/link.repository.js';
@@ -145,6 +145,11 @@ export class LinkService {
       this.clock.now(),
     );
     return { ...options, recipients, message: cmd.message?.trim() ? cmd.message.trim() : null, policyGroups: policy.appliedGroups };
+  }
+
+  /** Refuses (422) an owner whom the policy does not let create `kind` links, before any byte is taken for one. */
+  async assertMayCreate(owner: User, kind: LinkKind): Promise<void> {
+    assertCreator(await this.policies.effectiveFor(owner.id), kind, creatorOf(owner));
   }
 
   /** The size limits of an upload by `owner`: the policy's, within the installation's own caps. */

@@ -136,7 +136,8 @@ function recipientDomains(recipients: readonly string[]): string[] {
 
 // ---- who may create, to whom, how much ----
 
-function assertCreator(policy: EffectivePolicy, kind: LinkRequest['kind'], creator: Creator): void {
+/** Refuses (422, the policy's rule) a creator the policy does not let create links of `kind`; checked again when the link is made. */
+export function assertCreator(policy: EffectivePolicy, kind: LinkRequest['kind'], creator: Creator): void {
   if (creator.external && !policy.creators.externalUsers) {
     throw new PolicyViolationError(
       'external_creator_not_allowed',

@@ -32,6 +32,7 @@ export {
   POLICY_RULES,
   PolicyViolationError,
   applyPolicy,
+  assertCreator,
   generatePassword,
   linkViolations,
   type Creator,

@@ -86,8 +86,10 @@ export class ResumableUploadService {
     return (await this.links.uploadLimits(owner)).maxFileBytes;
   }
 
-  /** Registers a new upload of `length` bytes; refused (413 or 422) before any byte when over the owner's limits. */
+  /** Registers a new upload of `length` bytes; refused (422 or 413) before any byte when the owner may not send or it is over the owner's limits. */
   async create(owner: User, length: number, rawMetadata: string | undefined): Promise<ResumableUploadRow> {
+    // Bytes are taken only from someone who may make a send link of them.
+    await this.links.assertMayCreate(owner, 'send');
     const metadata = parseUploadMetadata(rawMetadata);
     const rawName = metadata.get('filename') ?? metadata.get('name');
     if (rawName === undefined) {
