@@ -327,7 +327,7 @@ function createPasswordUser(dir: string): SshPasswordUser {
 }
 
 /** The pids of the processes below `pid` (children, their children, ...), from /proc. */
-function descendantsOf(pid: number): number[] {
+export function descendantsOf(pid: number): number[] {
   const parents = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) {

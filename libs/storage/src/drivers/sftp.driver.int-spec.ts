@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { InvalidInputError } from '@mft/core';
-import { SshServer } from '@mft/testing';
+import { descendantsOf, SshServer } from '@mft/testing';
 import {
   StorageChangedError,
   StorageError,
@@ -36,32 +36,6 @@ async function write(sut: StorageDriver, key: string, body: Buffer | string, sta
   w.stream.end(body);
   await finished;
   await w.commit();
-}
-
-/** The pids of the processes below `pid` (children, their children, ...), from /proc. */
-function descendantsOf(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone in the meantime
-    }
-  }
-  const out: number[] = [];
-  const visit = (p: number): void => {
-    for (const c of parents.get(p) ?? []) {
-      out.push(c);
-      visit(c);
-    }
-  };
-  visit(pid);
-  return out;
 }
 
 function allNames(dir: string): string[] {
