@@ -18,8 +18,13 @@ describe('deployment files', () => {
     assert.match(dockerfile, /npm ci/);
     // Every folder of files read at run time (templates, styles) next to the code, and the configuration.
     const assets = new Set<string>(['config']);
+    // The staff web app's source (apps/portal/web) is bundled by the build into dist, which the image holds.
+    const bundled = 'apps/portal/web';
     const walk = (dir: string): void => {
       for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+        if (e.isDirectory() && `${dir}/${e.name}` === bundled) {
+          continue;
+        }
         if (e.isDirectory()) {
           walk(`${dir}/${e.name}`);
         } else if (/\.(hbs|css)$/.test(e.name)) {
@@ -33,6 +38,9 @@ describe('deployment files', () => {
     for (const dir of assets) {
       assert.ok(dockerfile.includes(`COPY ${dir} ./${dir}`), `${dir} is in the image`);
     }
+    assert.match(dockerfile, /COPY apps \.\/apps\n/, 'the build stage has the web app source');
+    assert.match(dockerfile, /COPY --from=build \/src\/dist \.\/dist/);
+    assert.ok(existsSync(join(root, 'dist/apps/portal/web/index.html')), 'the build writes the web app into dist');
   });
 
   it('compose and Kubernetes parse and use only configuration the gateway knows', () => {
