@@ -101,9 +101,12 @@ export function driverEnvironment(kinds: readonly DriverKind[]): DriverEnvironme
       mkdirSync(root);
       mkdirSync(outside);
       const id = await api(sftpConnectionBody(sshd, root));
+      // Over SFTP a version is the size and the mtime (in whole seconds), so every rewrite moves the
+      // mtime on by whole seconds past the one before, as an edit a second or more later would.
+      let lastTouch = 0;
       env.drivers.sftp = fsDriver('sftp', id, root, outside, (file) => {
-        // Over SFTP a version is the size and the mtime (in whole seconds): a rewrite moves the mtime on for sure.
-        const later = new Date(Date.now() + 5_000 + Math.floor(Math.random() * 100_000));
+        lastTouch = Math.max(Date.now(), lastTouch) + 2_000;
+        const later = new Date(lastTouch);
         utimesSync(file, later, later);
       });
     }
