@@ -1,0 +1,56 @@
+/** The staff app's only door to the gateway: /api/v1 with the session cookie and its CSRF token. */
+
+/** A refusal from the API, carrying the message it gave (never a code alone). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+
+export async function call<T>(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<T> {
+  const sent: Record<string, string> = { accept: 'application/json', ...headers };
+  if (method !== 'GET' && csrfToken) {
+    sent['x-csrf-token'] = csrfToken;
+  }
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { method, body, headers: sent, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'The gateway cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) {
+    let message = `The gateway refused the request (HTTP ${String(res.status)}).`;
+    try {
+      const parsed = (await res.json()) as { message?: unknown };
+      if (typeof parsed.message === 'string' && parsed.message !== '') {
+        message = parsed.message;
+      }
+    } catch {
+      // Not JSON: keep the generic message with the status.
+    }
+    throw new ApiError(res.status, message);
+  }
+  if (res.status === 204) {
+    return undefined as T;
+  }
+  return (await res.json()) as T;
+}
+
+/** The CSRF token of this browser session, sent on every request that changes something. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
+/** A request with a JSON body. */
+export function callJson<T>(method: string, path: string, value: unknown): Promise<T> {
+  return call<T>(method, path, JSON.stringify(value), { 'content-type': 'application/json' });
+}
