@@ -1,137 +1,10 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-// @ts-expect-error oidc-provider ships no type declarations
-import Provider from 'oidc-provider';
-import { CookieJar, onPostgres, TestGateway } from '@mft/testing';
-
-/** The part of oidc-provider's API these tests use. */
-const OidcProvider = Provider as new (issuer: string, configuration: Record<string, unknown>) => { callback(): RequestListener };
-
-interface Account {
-  email: string;
-  name: string;
-  groups: string[];
-}
-
-/**
- * A real OpenID provider (oidc-provider) on loopback. It listens before the gateway starts (the
- * gateway needs its issuer URL) and answers 503 until `serve` gives it the gateway's redirect URIs.
- */
-class TestIdp {
-  readonly accounts = new Map<string, Account>();
-  #handler: RequestListener = (_req, res) => res.writeHead(503).end('not started');
-
-  private constructor(
-    private readonly server: Server,
-    readonly issuer: string,
-  ) {}
-
-  static async listen(): Promise<TestIdp> {
-    let idp: TestIdp | null = null;
-    const server = createServer((req, res) => idp!.#handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    idp = new TestIdp(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
-    return idp;
-  }
-
-  /** `idTokenClaims: false` keeps profile and groups out of the ID token (UserInfo only), as conformant providers do. */
-  serve(client: { clientId: string; clientSecret: string; redirectUris: string[] }, idTokenClaims: boolean): void {
-    const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-    const provider = new OidcProvider(this.issuer, {
-      clients: [
-        {
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          redirect_uris: client.redirectUris,
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
-      pkce: { required: () => true },
-      cookies: { keys: [randomBytes(32).toString('hex')] },
-      jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'RS256' }] },
-      claims: { openid: ['sub'], email: ['email'], profile: ['name', 'preferred_username'], groups: ['groups'] },
-      conformIdTokenClaims: !idTokenClaims,
-      features: { devInteractions: { enabled: true } },
-      ttl: { AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 600, AccessToken: 600, IdToken: 600 },
-      findAccount: (_ctx: unknown, sub: string) => {
-        const account = this.accounts.get(sub);
-        return account
-          ? { accountId: sub, claims: () => ({ sub, preferred_username: sub, email: account.email, name: account.name, groups: [...account.groups] }) }
-          : undefined;
-      },
-    });
-    this.#handler = provider.callback();
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
-/** Requests `target` in `jar` and follows redirects; returns the last response and its URL. */
-async function follow(jar: CookieJar, target: string): Promise<{ res: Response; url: string }> {
-  let url = target;
-  for (let hops = 0; hops < 20; hops++) {
-    const res = await jar.fetch(url);
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) {
-      return { res, url };
-    }
-    await res.arrayBuffer();
-    url = new URL(location, url).href;
-  }
-  throw new Error(`too many redirects from ${target}`);
-}
-
-const decode = (s: string): string => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x2F;/g, '/').replace(/&#39;/g, "'");
-
-/**
- * Drives `jar` from `start` (the gateway's login URL, or a provider URL) through the provider's
- * sign-in and consent forms as `login`, and returns the gateway callback URL the provider redirects
- * to, without visiting it. `cancel` presses Cancel on the provider's sign-in page instead.
- */
-async function signInAtProvider(jar: CookieJar, start: string, login: string, options: { cancel?: boolean } = {}): Promise<string> {
-  let res = await jar.fetch(start);
-  let url = start;
-  for (let steps = 0; steps < 20; steps++) {
-    const location = res.headers.get('location');
-    if (res.status >= 300 && res.status < 400 && location) {
-      await res.arrayBuffer();
-      const next = new URL(location, url).href;
-      if (/\/auth\/oidc\/(?:[a-z0-9-]+\/)?callback\?/.test(next)) {
-        return next;
-      }
-      url = next;
-      res = await jar.fetch(url);
-      continue;
-    }
-    const html = await res.text();
-    const form = /<form[^>]*action="([^"]+)"[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-    assert.ok(res.status === 200 && form, `unexpected page at ${url} (${res.status}): ${html.slice(0, 300)}`);
-    if (options.cancel) {
-      const cancel = /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(html);
-      assert.ok(cancel, 'the provider page has a Cancel link');
-      url = new URL(decode(cancel[1]!), url).href;
-      res = await jar.fetch(url);
-      continue;
-    }
-    const fields: Record<string, string> = {};
-    for (const input of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*>/g)) {
-      const preset = /value="([^"]*)"/.exec(input[0]);
-      fields[input[1]!] = input[1] === 'login' ? login : input[1] === 'password' ? 'any password' : decode(preset?.[1] ?? '');
-    }
-    url = new URL(decode(form[1]!), url).href;
-    res = await jar.postForm(url, fields);
-  }
-  throw new Error(`the provider did not send ${login} back to the gateway`);
-}
+import { addIdpPerson, CookieJar, follow, onPostgres, signInAtProvider, TestGateway, TestIdp } from '@mft/testing';
 
 const withParam = (target: string, name: string, value: string): string => {
   const url = new URL(target);
@@ -206,9 +79,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     }
   });
 
-  const person = (idp: TestIdp, login: string, groups: string[]): void => {
-    idp.accounts.set(login, { email: `${login}@example.test`, name: `${login[0]!.toUpperCase()}${login.slice(1)} Example`, groups });
-  };
+  const person = addIdpPerson;
 
   async function me(jar: CookieJar): Promise<{ status: number; body: { user?: string; email?: string | null; roles?: string[] } }> {
     const res = await fetch(`${gw.baseUrl}/api/v1/me`, { headers: { cookie: jar.header(), accept: 'application/json' } });
@@ -287,14 +158,14 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     }
   });
 
-  it('a new user signs in, lands on /auth/me, and /api/v1/me shows the roles mapped from the groups claim', async () => {
+  it('a new user signs in, lands in the app at /app, and /api/v1/me shows the roles mapped from the groups claim', async () => {
     person(corp, 'alice', ['mft-admins', 'staff']);
     const browser = new CookieJar();
     const logins = await newEvents('auth.login', async () => {
       const done = await signIn(browser, 'alice');
-      assert.equal(done.landed, '/auth/me');
+      assert.equal(done.landed, '/app');
       assert.equal(done.status, 200);
-      assert.match(done.html, /alice/);
+      assert.match(done.html, /<script type="module"[^>]* src="\/app\/assets\//, 'the staff app');
     });
     assert.equal(browser.get('mft_oidc'), undefined, 'the round-trip cookie is cleared');
     assert.deepEqual(await me(browser), { status: 200, body: { user: 'alice', email: 'alice@example.test', roles: ['admin'] } });
@@ -303,12 +174,12 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     assert.equal(logins[0]!.details.method, 'oidc:oidc');
   });
 
-  it('after sign-in the user returns to the same-site page they asked for; an off-site returnTo lands on /auth/me', async () => {
+  it('after sign-in the user returns to the same-site page they asked for; an off-site returnTo lands on /app', async () => {
     person(corp, 'dora', ['mft-audit']);
     const browser = new CookieJar();
     assert.equal((await signIn(browser, 'dora', '/auth/oidc/login?returnTo=%2Fapi%2Fv1%2Fme')).landed, '/api/v1/me');
     for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
-      assert.equal((await signIn(new CookieJar(), 'dora', `/auth/oidc/login?returnTo=${encodeURIComponent(evil)}`)).landed, '/auth/me', evil);
+      assert.equal((await signIn(new CookieJar(), 'dora', `/auth/oidc/login?returnTo=${encodeURIComponent(evil)}`)).landed, '/app', evil);
     }
   });
 
@@ -391,7 +262,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     );
 
     const used = await follow(owner, callback);
-    assert.equal(new URL(used.url).pathname, '/auth/me', 'the rightful browser still signs in');
+    assert.equal(new URL(used.url).pathname, '/app', 'the rightful browser still signs in');
     assert.equal((await me(owner)).body.user, 'grace');
 
     const again = await newEvents('auth.login_failed', async () => {
@@ -432,7 +303,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     person(partner, 'ivan', ['mft-audit']);
     const browser = new CookieJar();
     const logins = await newEvents('auth.login', async () => {
-      assert.equal((await signIn(browser, 'ivan', '/auth/oidc/partner/login')).landed, '/auth/me');
+      assert.equal((await signIn(browser, 'ivan', '/auth/oidc/partner/login')).landed, '/app');
     });
     assert.deepEqual(await me(browser), { status: 200, body: { user: 'ivan', email: 'ivan@example.test', roles: ['auditor'] } });
     assert.equal(logins[0]!.details.method, 'oidc:partner');
@@ -467,7 +338,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
     offline.serve({ clientId: 'mft-offline', clientSecret: secret, redirectUris: [`${gw.baseUrl}/auth/oidc/offline/callback`] }, true);
     person(offline, 'judy', ['mft-audit']);
     const browser = new CookieJar();
-    assert.equal((await signIn(browser, 'judy', '/auth/oidc/offline/login')).landed, '/auth/me');
+    assert.equal((await signIn(browser, 'judy', '/auth/oidc/offline/login')).landed, '/app');
     assert.deepEqual((await me(browser)).body.roles, ['auditor']);
   });
 
@@ -490,7 +361,7 @@ describe('OpenID Connect sign-in against a real provider', { timeout: 120_000 },
       const flowCookie = `mft_oidc=${jar.get('mft_oidc')}`;
       const res = await jar.fetch(callback.replace(primary.baseUrl, replica.baseUrl));
       assert.equal(res.status, 303, await res.text());
-      assert.equal(res.headers.get('location'), '/auth/me');
+      assert.equal(res.headers.get('location'), '/app');
       const session = await fetch(`${primary.baseUrl}/api/v1/me`, { headers: { cookie: jar.header() } });
       const { csrfToken: _csrf, ...who } = (await session.json()) as { csrfToken?: string };
       assert.deepEqual(who, { user: 'kim', email: 'kim@example.test', roles: ['auditor'] }, 'the session works on the first replica too');

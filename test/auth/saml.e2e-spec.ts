@@ -257,7 +257,7 @@ describe('SAML sign-in', () => {
     assert.equal(request.relayState, '/links?tab=mine');
     assert.match(request.id, /^_[0-9a-f]{40}$/);
     const offSite = await startLogin(new CookieJar(), 'https://evil.test/');
-    assert.equal(offSite.relayState, '/auth/me');
+    assert.equal(offSite.relayState, '/app');
   });
 
   it('signs in with a signed assertion: session cookie, roles from groups, audited, back to RelayState', async () => {
@@ -284,7 +284,7 @@ describe('SAML sign-in', () => {
     const r = buildResponse({ request, nameId: 'bob@corp.example', groups: ['mft-auditors'] });
     const res = await postAcs(jar, sign(r.xml, r.responseId), 'https://evil.test/phish');
     assert.equal(res.status, 303, await res.text());
-    assert.equal(res.headers.get('location'), '/auth/me');
+    assert.equal(res.headers.get('location'), '/app');
     assert.deepEqual((await me(jar)).body, { user: 'bob@corp.example', email: 'bob@corp.example', roles: ['auditor'] });
   });
 

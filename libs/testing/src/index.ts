@@ -9,3 +9,4 @@ export * from './s3-server.js';
 export * from './sshd.js';
 export * from './transfers.js';
 export * from './connection-bodies.js';
+export * from './oidc-idp.js';

@@ -16,5 +16,5 @@ export function sessionCookieOf(req: Request): string | undefined {
 
 /** Only same-site relative paths are followed after sign-in (no open redirect). */
 export function safeReturnTo(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])[\w\-./?=&%]*$/.test(value) ? value : '/auth/me';
+  return typeof value === 'string' && /^\/(?![/\\])[\w\-./?=&%]*$/.test(value) ? value : '/app';
 }

@@ -102,7 +102,7 @@ export class LocalAdminController {
     }
     await this.sessions.end(raw, ctx);
     await this.startStage(req, res, user, 'full');
-    res.redirect(303, '/auth/me');
+    res.redirect(303, '/app');
   }
 
   /** The half-signed-in session of this browser at `stage`; CSRF-checked when `csrf` is given. */

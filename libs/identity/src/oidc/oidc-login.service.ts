@@ -110,7 +110,7 @@ export class OidcLoginService {
         const user = await this.users.signIn(identity, ctx);
         const sessionId = await this.sessions.start(user, method, 'full', ctx);
         await this.audit.record({ ...ctx, actor: userActor(user) }, { type: 'auth.login', details: { method, username: user.username, subject: identity.subject, roles: user.roles } });
-        return { sessionId, returnTo: flow.returnTo ?? '/auth/me' };
+        return { sessionId, returnTo: flow.returnTo ?? '/app' };
       });
     } catch (err) {
       await this.failed(provider, err, ctx);
