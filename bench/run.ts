@@ -8,10 +8,14 @@
  *   BENCH_SUITES    what to measure, comma-separated (default all): "send" (send links against nginx
  *                   and bare Node), "share" (a file share on a local connection against the send
  *                   link), "s3" (send copies in S3 on s3rver against bare SDK calls), "sftp" (a file
- *                   share on an SFTP connection against OpenSSH's sftp client)
+ *                   share on an SFTP connection against OpenSSH's sftp client), "tus" (a resumable
+ *                   upload with tus-js-client against a multipart upload)
  *   BENCH_SIZES     sizes of "send" and "share", comma-separated (default "64M,1G"; K, M, G are binary units)
  *   BENCH_S3_SIZES  sizes of "s3" (default "256M")
  *   BENCH_SFTP_SIZES sizes of "sftp" (default "256M")
+ *   BENCH_TUS_SIZES sizes of "tus" (default "1G"): a tus upload with tus-js-client against a
+ *                   multipart upload of the same file, both ending in a send link
+ *   BENCH_TUS_CHUNK  tus-js-client's chunk size, bytes per PATCH (default "64M")
  *   BENCH_RUNS      measured repetitions per figure, median reported (default 3; small files get more)
  *   BENCH_PARALLEL  parallel clients (default 8)
  *   BENCH_PGLITE    "0" leaves out the gateway on the embedded PGlite database (measured side by side by default)
@@ -26,10 +30,13 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, stat
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway } from '@mft/testing';
 import { startChild, startChildServer } from './children.js';
 import { startSftpClient } from './sftp.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
+import { tusUpload } from './tus-client.js';
 import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
 import { gcCounters, makeFile, parseSize } from './measure.js';
 import { summarize } from './profile-summary.js';
@@ -56,7 +63,7 @@ function positiveInt(name: string, fallback: number, max: number): number {
   return n;
 }
 
-const SUITES = ['send', 'share', 's3', 'sftp'] as const;
+const SUITES = ['send', 'share', 's3', 'sftp', 'tus'] as const;
 type Suite = (typeof SUITES)[number];
 
 function suites(): ReadonlySet<Suite> {
@@ -80,6 +87,8 @@ const settings = {
   sizes: sizes('BENCH_SIZES', '64M,1G'),
   s3Sizes: sizes('BENCH_S3_SIZES', '256M'),
   sftpSizes: sizes('BENCH_SFTP_SIZES', '256M'),
+  tusSizes: sizes('BENCH_TUS_SIZES', '1G'),
+  tusChunk: parseSize(process.env.BENCH_TUS_CHUNK || '64M', 'BENCH_TUS_CHUNK'),
   runs: positiveInt('BENCH_RUNS', 3, 50),
   parallel: positiveInt('BENCH_PARALLEL', 8, 64),
   pglite: process.env.BENCH_PGLITE !== '0',
@@ -102,6 +111,7 @@ const settings = {
 };
 
 const RSS_TARGET = 150 * MiB;
+const TUS_CLIENT_VERSION = (createRequire(import.meta.url)('tus-js-client/package.json') as { version: string }).version;
 /** Small files are transferred more often, so that every figure covers at least this many bytes. */
 const MIN_BYTES_PER_FIGURE = 256 * MiB;
 
@@ -349,7 +359,7 @@ async function api<T>(g: RunningGateway, method: string, path: string, body: unk
   if (res.status !== expect) {
     throw new Error(`${method} ${path}: HTTP ${res.status} (expected ${expect}): ${text.slice(0, 500)}`);
   }
-  return JSON.parse(text) as T;
+  return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
 /** Creates a storage connection; answers its id. */
@@ -645,7 +655,7 @@ const S3_QUEUE_SIZE = 4;
 const S3_UPLOAD_BUDGET = S3_QUEUE_SIZE * S3_PART_SIZE + 64 * MiB;
 
 interface RemoteResult {
-  readonly kind: 's3' | 'sftp';
+  readonly kind: 's3' | 'sftp' | 'tus';
   readonly size: number;
   readonly figures: Record<string, Figure>;
   /** S3: the gateway's RSS just before its first upload, and its peak (VmHWM) over all its uploads, bytes. */
@@ -812,6 +822,66 @@ async function benchSftp(size: number, work: string): Promise<RemoteResult> {
   }
 }
 
+/**
+ * A resumable upload: tus-js-client (in this process) PATCHes the file in chunks, then a send link
+ * is made of the upload; against curl's multipart upload of the same file into a send link, on the
+ * same gateway. Both figures run to the created link, so the tus one includes moving the upload's
+ * segments into the link's copy. The gateway's RSS is sampled around the uploads.
+ */
+async function benchTus(size: number, work: string): Promise<RemoteResult> {
+  const name = sizeName(size);
+  const runs = settings.runs * Math.min(8, Math.max(1, Math.ceil(MIN_BYTES_PER_FIGURE / size)));
+  const samples: Record<string, Sample[]> = {};
+  const add = (key: string, s: Sample): void => void (samples[key] ??= []).push(s);
+  const notes: string[] = [];
+  const { track, close } = cleanupScope();
+  try {
+    progress(`\n== tus, ${name}: ${runs} uploads each, ${sizeName(settings.tusChunk)} per PATCH`);
+    const { path: file } = payload(work, size);
+    track(() => {
+      rmSync(file, { force: true });
+      payloads.delete(size);
+    });
+    const g = await startGateway(`tus-${name.replace(' ', '')}`, 'postgres', null);
+    track(g.stop);
+    const endpoint = `${g.gw.baseUrl}/api/v1/uploads`;
+    const viaTus = async (): Promise<Timed> => {
+      const t0 = performance.now();
+      const up = await tusUpload(endpoint, g.token, file, size, settings.tusChunk);
+      const created = await api<{ id: string }>(g, 'POST', '/api/v1/links', { kind: 'send', uploads: [up.uploadId] }, 201);
+      await api(g, 'DELETE', `/api/v1/links/${created.id}`, undefined, 204);
+      return { bytes: size, seconds: (performance.now() - t0) / 1000 };
+    };
+    const viaMultipart = async (): Promise<Timed> => {
+      const up = await uploadToGateway(g, file, size);
+      await api(g, 'DELETE', `/api/v1/links/${up.linkId}`, undefined, 204);
+      return up.timed;
+    };
+    // Warm-up, untimed.
+    await viaTus();
+    await viaMultipart();
+    syncDisks();
+    const rssBefore = statusBytes(g.pid, 'VmRSS') ?? NaN;
+    if (!resetPeak(g.pid)) {
+      notes.push('tus: the kernel does not let the peak RSS be reset here: the upload peak is the peak since start-up.');
+    }
+    const uploads: Array<{ key: string; run: () => Promise<Timed> }> = [
+      { key: 'tus.up.gw', run: viaTus },
+      { key: 'tus.up.multipart', run: viaMultipart },
+    ];
+    for (let i = 0; i < runs; i++) {
+      for (const u of rotate(uploads, i)) {
+        add(u.key, await measure(() => [g.pid], u.run, g.gw.metricsUrl));
+        syncDisks();
+      }
+    }
+    const rssPeak = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    return { kind: 'tus', size, figures: figures(samples), rssBefore, rssPeak, notes };
+  } finally {
+    await close();
+  }
+}
+
 function figures(samples: Record<string, Sample[]>): Record<string, Figure> {
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v)]));
 }
@@ -849,7 +919,7 @@ function report(results: SizeResult[], remote: RemoteResult[], header: string[])
   if (results.length > 0) {
     out.push('', ...sendReport(results));
   }
-  for (const kind of ['s3', 'sftp'] as const) {
+  for (const kind of ['s3', 'sftp', 'tus'] as const) {
     const rs = remote.filter((r) => r.kind === kind);
     if (rs.length > 0) {
       out.push('', ...remoteReport(kind, rs));
@@ -863,7 +933,7 @@ function report(results: SizeResult[], remote: RemoteResult[], header: string[])
   return out.join('\n');
 }
 
-function remoteReport(kind: 's3' | 'sftp', results: RemoteResult[]): string[] {
+function remoteReport(kind: 's3' | 'sftp' | 'tus', results: RemoteResult[]): string[] {
   const out: string[] = [];
   const sizesRow = pad('', LABEL) + results.map((r) => lpad(sizeName(r.size), COL)).join('');
   const row = (name: string, cells: (r: RemoteResult) => string): string => pad(name, LABEL) + results.map((r) => lpad(cells(r), COL)).join('');
@@ -890,6 +960,15 @@ function remoteReport(kind: 's3' | 'sftp', results: RemoteResult[]): string[] {
         Number.isFinite(growth(r)) ? `${mib(growth(r))} MiB ${growth(r) <= S3_UPLOAD_BUDGET ? '✓' : '✗'}` : 'n/a',
       ),
     );
+  } else if (kind === 'tus') {
+    out.push(`tus 1.0 upload (tus-js-client ${TUS_CLIENT_VERSION} in the benchmark process, ${sizeName(settings.tusChunk)} per PATCH) against a multipart upload (curl), each to a created send link: MiB/s median (min–max) · gateway CPU s/GiB · host cores busy`);
+    out.push(sizesRow);
+    out.push(row('  gateway, tus upload + POST /links', (r) => throughputCell(r.figures['tus.up.gw'])));
+    out.push(row('  gateway, multipart POST /links', (r) => throughputCell(r.figures['tus.up.multipart'])));
+    out.push('Targets');
+    out.push(row('tus ÷ multipart                        ≥ 0.80', (r) => mark(ratio(r, 'tus.up.gw', 'tus.up.multipart'), 0.8)));
+    out.push(row('gateway RSS before the uploads, MiB', (r) => mib(r.rssBefore)));
+    out.push(row('gateway peak RSS in the uploads (VmHWM)', (r) => `${mib(r.rssPeak)} MiB`));
   } else {
     out.push('SFTP (OpenSSH sshd, internal-sftp, on loopback): MiB/s median (min–max) · CPU s/GiB of the gateway or of sftp + ssh (not sshd) · host cores busy');
     out.push(sizesRow);
@@ -1121,6 +1200,7 @@ async function main(): Promise<number> {
       on('send') || on('share') ? `${[on('send') ? 'send' : '', on('share') ? 'share' : ''].filter(Boolean).join(' and ')} at ${sizesOf(settings.sizes)}` : '',
       on('s3') ? `s3 at ${sizesOf(settings.s3Sizes)}` : '',
       on('sftp') ? `sftp at ${sizesOf(settings.sftpSizes)}` : '',
+      on('tus') ? `tus at ${sizesOf(settings.tusSizes)}` : '',
     ]
       .filter(Boolean)
       .join('; ')}; load average ${loadStart}`,
@@ -1158,6 +1238,9 @@ async function main(): Promise<number> {
   }
   for (const size of on('sftp') ? settings.sftpSizes : []) {
     await attempt(`SFTP, ${sizeName(size)}`, async () => void remote.push(await benchSftp(size, work)));
+  }
+  for (const size of on('tus') ? settings.tusSizes : []) {
+    await attempt(`tus, ${sizeName(size)}`, async () => void remote.push(await benchTus(size, work)));
   }
   const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const header = [
