@@ -70,4 +70,36 @@ describe('resumable uploads into S3 send storage', () => {
     const staged = await raw.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: 'tenant/' }));
     assert.equal(staged.Uploads?.length ?? 0, 0, 'no staged multipart upload is left');
   });
+
+  it('an upload sent in one PATCH becomes the link\'s object by CopyObject inside the bucket; the link serves the exact bytes with their SHA-256', { timeout: 60_000 }, async () => {
+    const content = randomBytes(700 * KiB + 11);
+    const url = await new Promise<string>((resolve, reject) => {
+      const upload = new tus.Upload(content, {
+        endpoint: `${gw.baseUrl}/api/v1/uploads`,
+        retryDelays: null,
+        headers: { authorization: `Bearer ${admin}` },
+        metadata: { filename: 'one-piece.bin' },
+        storeFingerprintForResuming: false,
+        onError: reject,
+        onSuccess: () => resolve(upload.url!),
+      });
+      upload.start();
+    });
+    const id = url.split('/').pop()!;
+    const segments = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `tenant/uploads/${id}/` }));
+    assert.equal(segments.KeyCount, 1, 'one object for one PATCH');
+    const made = await fetch(`${gw.baseUrl}/api/v1/links`, { method: 'POST', headers: jsonHeaders(admin), body: JSON.stringify({ kind: 'send', uploads: [id] }) });
+    const link = (await made.json()) as { id: string; grants: Array<{ url: string }> };
+    assert.equal(made.status, 201, JSON.stringify(link));
+    const view = (await (await fetch(`${gw.baseUrl}/api/v1/links/${link.id}`, { headers: jsonHeaders(admin) })).json()) as { files: Array<{ id: string; sha256: string; size: number }> };
+    assert.deepEqual({ size: view.files[0]!.size, sha256: view.files[0]!.sha256 }, { size: content.length, sha256: sha256(content) });
+    const stored = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `tenant/send/${link.id}/` }));
+    assert.deepEqual(stored.Contents?.map((o) => [o.Key, o.Size]), [[`tenant/send/${link.id}/${view.files[0]!.id}`, content.length]]);
+    const page = (await (await fetch(link.grants[0]!.url, { headers: { accept: 'application/json' } })).json()) as { files: Array<{ id: string }> };
+    const got = await rawRequest(`${link.grants[0]!.url}/files/${page.files[0]!.id}`);
+    assert.equal(got.status, 200);
+    assert.ok(got.body.equals(content), 'the exact bytes');
+    const left = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'tenant/uploads/' }));
+    assert.equal(left.KeyCount ?? 0, 0, 'the segment was removed');
+  });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tus from 'tus-js-client';
 import { eventually, stopGateway, TestGateway } from '@mft/testing';
@@ -104,6 +106,26 @@ describe('resumable uploads (tus 1.0) and send links made of them', () => {
     const again = await linkOf([id]);
     assert.equal(again.status, 404);
     assert.equal(((await again.json()) as { code: string }).code, 'upload_not_found');
+  });
+
+  it('an upload sent in one PATCH becomes the link\'s file by a copy inside the storage (a hard link of the segment), with its SHA-256 taken as it arrived', LIMIT, async () => {
+    const content = randomBytes(1500 * KiB + 3);
+    const url = await tusUpload(`${gw.baseUrl}/api/v1/uploads`, token, content, 'one piece.bin', Infinity);
+    const id = url.split('/').pop()!;
+    const folder = join(gw.dataDir, 'files', 'uploads', id);
+    const segments = readdirSync(folder);
+    assert.equal(segments.length, 1, 'one segment for one PATCH');
+    const segmentInode = statSync(join(folder, segments[0]!)).ino;
+    const res = await linkOf([id]);
+    const created = (await res.json()) as { id: string; grants: Array<{ url: string }> };
+    assert.equal(res.status, 201, JSON.stringify(created));
+    const view = (await (await fetch(`${gw.baseUrl}/api/v1/links/${created.id}`, { headers: auth(token) })).json()) as { files: Array<{ id: string; size: number; sha256: string }> };
+    assert.deepEqual(view.files.map((f) => [f.size, f.sha256]), [[content.length, sha256(content)]]);
+    const copy = statSync(join(gw.dataDir, 'files', 'send', created.id, view.files[0]!.id));
+    assert.equal(copy.ino, segmentInode, 'the link\'s file is the segment itself, linked, not rewritten');
+    assert.equal(copy.nlink, 1, 'and the segment\'s own name is gone');
+    assert.equal(existsSync(folder), false, 'the upload folder is removed');
+    assert.ok((await download(created)).equals(content), 'the exact bytes');
   });
 
   it('a PATCH cut off midway keeps what arrived; the client resumes from the offset HEAD reports', LIMIT, async () => {

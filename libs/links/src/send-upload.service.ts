@@ -21,6 +21,17 @@ export interface IncomingFile {
 }
 
 
+/** A file already stored whole in a storage connection, with its digests (a completed resumable upload). */
+export interface StoredFile {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly crc32: number;
+  readonly connection: string;
+  readonly key: string;
+}
+
 /** Counts and hashes bytes as they pass (SHA-256, and the CRC-32 archives need), and stops the stream the moment a size limit is crossed. */
 class Meter extends Transform {
   readonly hash = createHash('sha256');
@@ -54,6 +65,11 @@ export function tooLarge(name: string, limits: UploadLimits, which: 'file' | 'to
   return limits.totalLimitIsPolicy
     ? new PolicyViolationError('total_too_large', `maximum is ${limits.maxTotalBytes} bytes for all the files of a link together.`, limits.maxTotalBytes, `more than ${limits.maxTotalBytes}`)
     : new TooLargeError('upload_too_large', `The files together exceed the maximum of ${limits.maxTotalBytes} bytes per link.`, { maxTotalBytes: limits.maxTotalBytes });
+}
+
+/** A declared media type as stored: `type/subtype` or, for anything else, application/octet-stream. */
+export function cleanContentType(declared: string): string {
+  return /^[\w.+-]+\/[\w.+-]+$/.test(declared) ? declared : 'application/octet-stream';
 }
 
 /** Where a send link's copies are stored: one folder per link, one object per file. */
@@ -160,9 +176,56 @@ export class SendUpload {
       size: meter.bytes,
       sha256: meter.hash.digest('hex'),
       crc32: meter.crc32 >>> 0,
-      contentType: /^[\w.+-]+\/[\w.+-]+$/.test(file.contentType) ? file.contentType : 'application/octet-stream',
+      contentType: cleanContentType(file.contentType),
       storageKey: key,
     });
+  }
+
+  /**
+   * Adds a file already stored, whole and hashed, in the send storage (a completed resumable
+   * upload) by a copy inside the backend (`StorageDriver.copyWithin`), under the same limits as
+   * `addFile`. False, with nothing added, when the backend cannot copy it: stream it with `addFile`.
+   */
+  async addStoredCopy(file: StoredFile): Promise<boolean> {
+    const maxFiles = this.deps.config.links.maxFilesPerLink;
+    if (this.#files.length >= maxFiles) {
+      throw new InvalidInputError('too_many_files', `A link may hold at most ${maxFiles} files.`);
+    }
+    const limits = (this.#limits ??= await this.deps.linkService.uploadLimits(this.owner));
+    const name = cleanFileName(file.filename);
+    const remaining = limits.maxTotalBytes - this.#total;
+    if (file.size > Math.min(limits.maxFileBytes, remaining)) {
+      throw tooLarge(name, limits, file.size > limits.maxFileBytes ? 'file' : 'total');
+    }
+    const connection = (this.#connection ??= await this.deps.storage.sendConnectionId());
+    const driver = await this.deps.storage.driver(connection);
+    if (file.connection !== connection || !driver.copyWithin) {
+      return false;
+    }
+    const id = randomUUID();
+    const key = `${sendFolder(this.linkId)}/${id}`;
+    // Pending before the copy exists: a crash from here on leaves what the sweep needs to remove it.
+    await this.deps.pendingUploads.insertPending({ id, connection, key });
+    const entry: { id: string; key: string; write: StagedWrite | null } = { id, key, write: null };
+    this.#writes.push(entry);
+    this.#startHeartbeat();
+    if (!(await driver.copyWithin(file.key, key))) {
+      this.#writes.splice(this.#writes.indexOf(entry), 1);
+      await this.deps.pendingUploads.deletePending([id]);
+      return false;
+    }
+    this.#total += file.size;
+    this.#files.push({
+      id,
+      name,
+      originalName: visibleFileName(file.filename),
+      size: file.size,
+      sha256: file.sha256,
+      crc32: file.crc32 >>> 0,
+      contentType: cleanContentType(file.contentType),
+      storageKey: key,
+    });
+    return true;
   }
 
   /** Creates the link from the stored files. On failure the bytes are removed. */

@@ -122,6 +122,14 @@ export interface StorageDriver {
   /** Optional (local files): the file `key` opened for positioned reads into the caller's buffers. Same checks and errors as `openRead`. */
   openReader?(key: StorageKey, options?: OpenReadOptions): Promise<PositionedReader>;
   stat(key: StorageKey): Promise<StoredObjectInfo>;
+  /**
+   * Optional: makes the committed file `from` also available at the new key `to`, inside this
+   * backend and without its bytes passing through the gateway (a hard link on local disk, CopyObject
+   * on S3); `from` stays. The new name never shows partial bytes. Answers false when the backend
+   * cannot do it for these two (another file system, an object above the copy limit), so that the
+   * caller streams the bytes instead.
+   */
+  copyWithin?(from: StorageKey, to: StorageKey): Promise<boolean>;
   /** The entries of the folder `prefix` (the root is `StoragePath.root`), sorted by the UTF-8 bytes of their names. */
   list(prefix: StorageKey, options?: StorageListOptions): Promise<StorageListPage>;
   /** Deletes `key`; deleting what is not there succeeds. */

@@ -20,6 +20,9 @@ export interface SegmentRow {
   readonly start: number;
   readonly size: number;
   readonly key: string;
+  /** The digests of the segment's bytes, kept for the first segment (null for the others). */
+  readonly sha256?: string | null;
+  readonly crc32?: number | null;
 }
 
 interface RawRow {
@@ -110,17 +113,24 @@ export class ResumableUploadRepository {
       if (rows.length === 0) {
         return null;
       }
-      await this.db.query(`INSERT INTO resumable_upload_segments (upload_id, start_offset, size, storage_key) VALUES ($1, $2, $3, $4)`, [id, segment.start, segment.size, segment.key]);
+      await this.db.query(`INSERT INTO resumable_upload_segments (upload_id, start_offset, size, storage_key, sha256, crc32) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        id,
+        segment.start,
+        segment.size,
+        segment.key,
+        segment.sha256 ?? null,
+        segment.crc32 ?? null,
+      ]);
       return Number(rows[0]!.upload_offset);
     });
   }
 
   async segments(id: string): Promise<SegmentRow[]> {
-    const rows = await this.db.query<{ start_offset: string | number; size: string | number; storage_key: string }>(
-      `SELECT start_offset, size, storage_key FROM resumable_upload_segments WHERE upload_id = $1 ORDER BY start_offset`,
+    const rows = await this.db.query<{ start_offset: string | number; size: string | number; storage_key: string; sha256: string | null; crc32: string | number | null }>(
+      `SELECT start_offset, size, storage_key, sha256, crc32 FROM resumable_upload_segments WHERE upload_id = $1 ORDER BY start_offset`,
       [id],
     );
-    return rows.map((r) => ({ start: Number(r.start_offset), size: Number(r.size), key: r.storage_key }));
+    return rows.map((r) => ({ start: Number(r.start_offset), size: Number(r.size), key: r.storage_key, sha256: r.sha256, crc32: r.crc32 === null ? null : Number(r.crc32) }));
   }
 
   /**

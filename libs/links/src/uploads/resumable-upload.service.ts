@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, SYSTEM_CONTEXT, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
@@ -11,7 +12,7 @@ import type { User } from '@mft/identity';
 import { StorageNotFoundError, StorageService, type StagedWrite, type StorageDriver } from '@mft/storage';
 import { LinkService, type CreatedLink } from '../link.service.js';
 import { PendingUploadRepository } from '../repositories/pending-upload.repository.js';
-import { cleanFileName, SendUploadService, tooLarge } from '../send-upload.service.js';
+import { cleanContentType, cleanFileName, SendUploadService, tooLarge, type SendUpload } from '../send-upload.service.js';
 import { ResumableUploadRepository, type ResumableUploadRow } from './resumable-upload.repository.js';
 
 /** A request writing to an upload refreshes its mark this often; one silent for WRITER_STALE_SECONDS has died. */
@@ -22,20 +23,31 @@ const BATCH = 100;
 /** Where the segments of an upload are kept until a link takes its bytes. */
 export const uploadFolder = (uploadId: string): string => `uploads/${uploadId}`;
 
-/** Counts bytes as they pass and stops the stream the moment it carries more than `max`. */
+/**
+ * Counts bytes as they pass and stops the stream the moment it carries more than `max`; with
+ * `digest`, also hashes them (SHA-256, and the CRC-32 archives need).
+ */
 class Counter extends Transform {
   bytes = 0;
+  readonly hash: Hash | null;
+  crc32 = 0;
   constructor(
     private readonly max: number,
     private readonly onLimit: () => Error,
+    digest: boolean,
   ) {
     super({ highWaterMark: 1024 * 1024 });
+    this.hash = digest ? createHash('sha256') : null;
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.max) {
       done(this.onLimit());
       return;
+    }
+    if (this.hash) {
+      this.hash.update(chunk);
+      this.crc32 = crc32(chunk, this.crc32);
     }
     done(null, chunk);
   }
@@ -110,7 +122,7 @@ export class ResumableUploadService {
       connection: await this.storage.sendConnectionId(),
       length,
       fileName: name,
-      contentType: /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : 'application/octet-stream',
+      contentType: cleanContentType(type),
       metadata: rawMetadata ?? '',
       lifetimeSeconds: this.config.jobs.resumableUploadSeconds,
     });
@@ -161,15 +173,21 @@ export class ResumableUploadService {
       write = await driver.beginWrite(key, segmentId, { sizeHint: u.length - offset });
       // Recorded before any byte is written: a crash from here on leaves what the sweep needs to discard them.
       await this.pendingUploads.setStagingRef(segmentId, write.reference);
-      const received = await receive(body, write.stream, u.length - offset, () =>
-        new TooLargeError('upload_length_exceeded', `This upload was declared as ${u.length} bytes; this request sends more than the ${u.length - offset} bytes still missing.`, { uploadLength: u.length }),
+      // The first segment is hashed on the way: an upload that is one segment becomes a link's file without being read again.
+      const received = await receive(
+        body,
+        write.stream,
+        u.length - offset,
+        () => new TooLargeError('upload_length_exceeded', `This upload was declared as ${u.length} bytes; this request sends more than the ${u.length - offset} bytes still missing.`, { uploadLength: u.length }),
+        offset === 0,
       );
-      if (received === 0) {
+      if (received.bytes === 0) {
         throw new EmptySegment();
       }
       await write.commit();
+      const segment = { start: offset, size: received.bytes, key, sha256: received.sha256, crc32: received.crc32 };
       const moved = await this.db.transaction(async () => {
-        const at = await this.repo.appendSegment(id, writer, { start: offset, size: received, key }, this.config.jobs.resumableUploadSeconds);
+        const at = await this.repo.appendSegment(id, writer, segment, this.config.jobs.resumableUploadSeconds);
         if (at !== null) {
           await this.pendingUploads.deletePending([segmentId]);
         }
@@ -231,7 +249,9 @@ export class ResumableUploadService {
       const byId = new Map(claimed.map((c) => [c.id, c]));
       for (const id of uploads) {
         const u = byId.get(id)!;
-        await upload.addFile({ filename: u.fileName, contentType: u.contentType, stream: this.#contents(u) });
+        if (!(await this.#addByCopy(upload, u))) {
+          await upload.addFile({ filename: u.fileName, contentType: u.contentType, stream: this.#contents(u) });
+        }
       }
       const created = await upload.commit(fields);
       for (const u of claimed) {
@@ -279,6 +299,20 @@ export class ResumableUploadService {
       return new DomainError('locked', 'upload_busy', `A request is still writing to the upload ${id}; try again when it has ended.`);
     }
     return new ConflictError('upload_in_use', `The upload ${id} is being made into another link right now.`);
+  }
+
+  /**
+   * An upload that is one segment, hashed as it arrived, becomes the link's file by a copy inside
+   * the storage backend (a hard link on disk, CopyObject on S3): its bytes are not read again.
+   * False when that cannot be done; the caller then streams the bytes.
+   */
+  async #addByCopy(upload: SendUpload, u: ResumableUploadRow): Promise<boolean> {
+    const segments = await this.repo.segments(u.id);
+    const only = segments.length === 1 ? segments[0]! : null;
+    if (!only || only.start !== 0 || only.size !== u.length || !only.sha256 || only.crc32 === null || only.crc32 === undefined) {
+      return false;
+    }
+    return upload.addStoredCopy({ filename: u.fileName, contentType: u.contentType, size: only.size, sha256: only.sha256, crc32: only.crc32, connection: u.connection, key: only.key });
   }
 
   /** The bytes of a complete upload: its segments in order. */
@@ -337,8 +371,8 @@ class EmptySegment extends Error {}
  * Streams `body` into `dest`, at most `max` bytes (more is an error). A body cut off by the client
  * ends the stream instead of failing it: what arrived is kept.
  */
-async function receive(body: Readable, dest: Writable, max: number, onLimit: () => Error): Promise<number> {
-  const counter = new Counter(max, onLimit);
+async function receive(body: Readable, dest: Writable, max: number, onLimit: () => Error, digest: boolean): Promise<{ bytes: number; sha256: string | null; crc32: number | null }> {
+  const counter = new Counter(max, onLimit, digest);
   const end = (): void => {
     if (!counter.writableEnded && !counter.destroyed) {
       counter.end();
@@ -353,5 +387,5 @@ async function receive(body: Readable, dest: Writable, max: number, onLimit: () 
   });
   body.pipe(counter);
   await pipeline(counter, dest);
-  return counter.bytes;
+  return { bytes: counter.bytes, sha256: counter.hash?.digest('hex') ?? null, crc32: counter.hash ? counter.crc32 >>> 0 : null };
 }

@@ -343,6 +343,30 @@ export function describeStorageDriverContract(name: string, makeDriver: () => Pr
         );
         await assert.rejects(sut.beginWrite(p, 'stage-reserved'), isRefusal, p);
         assert.throws(() => sut.scope(p), isRefusal, p);
+        if (sut.copyWithin) {
+          await put(sut, 'copy-source.bin', 'x');
+          await assert.rejects(sut.copyWithin('copy-source.bin', p), isRefusal, `a copy into ${p}`);
+          await assert.rejects(sut.copyWithin(p, 'copy-out.bin'), isRefusal, `a copy out of ${p}`);
+        }
+      }
+    });
+
+    void it('copies a file inside the backend when it offers copyWithin: the same bytes at the new key, the source kept, nothing outside the root', async (t) => {
+      if (!sut.copyWithin) {
+        t.skip(`${name} has no copy inside the backend; callers stream the bytes instead`);
+        return;
+      }
+      const body = randomBytes(300_000);
+      await put(sut, 'copies/source.bin', body);
+      assert.equal(await sut.copyWithin('copies/source.bin', 'copies/deeper/target.bin'), true);
+      assert.ok((await bytes(await sut.openRead('copies/deeper/target.bin'))).equals(body));
+      assert.ok((await bytes(await sut.openRead('copies/source.bin'))).equals(body), 'the source stays');
+      await sut.delete('copies/source.bin');
+      assert.ok((await bytes(await sut.openRead('copies/deeper/target.bin'))).equals(body), 'the copy outlives its source');
+      await assert.rejects(sut.copyWithin('copies/missing.bin', 'copies/other.bin'), StorageNotFoundError);
+      for (const evil of REFUSED.slice(0, 20)) {
+        await assert.rejects(sut.copyWithin('copies/deeper/target.bin', evil), isRefusal, `to ${JSON.stringify(evil)}`);
+        await assert.rejects(sut.copyWithin(evil, 'copies/evil.bin'), isRefusal, `from ${JSON.stringify(evil)}`);
       }
     });
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { close, constants, createReadStream, createWriteStream, fstat, open, read, type BigIntStats, type Dirent } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsPathOf, isFsPathWithin, resolveInside } from '../path-containment.js';
@@ -331,6 +331,29 @@ export class LocalDriver implements StorageDriver {
         return null;
       }
       throw classifyFsError(err, name);
+    }
+  }
+
+  /** A hard link: the same bytes under a second name, made in one step; false across file systems. */
+  async copyWithin(from: StorageKey, to: StorageKey): Promise<boolean> {
+    const { real } = await this.realPathInside(from);
+    const source = await stat(real).catch((err: unknown) => {
+      throw classifyFsError(err, String(from));
+    });
+    if (!source.isFile()) {
+      throw new StorageNotFoundError(String(from), 'not a file');
+    }
+    const target = toStoragePath(to);
+    const dir = await this.realParentInside(target, true);
+    try {
+      await link(real, join(dir ?? this.root, target.name));
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        return false;
+      }
+      throw classifyFsError(err, String(target));
     }
   }
 

@@ -6,6 +6,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -48,6 +49,8 @@ export const S3_MIN_PART_SIZE = 5 * MiB;
 export const S3_MAX_PARTS = 10_000;
 const DEFAULT_PART_SIZE = 8 * MiB;
 const DEFAULT_QUEUE_SIZE = 4;
+/** The largest object one CopyObject may copy (larger ones need UploadPartCopy). */
+const MAX_COPY_OBJECT_BYTES = 5 * 1024 * MiB;
 /**
  * The driver's own folder under the connection's prefix, never a key: the ping probe, and the
  * staging objects of writes begun before staged writes became multipart uploads on the key.
@@ -492,6 +495,34 @@ export class S3Driver implements StorageDriver {
       throw new StorageNotFoundError(name, 'no such folder');
     }
     return { entries, next: token === undefined ? null : encodeCursor(token) };
+  }
+
+  /** CopyObject inside the bucket, for objects up to the 5 GiB a single copy may hold. */
+  async copyWithin(from: StorageKey, to: StorageKey): Promise<boolean> {
+    const source = this.keyOf(keyBelowRoot(from));
+    const target = this.keyOf(keyBelowRoot(to));
+    const info = await this.stat(source.path);
+    if (info.kind !== 'file') {
+      throw new StorageNotFoundError(String(source.path), 'not a file');
+    }
+    if (info.size > MAX_COPY_OBJECT_BYTES) {
+      return false;
+    }
+    const { client, bucket, sse } = this.shared;
+    try {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: target.s3Key,
+          CopySource: `${bucket}/${source.s3Key.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceIfMatch: info.version,
+          ...(sse ? { ServerSideEncryption: sse } : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      throw classifyS3Error(err, String(target.path), 'copy');
+    }
   }
 
   async delete(key: StorageKey): Promise<void> {

@@ -823,6 +823,33 @@ export class SftpDriver implements StorageDriver {
     return { name, kind, size: kind === 'file' ? a.size : 0, modifiedAt: new Date(a.mtime * 1000) };
   }
 
+  /** A hard link on the server (hardlink@openssh.com); false when the server does not offer it or refuses it for these two. */
+  async copyWithin(from: StorageKey, to: StorageKey): Promise<boolean> {
+    const source = toStoragePath(from);
+    const target = keyBelowRoot(to);
+    return this.#with(async (sftp) => {
+      const real = await this.#realPathInside(sftp, source);
+      const attrs = await call<Stats>(sftp, (cb) => sftp.stat(real, cb)).catch((err: unknown) => {
+        throw classifySftpError(err, String(source));
+      });
+      if (kindOfMode(attrs.mode) !== 'file') {
+        throw new StorageNotFoundError(String(source), 'not a file');
+      }
+      const dir = await this.#realParentInside(sftp, target, true);
+      try {
+        await call<void>(sftp, (cb) => sftp.ext_openssh_hardlink(real, posix.join(dir!, target.name), cb));
+        return true;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        // No such extension, or a plain failure (another file system, links not allowed): the caller streams instead.
+        if (/does not support/.test((err as Error).message) || code === SFTP_STATUS.FAILURE || code === SFTP_STATUS.OP_UNSUPPORTED) {
+          return false;
+        }
+        throw classifySftpError(err, String(target));
+      }
+    });
+  }
+
   async delete(key: StorageKey): Promise<void> {
     const path = toStoragePath(key);
     await this.#with(async (sftp) => {
