@@ -15,7 +15,8 @@
  *   BENCH_SFTP_SIZES sizes of "sftp" (default "256M")
  *   BENCH_TUS_SIZES sizes of "tus" (default "1G"): a tus upload with tus-js-client against a
  *                   multipart upload of the same file, both ending in a send link
- *   BENCH_TUS_CHUNK  tus-js-client's chunk size, bytes per PATCH (default "64M")
+ *   BENCH_TUS_CHUNK  tus-js-client's chunk size, bytes per PATCH (default "all": the whole file in
+ *                   one PATCH, tus-js-client's own default)
  *   BENCH_RUNS      measured repetitions per figure, median reported (default 3; small files get more)
  *   BENCH_PARALLEL  parallel clients (default 8)
  *   BENCH_PGLITE    "0" leaves out the gateway on the embedded PGlite database (measured side by side by default)
@@ -88,7 +89,7 @@ const settings = {
   s3Sizes: sizes('BENCH_S3_SIZES', '256M'),
   sftpSizes: sizes('BENCH_SFTP_SIZES', '256M'),
   tusSizes: sizes('BENCH_TUS_SIZES', '1G'),
-  tusChunk: parseSize(process.env.BENCH_TUS_CHUNK || '64M', 'BENCH_TUS_CHUNK'),
+  tusChunk: ['', 'all'].includes(process.env.BENCH_TUS_CHUNK ?? '') ? Infinity : parseSize(process.env.BENCH_TUS_CHUNK!, 'BENCH_TUS_CHUNK'),
   runs: positiveInt('BENCH_RUNS', 3, 50),
   parallel: positiveInt('BENCH_PARALLEL', 8, 64),
   pglite: process.env.BENCH_PGLITE !== '0',
@@ -836,7 +837,7 @@ async function benchTus(size: number, work: string): Promise<RemoteResult> {
   const notes: string[] = [];
   const { track, close } = cleanupScope();
   try {
-    progress(`\n== tus, ${name}: ${runs} uploads each, ${sizeName(settings.tusChunk)} per PATCH`);
+    progress(`\n== tus, ${name}: ${runs} uploads each, ${chunkName()} per PATCH`);
     const { path: file } = payload(work, size);
     track(() => {
       rmSync(file, { force: true });
@@ -881,6 +882,8 @@ async function benchTus(size: number, work: string): Promise<RemoteResult> {
     await close();
   }
 }
+
+const chunkName = (): string => (Number.isFinite(settings.tusChunk) ? sizeName(settings.tusChunk) : 'the whole file');
 
 function figures(samples: Record<string, Sample[]>): Record<string, Figure> {
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v)]));
@@ -961,7 +964,7 @@ function remoteReport(kind: 's3' | 'sftp' | 'tus', results: RemoteResult[]): str
       ),
     );
   } else if (kind === 'tus') {
-    out.push(`tus 1.0 upload (tus-js-client ${TUS_CLIENT_VERSION} in the benchmark process, ${sizeName(settings.tusChunk)} per PATCH) against a multipart upload (curl), each to a created send link: MiB/s median (min–max) · gateway CPU s/GiB · host cores busy`);
+    out.push(`tus 1.0 upload (tus-js-client ${TUS_CLIENT_VERSION} in the benchmark process, ${chunkName()} per PATCH) against a multipart upload (curl), each to a created send link: MiB/s median (min–max) · gateway CPU s/GiB · host cores busy`);
     out.push(sizesRow);
     out.push(row('  gateway, tus upload + POST /links', (r) => throughputCell(r.figures['tus.up.gw'])));
     out.push(row('  gateway, multipart POST /links', (r) => throughputCell(r.figures['tus.up.multipart'])));
