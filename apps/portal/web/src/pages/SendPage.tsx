@@ -3,7 +3,7 @@ import { policyApi, type EffectivePolicy } from '../api/policy.ts';
 import { createSendLink, type CreatedSendLink } from '../api/uploads.ts';
 import { formatBytes } from '../ui/format.tsx';
 import { defaultLinkOptions, LinkOptionsFields, linkOptionsBody, type LinkOptionsValue } from '../ui/LinkOptionsFields.tsx';
-import { isEmailAddress, RecipientsField } from '../ui/RecipientsField.tsx';
+import { isEmailAddress, RecipientsField, withTypedRecipients } from '../ui/RecipientsField.tsx';
 import { Refusal } from '../ui/Refusal.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { usePageTitle } from '../ui/usePageTitle.ts';
@@ -63,7 +63,9 @@ function SendForm({ policy }: { policy: EffectivePolicy }) {
 
   const onSubmit = (e: FormEvent<HTMLFormElement>): void => {
     e.preventDefault();
-    const invalid = recipients.filter((r) => !isEmailAddress(r));
+    const all = withTypedRecipients(recipients, e.currentTarget);
+    setRecipients(all);
+    const invalid = all.filter((r) => !isEmailAddress(r));
     if (invalid.length > 0) {
       setRefusal(new Error(`Correct or remove the entries that are not email addresses before sending: ${invalid.join(', ')}.`));
       return;
@@ -93,7 +95,7 @@ function SendForm({ policy }: { policy: EffectivePolicy }) {
     }
     setWaiting(false);
     setBusy(true);
-    createSendLink({ uploads: ids, recipients: recipients.join(','), ...linkOptionsBody(options) }).then(
+    createSendLink({ uploads: ids, recipients: recipients.join(', '), ...linkOptionsBody(options) }).then(
       (answer) => {
         setCreated(answer);
         setBusy(false);

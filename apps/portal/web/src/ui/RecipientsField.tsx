@@ -1,9 +1,12 @@
-import { useId, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FocusEvent, type KeyboardEvent } from 'react';
 import './fields.css';
 
 /** What the browser can tell of an address; the gateway decides (policy domains, exact syntax). */
 const EMAIL = /^[^\s@,;<>()"]+@[^\s@,;<>()"]+\.[^\s@,;<>()".]{2,}$/;
 const SEPARATORS = /[\s,;]+/;
+
+/** The name of the text box: its text (not yet chips) is in the form's data. */
+const TYPED_FIELD = 'recipients-typed';
 
 export const isEmailAddress = (s: string): boolean => EMAIL.test(s) && s.length <= 320;
 
@@ -15,7 +18,9 @@ export const splitAddresses = (text: string): string[] => text.split(SEPARATORS)
  * as it is added; invalid ones stay as invalid chips with a message until removed. Several at once
  * (typed or pasted lists). A chip is removed with its button, or with Delete or Backspace on it;
  * Backspace in the empty field removes the last one.
- * Text still in the box becomes chips when the field loses focus (as it does when Send is pressed).
+ * Text still in the box becomes chips when the field loses focus, except to the form's submit
+ * button (the chips moving the button under the pointer would lose the click): the form reads it
+ * then with `withTypedRecipients`.
  */
 export function RecipientsField({
   value,
@@ -31,6 +36,13 @@ export function RecipientsField({
   const input = useRef<HTMLInputElement>(null);
   const chips = useRef<Array<HTMLButtonElement | null>>([]);
   const invalid = value.filter((v) => !isEmailAddress(v));
+  // Once the form took the typed text as chips, the box is empty again.
+  useEffect(() => {
+    const typed = splitAddresses(text);
+    if (typed.length > 0 && typed.every((t) => value.some((v) => v.toLowerCase() === t.toLowerCase()))) {
+      setText('');
+    }
+  }, [value]);
 
   const add = (entries: readonly string[]): void => {
     const fresh = entries.filter((e) => !value.some((v) => v.toLowerCase() === e.toLowerCase()));
@@ -115,6 +127,7 @@ export function RecipientsField({
         <input
           id={id}
           ref={input}
+          name={TYPED_FIELD}
           type="text"
           inputMode="email"
           autoComplete="off"
@@ -125,8 +138,9 @@ export function RecipientsField({
           onChange={(e) => onInput(e.currentTarget.value)}
           onPaste={onPaste}
           onKeyDown={onKeyDown}
-          onBlur={() => {
-            if (text.trim() !== '') {
+          onBlur={(e: FocusEvent<HTMLInputElement>) => {
+            const to = e.relatedTarget;
+            if (text.trim() !== '' && !(to instanceof HTMLButtonElement && to.type === 'submit')) {
               add(splitAddresses(text));
               setText('');
             }
@@ -140,4 +154,15 @@ export function RecipientsField({
       ) : null}
     </div>
   );
+}
+
+/** The recipients with what is still typed in the box of `form` (when the form is sent). */
+export function withTypedRecipients(value: readonly string[], form: HTMLFormElement): string[] {
+  const out = [...value];
+  for (const entry of splitAddresses(String(new FormData(form).get(TYPED_FIELD) ?? ''))) {
+    if (!out.some((v) => v.toLowerCase() === entry.toLowerCase())) {
+      out.push(entry);
+    }
+  }
+  return out;
 }
