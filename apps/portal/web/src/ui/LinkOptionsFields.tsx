@@ -50,6 +50,8 @@ export function defaultLinkOptions(policy: EffectivePolicy): LinkOptionsValue {
     requireEmailVerification: on(policy.emailVerification.mode),
     // Protected and left empty: the gateway generates one when the policy says so; otherwise the person types or generates one.
     password: on(policy.password.mode) ? undefined : '',
+    // The end of the default day, as the date picker shows it.
+    expiresAt: expiryOfDay(defaultDay(policy), policy.expiry.maxDays),
     notify: policy.notifications.emailRecipients,
     notifyOnDownload: policy.notifications.notifySenderOnDownload,
   };
@@ -83,6 +85,8 @@ function expiryOfDay(day: string, maxDays: number): string {
   const latest = Date.now() + maxDays * DAY_MS - 60_000;
   return new Date(Math.min(end.getTime(), latest)).toISOString();
 }
+
+const defaultDay = (policy: EffectivePolicy): string => dayOf(new Date(Date.now() + Math.min(policy.expiry.defaultDays, policy.expiry.maxDays) * DAY_MS));
 
 /** A checkbox the policy may lock: checked and disabled when enforced, with the reason as its description. */
 function GateBox({ label, checked, locked, reason, hint, onChange }: { label: string; checked: boolean; locked: boolean; reason?: string; hint?: ReactNode; onChange: (on: boolean) => void }) {
@@ -143,7 +147,7 @@ function Options({ policy, value, onChange }: { policy: EffectivePolicy; value: 
   const id = useId();
   const set = (patch: Partial<LinkOptionsValue>): void => onChange({ ...value, ...patch });
   const today = new Date();
-  const [day, setDay] = useState(() => dayOf(new Date(today.getTime() + Math.min(policy.expiry.defaultDays, policy.expiry.maxDays) * DAY_MS)));
+  const [day, setDay] = useState(() => defaultDay(policy));
   const never = value.expiresAt === 'never';
   const protect = value.password !== '';
   const passwordLock = gateLock(policy.password.mode);
