@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import type { LinkView } from '@mft/links';
+import { expectNoSeriousViolations } from './axe.js';
 import { type BrowserElement, descriptionOf, erinsPage, progressFull, putPolicy, startSendWorld, type SendWorld } from './send-session.js';
 
 /** Pastes `text` into the focused element, as a person pasting from the clipboard does. */
@@ -17,17 +17,6 @@ async function paste(page: Page, selector: string, text: string): Promise<void> 
     data.setData('text/plain', t);
     g.document.activeElement.dispatchEvent(new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
   }, text);
-}
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${what} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${what}`,
-  );
 }
 
 /** The Send page of the staff app, as an employee signed in through the organisation's OpenID provider uses it. */
@@ -146,6 +135,20 @@ describe('the Send page', () => {
     assert.equal(await page.getByRole('progressbar').count(), 0, 'no upload started');
     await page.waitForTimeout(300);
     assert.deepEqual(uploads, [], 'no request to /api/v1/uploads at all');
+
+    // A file within the limit dropped on the Files area uploads; its Remove button takes it away again.
+    const dropped = await page.evaluateHandle(() => {
+      const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: object): void } }; File: new (parts: string[], name: string, o: object) => object };
+      const data = new g.DataTransfer();
+      data.items.add(new g.File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+      return data;
+    });
+    await page.getByLabel('Files').locator('..').dispatchEvent('drop', { dataTransfer: dropped });
+    await progressFull(page);
+    assert.equal(await page.getByRole('progressbar', { name: 'dropped.txt', exact: true }).count(), 1);
+    assert.equal(await page.getByRole('alert').count(), 0, 'the refusal is gone');
+    await page.getByRole('button', { name: 'Remove dropped.txt' }).click();
+    assert.equal(await page.getByRole('progressbar').count(), 0);
     assert.deepEqual(problems, []);
     await context.close();
   });

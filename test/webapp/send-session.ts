@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { addIdpPerson, CookieJar, launchChromium, oidcGatewayEnv, serveGateway, signInThroughIdp, SmtpSink, TestGateway, TestIdp } from '@mft/testing';
+import { sessionPage } from './staff-session.js';
 
 const FAST_MAIL = { MAIL_POLL_SECONDS: '0.3', MAIL_RETRY_BASE_SECONDS: '0.3', MAIL_RETRY_MAX_SECONDS: '1', JOBS_INTERVAL_SECONDS: '0.5' };
 
@@ -54,18 +55,8 @@ export async function putPolicy(gw: TestGateway, policy: Record<string, unknown>
 }
 
 /** A page of erin's, `width` px wide, collecting console errors and failed page scripts in `problems`. */
-export async function erinsPage(world: SendWorld, width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await world.browser.newContext({ viewport: { width, height: 900 } });
-  await context.addCookies([{ name: 'mft_session', value: world.session, url: world.gw.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') {
-      problems.push(m.text());
-    }
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return { context, page, problems };
+export function erinsPage(world: SendWorld, width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  return sessionPage(world.browser, world.gw.baseUrl, world.session, width, 900);
 }
 
 /** The text of the elements that describe `locator`'s element (aria-describedby), as a screen reader reads it after the name. */
