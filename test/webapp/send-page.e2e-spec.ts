@@ -61,6 +61,7 @@ describe('the Send page', () => {
     assert.match((await chips.nth(2).textContent()) ?? '', /not-an-address \(not an email address\)/);
     assert.match(await descriptionOf(page.getByLabel('Recipients')), /“not-an-address” is not an email address/);
     assert.equal(await page.getByLabel('Recipients').getAttribute('aria-invalid'), 'true');
+    await page.screenshot({ path: join(tmpdir(), 'mft-send-chips-1280.png'), fullPage: true });
     // Removed by keyboard: its remove button, then Delete.
     await page.getByRole('button', { name: 'Remove not-an-address' }).focus();
     await page.keyboard.press('Delete');

@@ -101,6 +101,7 @@ describe('a large upload on the Send page survives a dropped network and a reloa
     await patchedPast(page, 2 * CHUNK);
     await context.setOffline(true);
     await page.getByText('waiting for the network').first().waitFor();
+    await page.screenshot({ path: join(tmpdir(), 'mft-send-offline-1280.png'), fullPage: true });
     const upload = seen.find((r) => r.method === 'PATCH')!.url;
     const held = await settledOffset(world, upload);
     assert.ok(held >= 2 * CHUNK && held < SIZE, `the gateway holds part of the file (${held} bytes)`);
@@ -146,6 +147,7 @@ describe('a large upload on the Send page survives a dropped network and a reloa
     assert.equal(after[0]?.url, upload);
     assert.equal(after.find((r) => r.method === 'PATCH')!.offset, held, 'and continued there');
     await page.getByText(/^Continued from \d+\.\d MiB: the bytes sent before were kept\.$/).waitFor();
+    await page.screenshot({ path: join(tmpdir(), 'mft-send-resumed-390.png'), fullPage: true });
 
     const url = await sendTo(page, 'jon@example.test');
     assert.equal(await downloadedSha256(url), sha256, 'the recipient gets the exact bytes');
