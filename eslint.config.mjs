@@ -61,6 +61,13 @@ export default tseslint.config(
     },
   },
   {
+    // The staff app's own api/ folder is its client of /api/v1 (not the api app); it imports no server code at all.
+    files: ['apps/portal/web/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@mft/*', '../../../../libs/*', '../../../../apps/*'], message: 'The staff app uses only /api/v1, never server code.' }] }],
+    },
+  },
+  {
     files: ['libs/db/**/*.ts', '**/*.repository.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -1,4 +1,5 @@
 import { generate } from 'otplib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CookieJar, formField, type TestGateway } from '@mft/testing';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -32,4 +33,19 @@ export async function sendThroughApi(gw: TestGateway, token: string, name: strin
     throw new Error(`creating a link answered ${String(res.status)}: ${await res.text()}`);
   }
   return (await res.json()) as { id: string; grants: Array<{ recipient: string | null; url: string }> };
+}
+
+/** A browser page `width` px wide holding the session cookie `session`; console errors and failed page scripts are collected in `problems`. */
+export async function sessionPage(browser: Browser, baseUrl: string, session: string, width: number, height = 800): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height } });
+  await context.addCookies([{ name: 'mft_session', value: session, url: baseUrl, httpOnly: true, sameSite: 'Lax' }]);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      problems.push(m.text());
+    }
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  return { context, page, problems };
 }

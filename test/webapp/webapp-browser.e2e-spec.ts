@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
-import { sendThroughApi, signInLocalAdmin } from './staff-session.js';
+import { sendThroughApi, sessionPage, signInLocalAdmin } from './staff-session.js';
 
 /** The staff web app in a real browser (headless Chromium), on a phone and on a desktop. */
 describe('the staff web app in a real browser', () => {
@@ -25,19 +25,7 @@ describe('the staff web app in a real browser', () => {
     await gw?.stop();
   });
 
-  async function signedIn(width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    await context.addCookies([{ name: 'mft_session', value: session, url: gw.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    return { context, page, problems };
-  }
+  const signedIn = (width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> => sessionPage(browser, gw.baseUrl, session, width);
 
   for (const [label, width] of [
     ['phone', 390],
@@ -76,7 +64,7 @@ describe('the staff web app in a real browser', () => {
     });
   }
 
-  it('the Send page sends a file to two recipients and shows one link per recipient; a refusal shows the API\'s message', async () => {
+  it('the Send page sends a file to two recipients and shows one link per recipient; entries that are not email addresses are refused with a sentence', async () => {
     const { context, page, problems } = await signedIn(390);
     await page.goto(`${gw.baseUrl}/app/links`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Send' }).click();
