@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StoragePath } from '../storage-path.js';
-import { shareSources, type ShareSourceConnection } from './share-sources.js';
+import type { StorageConnectionSummary } from '../storage.service.js';
+import { shareSources } from './share-sources.js';
 
-const connections: ShareSourceConnection[] = [
+const connections: StorageConnectionSummary[] = [
   {
     id: 'team',
     name: 'Team files',
@@ -54,7 +55,7 @@ describe(shareSources.name, () => {
   });
 
   it('counts a root named twice once', () => {
-    const twice: ShareSourceConnection[] = [{ id: 'x', name: 'X', kind: 'local', shareRoots: [{ path: '/a', roles: ['employee'], groups: [] }, { path: '/a', roles: [], groups: ['g'] }] }];
+    const twice: StorageConnectionSummary[] = [{ id: 'x', name: 'X', kind: 'local', shareRoots: [{ path: '/a', roles: ['employee'], groups: [] }, { path: '/a', roles: [], groups: ['g'] }] }];
     assert.deepEqual(shareSources(twice, { admin: false, roles: ['employee'], groups: ['g'] }, noneHidden)[0]!.roots, ['/a']);
   });
 });

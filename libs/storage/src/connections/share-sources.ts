@@ -1,5 +1,5 @@
 import { StoragePath } from '../storage-path.js';
-import type { ShareRoot, SharingUser } from '../storage.service.js';
+import type { SharingUser, StorageConnectionSummary } from '../storage.service.js';
 import type { ConnectionKind } from './connection-settings.js';
 
 /** Where someone may share from: one connection and the folders of it they may share (outermost only). */
@@ -11,21 +11,13 @@ export interface ShareSource {
   readonly roots: readonly string[];
 }
 
-/** What `shareSources` needs of a connection: never its other settings or secrets. */
-export interface ShareSourceConnection {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: ConnectionKind;
-  readonly shareRoots: readonly ShareRoot[];
-}
-
 /**
  * The connections `who` may share from, each with the folders they may share: admins every
  * connection from `/`; others the share roots that name one of their roles or groups, with a root
  * inside another of theirs left out (the outer one covers it). `hidden` drops folders nobody may
  * share, whatever the roots say (the send copies); a connection left with no root is left out.
  */
-export function shareSources(connections: readonly ShareSourceConnection[], who: SharingUser, hidden: (connectionId: string, folder: StoragePath) => boolean): ShareSource[] {
+export function shareSources(connections: readonly StorageConnectionSummary[], who: SharingUser, hidden: (connectionId: string, folder: StoragePath) => boolean): ShareSource[] {
   const out: ShareSource[] = [];
   for (const c of connections) {
     const granted = who.admin
