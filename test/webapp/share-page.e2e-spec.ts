@@ -186,7 +186,16 @@ describe('the staff app Share page', { timeout: 240_000 }, () => {
     await expectNoSeriousViolations(page, 'the Share page with a listing at 390 px');
     await page.screenshot({ path: join(tmpdir(), 'mft-webapp-share-listing-phone.png'), fullPage: true });
 
-    await page.getByRole('button', { name: 'Choose quarterly.bin' }).click();
+    // By keyboard: a folder opens on Enter and reading goes on from its heading; the breadcrumbs lead back.
+    await rows(page).getByRole('button', { name: 'alpha', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '/projects/alpha' }).waitFor();
+    await page.waitForFunction("document.activeElement && document.activeElement.tagName === 'H2' && document.activeElement.textContent === '/projects/alpha'");
+    await rows(page).getByRole('button', { name: 'drawings', exact: true }).waitFor();
+    await crumbs(page).getByRole('button', { name: 'projects' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Choose quarterly.bin' }).focus();
+    await page.keyboard.press('Space');
     await page.getByText('The file /projects/quarterly.bin').waitFor();
     const pin = page.getByLabel('Pin the content');
     assert.equal(await pin.isChecked(), true);

@@ -92,12 +92,13 @@ export function FolderBrowser({ source, chosen, onChoose }: { source: ShareSourc
   }, [source, location]);
 
   useEffect(() => {
-    // After the person opened a folder, reading goes on from its heading (not on the first load).
-    if (moved.current && listing?.location === location) {
+    // After the person opened a folder, reading goes on from its heading (not on the first load):
+    // the button they pressed is gone with the listing it was in.
+    if (moved.current) {
       heading.current?.focus();
       moved.current = false;
     }
-  }, [listing, location]);
+  }, [location]);
 
   const open = (to: string | null): void => {
     moved.current = true;
