@@ -145,6 +145,7 @@ describe('the staff app Share page', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Create share link' }).click();
     const ann = page.getByRole('textbox', { name: 'Link for ann@example.test' });
     await ann.waitFor();
+    await page.waitForFunction("document.activeElement && document.activeElement.tagName === 'H2' && document.activeElement.textContent === 'Shared'");
     assert.equal(await page.getByRole('textbox', { name: /^Link/ }).count(), 2, 'one link per recipient');
     assert.equal(await ann.getAttribute('readonly'), '');
     const url = await ann.inputValue();

@@ -121,7 +121,8 @@ export function SharePage() {
           </section>
         </>
       ) : null}
-      <div aria-live="polite" ref={resultRef}>
+      {/* Focus moves to the result's heading once it is there, which is how it is announced. */}
+      <div ref={resultRef}>
         {created ? <ShareResult created={created.link} what={created.what} /> : null}
       </div>
     </>
