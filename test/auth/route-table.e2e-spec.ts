@@ -45,6 +45,7 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'PATCH /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
   'DELETE /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
   'POST /api/v1/connections/{id}/test': { roles: ['admin'], status: 404 },
+  'GET /api/v1/share-sources': { roles: ['admin', 'manager', 'employee'], status: 200 },
   'GET /api/v1/connections/{id}/entries': { roles: ['admin', 'manager', 'employee'], status: 404 },
   'GET /api/v1/settings/send-storage': { roles: ['admin'], status: 200 },
   'PUT /api/v1/settings/send-storage': { roles: ['admin'], status: 400 },

@@ -13,3 +13,4 @@ export * from './connections/secret-keyring.js';
 export * from './drivers/sftp.driver.js';
 /** The traversal corpus, for containment tests above the drivers (share links over HTTP, SFTP). */
 export { INSIDE as TRAVERSAL_INSIDE, REFUSED as TRAVERSAL_REFUSED } from './traversal-corpus.js';
+export * from './connections/share-sources.js';

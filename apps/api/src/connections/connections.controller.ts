@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { userActor, type User } from '@mft/identity';
-import { MAX_LIST_LIMIT, type ConnectionEntry, type ConnectionTestResult, type ConnectionView, type SendStorageSetting } from '@mft/storage';
+import { MAX_LIST_LIMIT, type ConnectionEntry, type ConnectionTestResult, type ConnectionView, type SendStorageSetting, type ShareSource } from '@mft/storage';
 import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser } from '@mft/web';
 import { ErrorDto } from '../links/links.dto.js';
 import { ConnectionsService } from './connections.service.js';
@@ -15,6 +15,9 @@ const entriesQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
   })
   .strict();
+
+/** GET /api/v1/share-sources takes no parameters: an unknown one is a mistake, said so (400). */
+const shareSourcesQuery = z.object({}).strict();
 
 const BODY_DESCRIPTION =
   '{ name, kind: "local"|"s3"|"sftp", settings, secrets? }. local: settings { root }; s3: settings { bucket, prefix?, region, endpoint?, forcePathStyle?, serverSideEncryption? }, secrets { accessKeyId, secretAccessKey }; sftp: settings { host, port, username, root, hostKeySha256 }, secrets { password } or { privateKey, passphrase? }. Any kind: settings.shareRoots [{ path, roles, groups }], settings.allowLoopback.';
@@ -138,5 +141,37 @@ export class SettingsController {
   @ApiResponse({ status: 422, type: ErrorDto, description: 'No such connection, or it does not answer (field: connectionId)' })
   setSendStorage(@Body() body: unknown, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<SendStorageSetting> {
     return this.connections.setSendStorage(body, user, accessContext(req, userActor(user)));
+  }
+}
+
+/** One connection someone may share from (documentation of GET /api/v1/share-sources). */
+export class ShareSourceDto {
+  @ApiProperty({ description: 'The connection, for /api/v1/connections/{id}/entries and the connectionId of a share link' }) connectionId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['local', 's3', 'sftp'] }) kind!: string;
+  @ApiProperty({ type: [String], description: 'The folders of the connection you may share from (and anything inside them), such as "/docs"; "/" for all of it' }) roots!: string[];
+}
+
+/** Where the signed-in person may share from: the staff app's Share page starts here. */
+@ApiTags('connections')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, type: ErrorDto, description: 'Missing or invalid API token' })
+@ApiResponse({ status: 403, type: ErrorDto, description: 'Not allowed' })
+@UseGuards(AuthGuard)
+@Controller('api/v1/share-sources')
+export class ShareSourcesController {
+  constructor(private readonly connections: ConnectionsService) {}
+
+  @Get()
+  @Access('links:read', 'admin', 'manager', 'employee')
+  @ApiOperation({
+    summary: 'List the storage connections and folders you may share from',
+    description:
+      'The connections whose share roots name one of your roles or groups, each with the outermost of those roots (admins: every connection, from "/"). Never a connection\'s settings or secrets, and never the folder of send-link copies. Browse a root with GET /api/v1/connections/{connectionId}/entries?path=<root>; the policy (creators.share) still decides whether you may create a share link.',
+  })
+  @ApiOkResponse({ type: [ShareSourceDto], description: '[{ connectionId, name, kind, roots }], sorted by name; empty when you may share from nowhere' })
+  @ApiResponse({ status: 400, type: ErrorDto, description: 'An unknown query parameter' })
+  list(@Query({ schema: shareSourcesQuery }) _q: z.output<typeof shareSourcesQuery>, @CurrentUser() user: User): Promise<ShareSource[]> {
+    return this.connections.shareSources(user);
   }
 }

@@ -1,13 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { hasRole, type User } from '@mft/identity';
+import { isInSendFolder, shareForbidden } from '@mft/links';
 import { PolicyService } from '@mft/policy';
-import { StorageService, type ConnectionEntry, type ConnectionTestResult, type ConnectionView, type SendStorageSetting } from '@mft/storage';
+import {
+  shareSources,
+  StoragePath,
+  StorageService,
+  type ConnectionEntry,
+  type ConnectionTestResult,
+  type ConnectionView,
+  type SendStorageSetting,
+  type ShareRoot,
+  type ShareSource,
+  type SharingUser,
+} from '@mft/storage';
 
 /** What an audit event says of a connection: never its secrets (they are not in a view). */
 const described = (v: ConnectionView): Record<string, unknown> => ({ connectionId: v.id, name: v.name, kind: v.kind, settings: v.settings });
 
-/** The administrators' use cases on storage connections and send storage, each audited in its transaction. */
+/**
+ * The administrators' use cases on storage connections and send storage, each audited in its
+ * transaction, and what people who share may see of the connections: where they may share from.
+ */
 @Injectable()
 export class ConnectionsService {
   constructor(
@@ -42,10 +57,30 @@ export class ConnectionsService {
     );
   }
 
+  /**
+   * A page of a folder someone may share from. On the connection that holds send copies, the
+   * copies' folder is never listed nor browsed, as it is never shared (see ShareLinkService).
+   */
   async entries(id: string, path: string, cursor: string | null, limit: number | undefined, user: User): Promise<{ entries: ConnectionEntry[]; next: string | null }> {
+    const [who, sendId] = [await this.sharingUser(user), await this.storage.sendConnectionId()];
+    if (id === sendId && isInSendFolder(StoragePath.parse(path))) {
+      throw shareForbidden();
+    }
+    const page = await this.storage.entries(id, path, cursor, who, limit);
+    return id === sendId ? { entries: page.entries.filter((e) => !isInSendFolder(StoragePath.parse(e.path))), next: page.next } : page;
+  }
+
+  /** The connections and folders `user` may share from; never a connection's settings or secrets. */
+  async shareSources(user: User): Promise<ShareSource[]> {
+    const [who, views, sendId] = [await this.sharingUser(user), await this.storage.list(), await this.storage.sendConnectionId()];
+    const connections = views.map((v) => ({ id: v.id, name: v.name, kind: v.kind, shareRoots: (v.settings.shareRoots ?? []) as ShareRoot[] }));
+    return shareSources(connections, who, (connectionId, folder) => connectionId === sendId && isInSendFolder(folder));
+  }
+
+  private async sharingUser(user: User): Promise<SharingUser> {
     const admin = hasRole(user, 'admin');
     const groups = admin ? [] : (await this.policies.effectiveForUsername(user.username)).groups;
-    return this.storage.entries(id, path, cursor, { admin, roles: user.roles, groups }, limit);
+    return { admin, roles: user.roles, groups };
   }
 
   sendStorage(): Promise<SendStorageSetting> {
