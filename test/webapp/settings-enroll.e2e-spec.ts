@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
+import { expectNoSeriousViolations } from './axe-check.js';
 import { ADMIN_PASSWORD } from './staff-session.js';
 
 /** The local administrator's first sign-in in a real browser: TOTP enrolment with a QR code, a retry, then the app. */
@@ -85,14 +85,3 @@ describe('the local administrator enrols two-factor sign-in in the browser', () 
     await close();
   });
 });
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${what} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${what}`,
-  );
-}

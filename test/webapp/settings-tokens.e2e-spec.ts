@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
+import { expectNoSeriousViolations } from './axe-check.js';
 import { signInLocalAdmin } from './staff-session.js';
 
 const SCOPES = [
@@ -178,14 +178,3 @@ describe('the Settings page manages API tokens', () => {
     });
   }
 });
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${what} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${what}`,
-  );
-}
