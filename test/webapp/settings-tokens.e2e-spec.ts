@@ -130,6 +130,8 @@ describe('the Settings page manages API tokens', () => {
     await dialog.getByRole('button', { name: 'Revoke', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     await table.getByRole('row').filter({ hasText: 'nightly backup' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('status').filter({ hasText: 'revoked' }).textContent(), 'The token “nightly backup” is revoked.');
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), 'Your tokens', 'the focus stays on the page, at the list');
     assert.equal((await fetch(`${gw.baseUrl}/api/v1/me`, bearer(token))).status, 401, 'a revoked token is refused');
     assert.deepEqual(problems, []);
     await context.close();

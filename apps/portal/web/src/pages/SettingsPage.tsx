@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { tokensApi, type ApiToken, type CreatedToken } from '../api/tokens.ts';
 import { Refusal } from '../ui/Refusal.tsx';
 import { useLoad } from '../ui/useLoad.ts';
@@ -16,6 +16,8 @@ export function SettingsPage() {
   const scopes = useLoad(() => tokensApi.scopes(), 'token-scopes');
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const [revoked, setRevoked] = useState<string | null>(null);
+  const listHeading = useRef<HTMLHeadingElement>(null);
   const live = tokens.data?.filter((t) => t.revokedAt === null) ?? null;
   return (
     <>
@@ -32,12 +34,18 @@ export function SettingsPage() {
           <TokenForm
             scopes={scopes.data}
             onCreated={(t) => {
+              setRevoked(null);
               setCreated(t);
               tokens.reload();
             }}
           />
         ) : null}
-        <h3>Your tokens</h3>
+        <h3 ref={listHeading} tabIndex={-1}>
+          Your tokens
+        </h3>
+        <p className="meta" role="status">
+          {revoked ? `The token “${revoked}” is revoked.` : ''}
+        </p>
         {tokens.error ? <Refusal error={tokens.error} /> : null}
         {live === null && !tokens.error ? <p aria-live="polite">Loading…</p> : null}
         {live !== null ? (
@@ -51,8 +59,11 @@ export function SettingsPage() {
           token={revoking}
           onClose={() => setRevoking(null)}
           onRevoked={() => {
+            setRevoked(revoking.name);
             setRevoking(null);
             tokens.reload();
+            // The row and its button are gone: the list's heading takes the focus.
+            listHeading.current?.focus();
           }}
         />
       ) : null}

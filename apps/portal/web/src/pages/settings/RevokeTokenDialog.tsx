@@ -20,7 +20,8 @@ export function RevokeTokenDialog({ token, onClose, onRevoked }: { token: ApiTok
     setError(null);
     tokensApi.revoke(token.id).then(
       () => {
-        setBusy(false);
+        // Closed first, so that the page is no longer inert when the caller moves the focus.
+        dialog.current?.close();
         onRevoked();
       },
       (err: unknown) => {
