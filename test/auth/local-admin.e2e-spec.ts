@@ -29,7 +29,7 @@ describe('the local break-glass administrator', () => {
     return jar.postForm(`${gw.baseUrl}/auth/local/totp`, { code, _csrf: formField(await page.text(), '_csrf') });
   }
 
-  it('enrols TOTP at the first sign-in, shows recovery codes once, and then the session works', async () => {
+  it('enrols TOTP at the first sign-in (a QR code, the key and the link; a wrong code keeps the same secret), shows recovery codes once, and then the session works', async () => {
     const jar = new CookieJar();
     const step1 = await passwordStep(jar);
     assert.equal(step1.status, 303);
@@ -40,11 +40,29 @@ describe('the local break-glass administrator', () => {
     const enroll = await jar.fetch(`${gw.baseUrl}/auth/local/enroll`);
     const html = await enroll.text();
     secret = /id="totp-secret">([A-Z2-7]+)</.exec(html)![1]!;
+    assert.match(html, /<div class="totp-qr" role="img" aria-label="QR code for adding admin to an authenticator app"><svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="200" height="200" viewBox="0 0 \d+ \d+" shape-rendering="crispEdges"><path fill="#ffffff" d="[^"]+"\/><path stroke="#000000" d="[^"]+"\/><\/svg>/);
+    assert.doesNotMatch(html, /style=|<script/, 'the strict CSP allows no inline style or script');
+    const uri = `otpauth://totp/MFT%20gateway:admin?secret=${secret}&amp;issuer=MFT%20gateway`;
+    assert.equal(/<input id="totp-uri" type="text" readonly value="([^"]+)"/.exec(html)?.[1]?.replaceAll('&#x3D;', '='), uri, 'the otpauth link, to copy');
+    const again = await (await jar.fetch(`${gw.baseUrl}/auth/local/enroll`)).text();
+    assert.equal(/id="totp-secret">([A-Z2-7]+)</.exec(again)?.[1], secret, 'a reload shows the same secret');
+
+    const wrong = String((Number(await generate({ secret })) + 500_000) % 1_000_000).padStart(6, '0');
+    const refused = await jar.postForm(`${gw.baseUrl}/auth/local/enroll`, { code: wrong, _csrf: formField(html, '_csrf') });
+    assert.equal(refused.status, 401);
+    const retry = await refused.text();
+    assert.equal(/id="totp-secret">([A-Z2-7]+)</.exec(retry)?.[1], secret, 'a wrong code keeps the same secret: try again, no new enrolment');
+    assert.match(retry, /<p class="error" role="alert" id="code-error">That code is not right\. Check that the authenticator shows the code for this account/);
+    assert.match(retry, /<input id="code" name="code" [^>]*autofocus aria-invalid="true" aria-describedby="code-error">/);
+    assert.equal((await jar.fetch(`${gw.baseUrl}/api/v1/me`)).status, 401, 'still not signed in');
+
     const code = await generate({ secret });
-    const done = await jar.postForm(`${gw.baseUrl}/auth/local/enroll`, { code, _csrf: formField(html, '_csrf') });
+    const done = await jar.postForm(`${gw.baseUrl}/auth/local/enroll`, { code, _csrf: formField(retry, '_csrf') });
     assert.equal(done.status, 200);
-    recovery = [...(await done.text()).matchAll(/<li><code>([A-Za-z0-9]{10})<\/code><\/li>/g)].map((m) => m[1]!);
+    const codesPage = await done.text();
+    recovery = [...codesPage.matchAll(/<li><code>([A-Za-z0-9]{10})<\/code><\/li>/g)].map((m) => m[1]!);
     assert.equal(recovery.length, 10);
+    assert.match(codesPage, /<a class="button primary" href="\/app">Continue to the app<\/a>/);
     assert.notEqual(jar.get('mft_session'), halfSession, 'the session id rotates at sign-in');
 
     const me = await jar.fetch(`${gw.baseUrl}/api/v1/me`);

@@ -31,6 +31,7 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   // `{}` lacks the name and scopes of the token.
   'POST /api/v1/tokens': { roles: EVERYONE, status: 400 },
   'GET /api/v1/tokens': { roles: EVERYONE, status: 200 },
+  'GET /api/v1/tokens/scopes': { roles: EVERYONE, status: 200 },
   'DELETE /api/v1/tokens/{id}': { roles: EVERYONE, status: 404 },
   'GET /api/v1/policy': { roles: ['admin'], status: 200 },
   // `{}` is the default policy, the one in force: nothing changes.

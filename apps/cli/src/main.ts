@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { runAdminCommand, type AdminServices } from '@mft/admin';
+import { databaseNotice, embeddedDatabaseExists, runAdminCommand, type AdminServices, type DatabaseLocation } from '@mft/admin';
 import { AuditRepository, AuditService } from '@mft/audit';
 import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/config';
 import { SystemClock } from '@mft/core';
@@ -56,12 +56,26 @@ function viaAdminSocket(dataDir: string, cmd: string, args: unknown): Promise<un
   });
 }
 
+/** Says on stderr which database a command works on (never a password), loudly when it is a new one. */
+function tellDatabase(where: DatabaseLocation, how: { created?: boolean; viaGateway?: boolean }): void {
+  process.stderr.write(databaseNotice(where, how).map((line) => `${line}\n`).join(''));
+}
+
 /** Runs a command in this process, or through the running gateway when it holds the embedded database. */
 async function run(cmd: string, args: unknown): Promise<unknown> {
   const cfg = config();
+  const where: DatabaseLocation = { url: cfg.databaseUrl, dataDir: cfg.dataDir };
+  const created = !cfg.databaseUrl && !embeddedDatabaseExists(cfg.dataDir);
   let db: Database | null = null;
+  if (cfg.databaseUrl) {
+    // Before connecting, so that a server that cannot be reached is named too.
+    tellDatabase(where, {});
+  }
   try {
     db = await Database.open({ url: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2 });
+    if (!cfg.databaseUrl) {
+      tellDatabase(where, { created });
+    }
     const clock = new SystemClock();
     const audit = new AuditService(db, new AuditRepository(db), clock);
     const localUsers = new LocalAdminRepository(db);
@@ -76,6 +90,7 @@ async function run(cmd: string, args: unknown): Promise<unknown> {
     return await runAdminCommand(services, cmd, args);
   } catch (err) {
     if (err instanceof DatabaseLockedError) {
+      tellDatabase(where, { viaGateway: true });
       return viaAdminSocket(cfg.dataDir, cmd, args).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
     }
     fail(err instanceof Error ? err.message : String(err));

@@ -1,2 +1,3 @@
 export * from './admin-commands.js';
 export * from './admin-handler.js';
+export * from './database-notice.js';

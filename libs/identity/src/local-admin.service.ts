@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { generateSecret, generateURI, verify } from 'otplib';
+import { generateURI, ScureBase32Plugin, verify } from 'otplib';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { DomainError, ForbiddenError, hmac, InvalidInputError, NotFoundError, RateLimitedError, SecretBox, UnauthenticatedError } from '@mft/core';
@@ -15,6 +15,7 @@ const PERIOD = 30;
 const MIN_PASSWORD = 12;
 /** A real argon2id hash of a random string, verified when the user does not exist, so timing does not tell. */
 let decoyHash: string | null = null;
+const base32 = new ScureBase32Plugin();
 
 export interface TotpEnrollment {
   readonly secret: string;
@@ -121,13 +122,19 @@ export class LocalAdminService {
     return { user: toUser(account), next: enrolled ? 'totp' : 'totp_enroll' };
   }
 
-  /** A fresh TOTP secret for a user who has none confirmed yet. */
-  async beginEnrollment(userId: string): Promise<TotpEnrollment> {
+  /**
+   * The TOTP secret of the enrolment in progress in `session` (the raw id of the half-signed-in
+   * session), for a user who has none confirmed yet. It is derived from the session, so a reload or
+   * a wrong code shows the same secret (the one already added to the authenticator), and the next
+   * sign-in starts with a new one; it stays pending (sealed) until a right code confirms it.
+   */
+  async beginEnrollment(userId: string, session: string): Promise<TotpEnrollment> {
     const account = await this.mustFind(userId);
     if (account.totpLastStep !== null) {
       throw new ForbiddenError('totp_already_enrolled', 'Two-factor sign-in is already set up for this account.');
     }
-    const secret = generateSecret();
+    const seed = createHmac('sha256', this.config.secretKey).update(`totp-enroll:${session}`).digest().subarray(0, 20);
+    const secret = base32.encode(seed, { padding: false });
     await this.repo.setPendingTotp(userId, this.#box.seal(secret));
     return { secret, uri: generateURI({ issuer: 'MFT gateway', label: account.username, secret }) };
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import { RefusalAuditService } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
@@ -9,6 +10,8 @@ import { CsrfTokens, LocalAdminService, SessionService, type SessionStage, type 
 import { accessContext, AuthGuard, ErrorAudience, loginCsrfToken, loginCsrfValid, Public, sessionCookieOf, setSessionCookie, Views } from '@mft/web';
 
 const loginForm = z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(1024), _csrf: z.string().optional() });
+const WRONG_ENROLMENT_CODE =
+  'That code is not right. Check that the authenticator shows the code for this account (the key above) and that the time on this device is right, then type the code it shows now.';
 const codeForm = z.object({ code: z.string().min(1).max(64), _csrf: z.string().optional() });
 
 /**
@@ -56,9 +59,7 @@ export class LocalAdminController {
   @Public()
   async enrollPage(@Req() req: Request, @Res() res: Response): Promise<void> {
     const { raw, user } = await this.pending(req, 'totp_enroll');
-    const enrollment = await this.local.beginEnrollment(user.id);
-    res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(this.views.render('enroll', { title: 'Set up two-factor sign-in', ...enrollment, csrf: this.sessions.csrfFor(raw) }));
+    await this.renderEnroll(res, raw, user, 200);
   }
 
   @Post('enroll')
@@ -67,7 +68,21 @@ export class LocalAdminController {
   async enroll(@Body({ schema: codeForm }) body: z.infer<typeof codeForm>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { raw, user } = await this.pending(req, 'totp_enroll', body._csrf);
     const ctx = accessContext(req, `user:${user.username}`);
-    const codes = await this.local.confirmEnrollment(user.id, body.code.trim(), ctx);
+    let codes: string[];
+    try {
+      codes = await this.local.confirmEnrollment(user.id, body.code.replace(/\s+/g, ''), ctx);
+    } catch (err) {
+      // A wrong code keeps the enrolment (and its secret) pending: the person tries again.
+      if (isDomainError(err) && (err.kind === 'unauthenticated' || err.kind === 'rate_limited')) {
+        if (typeof err.details.retryAfterSeconds === 'number') {
+          res.setHeader('Retry-After', String(err.details.retryAfterSeconds));
+        }
+        const message = err.kind === 'rate_limited' ? err.message : WRONG_ENROLMENT_CODE;
+        await this.renderEnroll(res, raw, user, err.kind === 'rate_limited' ? 429 : 401, message);
+        return;
+      }
+      throw err;
+    }
     await this.sessions.end(raw, ctx);
     await this.startStage(req, res, user, 'full');
     res.setHeader('Cache-Control', 'no-store');
@@ -118,6 +133,16 @@ export class LocalAdminController {
       throw new ForbiddenError('csrf_invalid', 'This form has expired. Reload the page and try again.');
     }
     return { raw, user: session.user };
+  }
+
+  /** The enrolment page: the pending secret as a QR code, as text and as a link, and the code form. */
+  private async renderEnroll(res: Response, raw: string, user: User, status: number, error?: string): Promise<void> {
+    const { secret, uri } = await this.local.beginEnrollment(user.id, raw);
+    const qr = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2, width: 200, color: { dark: '#000000', light: '#ffffff' } });
+    res.status(status).setHeader('Cache-Control', 'no-store');
+    res.type('html').send(
+      this.views.render('enroll', { title: 'Set up two-factor sign-in', secret, uri, qr, username: user.username, error, csrf: this.sessions.csrfFor(raw) }),
+    );
   }
 
   private async startStage(req: Request, res: Response, user: User, stage: SessionStage): Promise<void> {

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { SCOPES, TokenService, userActor, type ApiTokenRecord, type CreatedToken, type User } from '@mft/identity';
 import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, EVERY_ROLE } from '@mft/web';
+import { ApiTokenDto, CreatedTokenDto, SCOPE_DESCRIPTIONS, TokenScopeDto } from './tokens.dto.js';
 
 const createToken = z
   .object({
@@ -22,7 +23,11 @@ export class TokensController {
 
   @Post()
   @Access('admin', ...EVERY_ROLE)
-  @ApiCreatedResponse({ description: '{ id, name, scopes, expiresAt, token } — the token is shown only here' })
+  @ApiOperation({
+    summary: 'Create an API token',
+    description: 'Body: { name, scopes: [..], expiresInDays: 1..3650 or null for no expiry (default 90) }. The token never does more than your roles allow.',
+  })
+  @ApiCreatedResponse({ type: CreatedTokenDto, description: 'The token, with its secret: shown only here' })
   create(@Body({ schema: createToken }) body: z.infer<typeof createToken>, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<CreatedToken> {
     return this.tokens.create(
       {
@@ -37,14 +42,25 @@ export class TokensController {
 
   @Get()
   @Access('links:read', ...EVERY_ROLE)
-  @ApiOkResponse({ description: 'Your tokens (never their secrets), with last use' })
+  @ApiOperation({ summary: 'List your API tokens', description: 'Newest first, revoked ones included (with revokedAt); never their secrets.' })
+  @ApiOkResponse({ type: [ApiTokenDto] })
   list(@CurrentUser() user: User): Promise<ApiTokenRecord[]> {
     return this.tokens.list(user);
+  }
+
+  @Get('scopes')
+  @Access('links:read', ...EVERY_ROLE)
+  @ApiOperation({ summary: 'The scopes a token may be given', description: 'Each scope with what it allows, in the order the API knows them.' })
+  @ApiOkResponse({ type: [TokenScopeDto] })
+  scopes(): TokenScopeDto[] {
+    return SCOPES.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] }));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @Access('admin', ...EVERY_ROLE)
+  @ApiOperation({ summary: 'Revoke one of your API tokens', description: 'At once; a token that is not yours or already revoked answers 404.' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   async revoke(@Param('id', { schema: z.uuid() }) id: string, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<void> {
     await this.tokens.revoke(user, id, accessContext(req, userActor(user)));
   }
