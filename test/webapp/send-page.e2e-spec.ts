@@ -86,7 +86,7 @@ describe('the Send page', () => {
     assert.ok(await page.getByRole('img', { name: 'QR code of the link for fay@example.test' }).isVisible());
 
     await page.getByRole('button', { name: 'Copy', exact: true }).first().click();
-    await page.getByText('Copied', { exact: true }).waitFor();
+    await page.getByText('Copied to the clipboard.', { exact: true }).waitFor();
     assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), urls.fay);
 
     for (const [who, url] of Object.entries(urls)) {

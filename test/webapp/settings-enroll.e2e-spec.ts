@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
-import { expectNoSeriousViolations } from './axe-check.js';
+import { expectNoSeriousViolations } from './axe.js';
 import { ADMIN_PASSWORD } from './staff-session.js';
 
 /** The local administrator's first sign-in in a real browser: TOTP enrolment with a QR code, a retry, then the app. */

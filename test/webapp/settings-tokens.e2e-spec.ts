@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
-import { expectNoSeriousViolations } from './axe-check.js';
+import { expectNoSeriousViolations } from './axe.js';
 import { signInLocalAdmin } from './staff-session.js';
 
 const SCOPES = [

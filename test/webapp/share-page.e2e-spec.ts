@@ -5,8 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectNoSeriousViolations } from './axe.js';
+import { sessionPage } from './staff-session.js';
 import { addIdpPerson, CookieJar, jsonHeaders, launchChromium, oidcGatewayEnv, rawRequest, serveGateway, signInThroughIdp, TestGateway, TestIdp, unzipTest } from '@mft/testing';
 
 /** The Share page in a real browser, for an employee signed in through the real OpenID provider. */
@@ -78,18 +79,9 @@ describe('the staff app Share page', { timeout: 240_000 }, () => {
   });
 
   async function signedIn(login: string, width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    await context.addCookies([{ name: 'mft_session', value: sessions[login]!, url: gw.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(`${gw.baseUrl}/app/share`);
-    return { context, page, problems };
+    const opened = await sessionPage(browser, gw.baseUrl, sessions[login]!, width, 900);
+    await opened.page.goto(`${gw.baseUrl}/app/share`);
+    return opened;
   }
 
   const rows = (page: Page) => page.getByRole('table', { name: 'Files', exact: true }).getByRole('row');
@@ -151,7 +143,7 @@ describe('the staff app Share page', { timeout: 240_000 }, () => {
     const url = await ann.inputValue();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/l\/[\w-]{22,}$/);
     await page.getByRole('button', { name: 'Copy link for ann@example.test' }).click();
-    await page.getByText('Copied.', { exact: true }).waitFor();
+    await page.getByText('Copied to the clipboard.', { exact: true }).waitFor();
     assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), url, 'the Copy button copies that link');
     const linkPage = page.getByRole('link', { name: "Open the link's page" });
     assert.match((await linkPage.getAttribute('href')) ?? '', /^\/app\/links\/[0-9a-f-]{36}$/);
@@ -242,14 +234,3 @@ describe('the staff app Share page', { timeout: 240_000 }, () => {
     }
   });
 });
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${what} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${what}`,
-  );
-}

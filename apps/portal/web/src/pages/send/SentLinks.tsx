@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { deliveriesOf, type CreatedSendLink, type GrantDelivery } from '../../api/uploads.ts';
 import { AppLink } from '../../ui/AppLink.tsx';
+import { CopyField } from '../../ui/CopyField.tsx';
 import { When } from '../../ui/format.tsx';
 import { QrCode } from './QrCode.tsx';
 
@@ -11,8 +12,6 @@ const REFRESH_MS = [1000, 2000, 3000, 5000, 8000];
 export function SentLinks({ created }: { created: CreatedSendLink }) {
   const id = useId();
   const heading = useRef<HTMLHeadingElement>(null);
-  const [copied, setCopied] = useState<string | null>(null);
-  const [copyFailed, setCopyFailed] = useState<string | null>(null);
   const [deliveries, setDeliveries] = useState<GrantDelivery[]>([]);
 
   useEffect(() => heading.current?.focus(), [created.id]);
@@ -40,16 +39,6 @@ export function SentLinks({ created }: { created: CreatedSendLink }) {
     };
   }, [created.id]);
 
-  const copy = (url: string, grantId: string): void => {
-    navigator.clipboard.writeText(url).then(
-      () => {
-        setCopyFailed(null);
-        setCopied(grantId);
-      },
-      () => setCopyFailed(grantId),
-    );
-  };
-
   return (
     <section className="sent" aria-labelledby={`${id}-done`}>
       <h2 id={`${id}-done`} ref={heading} tabIndex={-1}>
@@ -63,22 +52,13 @@ export function SentLinks({ created }: { created: CreatedSendLink }) {
         </div>
       ) : null}
       <ul className="sent-list">
-        {created.grants.map((g, i) => {
+        {created.grants.map((g) => {
           const name = `Link for ${g.recipient ?? 'anyone with it'}`;
           const delivery = deliveries.find((d) => d.id === g.id)?.delivery;
           return (
             <li key={g.id} className="sent-link">
               <div className="sent-text">
-                <label htmlFor={`${id}-link-${String(i)}`}>{name}</label>
-                <div className="inline">
-                  <input id={`${id}-link-${String(i)}`} type="text" readOnly value={g.url} onFocus={(e) => e.currentTarget.select()} />
-                  <button type="button" className="secondary" aria-describedby={`${id}-copy-${String(i)}`} onClick={() => copy(g.url, g.id)}>
-                    Copy
-                  </button>
-                </div>
-                <p id={`${id}-copy-${String(i)}`} className="meta copy-state" role="status">
-                  {copied === g.id ? 'Copied' : copyFailed === g.id ? 'Could not copy: select the link and copy it yourself.' : ''}
-                </p>
+                <CopyField label={name} value={g.url} copyName={`${name.charAt(0).toLowerCase()}${name.slice(1)}`} />
                 {g.recipient ? <p className="meta">{`Invitation email: ${delivery?.text ?? (delivery ? 'not sent (you chose to pass the link on yourself).' : 'checking…')}`}</p> : null}
               </div>
               <QrCode text={g.url} label={`QR code of the ${name.charAt(0).toLowerCase()}${name.slice(1)}`} />

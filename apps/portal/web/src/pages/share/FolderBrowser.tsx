@@ -170,7 +170,7 @@ export function FolderBrowser({ source, chosen, onChoose }: { source: ShareSourc
                 <th scope="col">Size</th>
                 <th scope="col">Modified</th>
                 <th scope="col">
-                  <span className="share-vh">Choose</span>
+                  <span className="visually-hidden">Choose</span>
                 </th>
               </tr>
             </thead>
@@ -199,7 +199,7 @@ export function FolderBrowser({ source, chosen, onChoose }: { source: ShareSourc
                   <td className="share-action">
                     <button type="button" className="share-secondary" onClick={() => choose(e)}>
                       {isChosen(e.path) ? 'Chosen' : 'Choose'}
-                      <span className="share-vh"> {e.name}</span>
+                      <span className="visually-hidden"> {e.name}</span>
                     </button>
                   </td>
                 </tr>
