@@ -33,6 +33,11 @@ describe('the storage connections and folders a person may share from', () => {
     return ((await res.json()) as { id: string }).id;
   };
 
+  const setCreators = async (share: string[]): Promise<void> => {
+    const res = await fetch(`${gw.baseUrl}/api/v1/policy`, { method: 'PUT', headers: jsonHeaders(tokens.admin), body: JSON.stringify({ creators: { send: ['admin', 'manager', 'employee'], share } }) });
+    assert.equal(res.status, 200, await res.clone().text());
+  };
+
   before(async () => {
     gw = await TestGateway.start();
     tokens.admin = await gw.token();
@@ -65,6 +70,7 @@ describe('the storage connections and folders a person may share from', () => {
     assert.equal(patched.status, 200, await patched.clone().text());
     const sent = await createSendLink(gw.baseUrl, tokens.admin, [{ name: 'copy.txt', content: 'a send copy' }]);
     assert.equal(sent.status, 201);
+    await setCreators(['admin', 'manager', 'employee']);
   });
   after(async () => {
     await gw?.stop();
@@ -84,6 +90,20 @@ describe('the storage connections and folders a person may share from', () => {
 
     const manager = await sources(tokens.manager);
     assert.deepEqual(manager.body, [{ connectionId: archive, name: 'Archive', kind: 'local', roots: ['/'] }]);
+  });
+
+  it('someone the policy does not let create share links is told so before browsing (422 policy_creators_share)', async () => {
+    await setCreators(['admin', 'manager']);
+    try {
+      const res = await get('/api/v1/share-sources', tokens.employee);
+      const body = (await res.json()) as { code: string; message: string };
+      assert.equal(res.status, 422, JSON.stringify(body));
+      assert.equal(body.code, 'policy_creators_share');
+      assert.match(body.message, /creators\.share/);
+      assert.equal((await get('/api/v1/share-sources', tokens.manager)).status, 200, 'a manager still may');
+    } finally {
+      await setCreators(['admin', 'manager', 'employee']);
+    }
   });
 
   it('an admin sees every connection from its root', async () => {

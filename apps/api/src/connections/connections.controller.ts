@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { userActor, type User } from '@mft/identity';
+import { LinkService } from '@mft/links';
 import { MAX_LIST_LIMIT, type ConnectionEntry, type ConnectionTestResult, type ConnectionView, type SendStorageSetting, type ShareSource } from '@mft/storage';
 import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser } from '@mft/web';
 import { ErrorDto } from '../links/links.dto.js';
@@ -160,18 +161,23 @@ export class ShareSourceDto {
 @UseGuards(AuthGuard)
 @Controller('api/v1/share-sources')
 export class ShareSourcesController {
-  constructor(private readonly connections: ConnectionsService) {}
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly links: LinkService,
+  ) {}
 
   @Get()
   @Access('links:read', 'admin', 'manager', 'employee')
   @ApiOperation({
     summary: 'List the storage connections and folders you may share from',
     description:
-      'The connections whose share roots name one of your roles or groups, each with the outermost of those roots (admins: every connection, from "/"). Never a connection\'s settings or secrets, and never the folder of send-link copies. Browse a root with GET /api/v1/connections/{connectionId}/entries?path=<root>; the policy (creators.share) still decides whether you may create a share link.',
+      'The connections whose share roots name one of your roles or groups, each with the outermost of those roots (admins: every connection, from "/"). Never a connection\'s settings or secrets, and never the folder of send-link copies. Browse a root with GET /api/v1/connections/{connectionId}/entries?path=<root>. Someone the policy does not let create share links (creators.share) is told so here (422), before browsing.',
   })
   @ApiOkResponse({ type: [ShareSourceDto], description: '[{ connectionId, name, kind, roots }], sorted by name; empty when you may share from nowhere' })
   @ApiResponse({ status: 400, type: ErrorDto, description: 'An unknown query parameter' })
-  list(@Query({ schema: shareSourcesQuery }) _q: z.output<typeof shareSourcesQuery>, @CurrentUser() user: User): Promise<ShareSource[]> {
+  @ApiResponse({ status: 422, type: ErrorDto, description: 'The policy does not let you create share links (policy_creators_share)' })
+  async list(@Query({ schema: shareSourcesQuery }) _q: z.output<typeof shareSourcesQuery>, @CurrentUser() user: User): Promise<ShareSource[]> {
+    await this.links.assertMayCreate(user, 'share');
     return this.connections.shareSources(user);
   }
 }
