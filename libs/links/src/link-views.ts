@@ -1,4 +1,5 @@
 import type { Grant, Link, LinkFile } from './link.js';
+import type { AuditEvent } from '@mft/audit';
 import { deliveryText, GrantRules, LinkRules } from './link.js';
 
 /** A link as its sender (or an admin) sees it, with every grant's tracking. */
@@ -74,4 +75,116 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
       endedAt: iso(g.endedAt),
     })),
   };
+}
+
+/** One thing that happened to a link or one of its recipients, as its sender sees it. */
+export interface LinkActivity {
+  /** The audit event type (`mail.sent`, `page.opened`, `email.verified`, `download.started`, `download.completed`, …). */
+  readonly type: string;
+  readonly at: string;
+  /** The recipient grant; null for what happened to the link as a whole. */
+  readonly grantId: string | null;
+  /** Where the recipient was (null for what the gateway did itself, such as sending an email). */
+  readonly ip: string | null;
+  /** The email the recipient's browser session had verified, when it had. */
+  readonly email: string | null;
+  /** A sentence saying what happened. */
+  readonly detail: string;
+}
+
+/** The audit events a link's activity is made of. */
+export const ACTIVITY_EVENT_TYPES = [
+  'link.created',
+  'mail.sent',
+  'mail.deferred',
+  'mail.failed',
+  'grant.invitation_resent',
+  'page.opened',
+  'unlock.succeeded',
+  'email.verified',
+  'download.started',
+  'download.completed',
+  'download.interrupted',
+  'download.cut',
+  'download.refused',
+  'grant.consumed',
+  'grant.reset',
+  'grant.revoked',
+  'link.revoked',
+  'link.expired',
+  'link.consumed',
+  'link.expiry_shortened',
+] as const;
+
+/** The fields of an audit event the activity reads. */
+type ActivityEvent = Pick<AuditEvent, 'type' | 'at' | 'grantId' | 'fileId' | 'ip' | 'actor' | 'bytes' | 'details'>;
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** The activity of a link from its audit events (oldest first). Emails other than invitations (codes, notices to the sender) are left out. */
+export function toActivity(events: readonly ActivityEvent[], files: readonly Pick<LinkFile, 'id' | 'name'>[]): LinkActivity[] {
+  const names = new Map(files.map((f) => [f.id, f.name]));
+  const what = (e: ActivityEvent): string => (e.fileId ? (names.get(e.fileId) ?? 'a file') : 'every file, as one archive');
+  const out: LinkActivity[] = [];
+  for (const e of events) {
+    const d = e.details;
+    if (e.type.startsWith('mail.') && d.template !== 'recipient-invitation') {
+      continue;
+    }
+    const detail = activityDetail(e, d, what);
+    const verified = e.type === 'email.verified' ? str(d.email) : e.actor?.startsWith('recipient:') ? e.actor.slice('recipient:'.length) : null;
+    out.push({ type: e.type, at: e.at, grantId: e.grantId, ip: e.ip, email: verified, detail });
+  }
+  return out;
+}
+
+function activityDetail(e: ActivityEvent, d: Record<string, unknown>, what: (e: ActivityEvent) => string): string {
+  switch (e.type) {
+    case 'link.created':
+      return 'Link created.';
+    case 'mail.sent':
+      return d.channel === 'outbox'
+        ? `Invitation to ${str(d.to) ?? 'the recipient'} written to the outbox folder: no mail server is configured, so it was not sent.`
+        : `Invitation to ${str(d.to) ?? 'the recipient'} accepted by the mail server.`;
+    case 'mail.deferred':
+      return `Invitation not delivered yet; retrying (${str(d.error) ?? 'the mail server did not accept it'}).`;
+    case 'mail.failed':
+      return `Invitation not delivered: ${str(d.error) ?? 'the mail server refused it'}.`;
+    case 'grant.invitation_resent':
+      return 'A new invitation with a new address was queued; the previous address stopped working.';
+    case 'page.opened':
+      return d.first === true ? 'Opened the page for the first time.' : 'Opened the page.';
+    case 'unlock.succeeded':
+      return 'Entered the password.';
+    case 'email.verified':
+      return `Verified the email address ${str(d.email) ?? ''}.`.replace(' .', '.');
+    case 'download.started':
+      return `Started downloading ${what(e)}${typeof d.range === 'string' ? ` (bytes ${d.range})` : ''}.`;
+    case 'download.completed':
+      return d.allFiles === true
+        ? `Download complete: every file delivered${typeof d.downloads === 'number' ? ` (download ${String(d.downloads)})` : ''}.`
+        : `Received all of ${what(e)}.`;
+    case 'download.interrupted':
+      return `Download of ${what(e)} stopped part-way${e.bytes ? ` after ${String(e.bytes)} bytes` : ''}.`;
+    case 'download.cut':
+      return `Download of ${what(e)} was cut off (${str(d.reason) ?? 'the link ended'}).`;
+    case 'download.refused':
+      return `A download was refused (${str(d.code) ?? 'not allowed'}).`;
+    case 'grant.consumed':
+      return 'Used every download the link allows.';
+    case 'grant.reset':
+      return 'The unfinished download was reset.';
+    case 'grant.revoked':
+      return 'Access revoked.';
+    case 'link.revoked':
+      return 'Link revoked.';
+    case 'link.expired':
+      return 'Link expired.';
+    case 'link.consumed':
+      return 'Every recipient has used the link up.';
+    case 'link.expiry_shortened':
+      return 'The expiry was brought forward by a policy change.';
+    default:
+      return e.type;
+  }
 }

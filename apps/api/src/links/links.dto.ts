@@ -149,3 +149,12 @@ export class ErrorDto {
   @ApiProperty({ example: 'policy_expiry_too_long' }) code!: string;
   @ApiProperty() message!: string;
 }
+
+export class LinkActivityDto {
+  @ApiProperty({ description: 'The audit event type', example: 'download.completed' }) type!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The recipient grant; null for the link as a whole' }) grantId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The recipient's IP; null for what the gateway did itself" }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The email the recipient's browser session had verified" }) email!: string | null;
+  @ApiProperty({ description: 'What happened, as a sentence' }) detail!: string;
+}

@@ -8,6 +8,7 @@ import { ShareLinks1765500000000 } from './1765500000000-share-links.js';
 import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
 import { ShareDownloadStarts1765700000000 } from './1765700000000-share-download-starts.js';
 import { ResumableUploads1765800000000 } from './1765800000000-resumable-uploads.js';
+import { LinkListOrder1765910000000 } from './1765910000000-link-list-order.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   FileCrc321765600000000,
   ShareDownloadStarts1765700000000,
   ResumableUploads1765800000000,
+  LinkListOrder1765910000000,
 ];
