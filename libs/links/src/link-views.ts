@@ -21,6 +21,8 @@ export interface LinkView {
   readonly endedAt: string | null;
   readonly endedReason: string | null;
   readonly purgedAt: string | null;
+  /** Whether the link still works, so revoking it would end something. */
+  readonly canRevoke: boolean;
   readonly files: ReadonlyArray<{ id: string; name: string; size: number; sha256: string; contentType: string }>;
   readonly grants: ReadonlyArray<{
     id: string;
@@ -35,6 +37,10 @@ export interface LinkView {
     /** Bytes the unfinished download now holding the grant has delivered (0 when none holds it). */
     deliveredBytes: number;
     endedAt: string | null;
+    /** Whether this recipient's access still works, so revoking it would end something. */
+    canRevoke: boolean;
+    /** Whether a new invitation may be sent (a recipient, the grant live, no download holding it). */
+    canResend: boolean;
   }>;
 }
 
@@ -61,19 +67,25 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
     endedAt: iso(link.endedAt),
     endedReason: link.endedReason,
     purgedAt: iso(link.purgedAt),
+    canRevoke: rules.usable(now),
     files: files.map((f) => ({ id: f.id, name: f.name, size: f.size, sha256: f.sha256, contentType: f.contentType })),
-    grants: grants.map((g) => ({
-      id: g.id,
-      recipient: g.recipient,
-      status: new GrantRules(link, g).status(now),
-      deliveredAt: iso(g.deliveredAt),
-      delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g) },
-      openedAt: iso(g.openedAt),
-      downloadedAt: iso(g.downloadedAt),
-      downloads: g.downloads,
-      deliveredBytes: g.claimId ? (delivered.get(g.id) ?? 0) : 0,
-      endedAt: iso(g.endedAt),
-    })),
+    grants: grants.map((g) => {
+      const grant = new GrantRules(link, g);
+      return {
+        id: g.id,
+        recipient: g.recipient,
+        status: grant.status(now),
+        deliveredAt: iso(g.deliveredAt),
+        delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g) },
+        openedAt: iso(g.openedAt),
+        downloadedAt: iso(g.downloadedAt),
+        downloads: g.downloads,
+        deliveredBytes: g.claimId ? (delivered.get(g.id) ?? 0) : 0,
+        endedAt: iso(g.endedAt),
+        canRevoke: grant.usable(now),
+        canResend: grant.canResend(now),
+      };
+    }),
   };
 }
 

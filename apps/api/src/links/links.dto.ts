@@ -117,6 +117,9 @@ export class GrantTrackingDto {
   @ApiProperty({ description: 'Bytes delivered so far by the unfinished download that holds the grant (status downloading); 0 when none does.' })
   deliveredBytes!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
+  @ApiProperty({ description: "Whether the recipient's access still works, so DELETE .../grants/:grantId would end it" }) canRevoke!: boolean;
+  @ApiProperty({ description: 'Whether POST .../grants/:grantId/resend may send a new invitation now (a recipient, the grant live, no download holding it)' })
+  canResend!: boolean;
 }
 
 export class LinkDto {
@@ -137,6 +140,7 @@ export class LinkDto {
   @ApiProperty({ type: String, nullable: true }) endedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) endedReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) purgedAt!: string | null;
+  @ApiProperty({ description: 'Whether the link still works, so DELETE /api/v1/links/:id would end it' }) canRevoke!: boolean;
   @ApiProperty({ type: [LinkFileDto] }) files!: LinkFileDto[];
   @ApiProperty({ type: [GrantTrackingDto] }) grants!: GrantTrackingDto[];
   @ApiPropertyOptional({ type: () => ShareDto, description: 'Share links: what the link points at.' }) share?: ShareDto;
