@@ -41,7 +41,6 @@ export function LinksPage() {
               <thead>
                 <tr>
                   <th scope="col">Link</th>
-                  <th scope="col">Recipients</th>
                   <th scope="col">Status</th>
                   <th scope="col">Created</th>
                   <th scope="col" className="wide-only">Expires</th>
@@ -50,15 +49,15 @@ export function LinksPage() {
               <tbody>
                 {data.links.length === 0 ? (
                   <tr>
-                    <td colSpan={5}>{filtered ? 'No links match this search.' : 'No links yet.'}</td>
+                    <td colSpan={4}>{filtered ? 'No links match this search.' : 'No links yet.'}</td>
                   </tr>
                 ) : (
                   data.links.map((link) => (
                     <tr key={link.id}>
                       <td className="title">
                         <AppLink to={`/app/links/${link.id}`}>{linkTitle(link)}</AppLink>
+                        <span className="meta sub">{recipientsOf(link.grants)}</span>
                       </td>
-                      <td className="who">{recipientsOf(link.grants)}</td>
                       <td>{linkStatusLabel(link.status)}</td>
                       <td><Day iso={link.createdAt} /></td>
                       <td className="wide-only">{link.expiresAt ? <Day iso={link.expiresAt} /> : 'Never'}</td>
