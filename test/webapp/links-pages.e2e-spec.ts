@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { addIdpPerson, CookieJar, launchChromium, oidcGatewayEnv, serveGateway, signInThroughIdp, TestGateway, TestIdp } from '@mft/testing';
+import { expectNoSeriousViolations, staffPage } from './staff-browser.js';
 import { sendThroughApi } from './staff-session.js';
 
 const SECRET = 'links-pages-client-secret';
@@ -46,19 +46,7 @@ describe("the staff app's links pages", () => {
     await idp?.close();
   });
 
-  async function signedIn(width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    await context.addCookies([{ name: 'mft_session', value: session, url: gw.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    return { context, page, problems };
-  }
+  const signedIn = (width: number): ReturnType<typeof staffPage> => staffPage(browser, gw.baseUrl, session, width, 900);
 
   /** The recipient's side, over plain HTTP from their own address: opens the page, then downloads every file. */
   async function download(url: string): Promise<string> {
@@ -240,8 +228,8 @@ describe("the staff app's links pages", () => {
       await page.getByRole('table', { name: 'Recipients', exact: true }).getByRole('cell', { name: 'Downloaded', exact: true }).waitFor();
       await page.getByRole('region', { name: 'rita@example.test' }).getByText('Download completed').first().waitFor();
       await noSideways(page, width);
-      const fits = await page.getByRole('table', { name: 'Recipients', exact: true }).evaluate((t) => t.scrollWidth <= t.parentElement!.clientWidth);
-      assert.ok(fits, 'the Recipients table fits without scrolling inside its wrapper');
+      const [inner, outer] = await page.getByRole('table', { name: 'Recipients', exact: true }).evaluate((t) => [t.parentElement!.scrollWidth, t.parentElement!.clientWidth]);
+      assert.ok(inner! <= outer!, `the Recipients table fits without scrolling inside its wrapper (${String(inner)} > ${String(outer)} px)`);
       await page.screenshot({ path: join(tmpdir(), `mft-links-link-${width}.png`), fullPage: true });
       await expectNoSeriousViolations(page, '/app/links/:id');
       assert.deepEqual(problems, []);
@@ -249,14 +237,3 @@ describe("the staff app's links pages", () => {
     });
   }
 });
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${what} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${what}`,
-  );
-}

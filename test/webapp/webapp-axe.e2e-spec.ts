@@ -1,8 +1,7 @@
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
+import { expectNoSeriousViolations } from './staff-browser.js';
 import { sendThroughApi, signInLocalAdmin } from './staff-session.js';
 
 /** The staff app's pages under axe (WCAG 2.0 A and AA, 2.1 AA): no serious or critical violation, on a phone and a desktop. */
@@ -48,14 +47,3 @@ describe('the staff web app passes axe', () => {
     });
   }
 });
-
-async function expectNoSeriousViolations(page: import('playwright-core').Page, path: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  assert.ok(results.passes.length > 10, `axe checked ${path} (${results.passes.length} rules passed)`);
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `axe on ${path}`,
-  );
-}

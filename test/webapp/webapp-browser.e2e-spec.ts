@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { launchChromium, TestGateway } from '@mft/testing';
+import { staffPage } from './staff-browser.js';
 import { sendThroughApi, signInLocalAdmin } from './staff-session.js';
 
 /** The staff web app in a real browser (headless Chromium), on a phone and on a desktop. */
@@ -25,19 +26,7 @@ describe('the staff web app in a real browser', () => {
     await gw?.stop();
   });
 
-  async function signedIn(width: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    await context.addCookies([{ name: 'mft_session', value: session, url: gw.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    return { context, page, problems };
-  }
+  const signedIn = (width: number): ReturnType<typeof staffPage> => staffPage(browser, gw.baseUrl, session, width);
 
   for (const [label, width] of [
     ['phone', 390],
