@@ -56,13 +56,14 @@ describe('the activity of a link', () => {
     const file = await json(`${grant.url}/files/${landing.files[0]!.id}`);
     assert.equal(await file.text(), 'signed contract');
 
+    // The gateway records the completed download once the response has ended, just after the client has its last byte.
     const res = await eventually(
-      'the invitation to be delivered',
+      'both invitations delivered and the download recorded',
       async () => {
         const r = await activityOf(id, tokens.ann);
         return { status: r.status, body: (await r.json()) as Activity[] };
       },
-      (r) => r.body.filter((e) => e.type === 'mail.sent').length === 2,
+      (r) => r.body.filter((e) => e.type === 'mail.sent').length === 2 && r.body.some((e) => e.type === 'download.completed' && e.detail.startsWith('Download complete')),
     );
     assert.equal(res.status, 200);
     const mine = res.body.filter((e) => e.grantId === grant.id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSendLink, TestGateway } from '@mft/testing';
+import { createSendLink, eventually, TestGateway } from '@mft/testing';
 
 interface ListedLink {
   id: string;
@@ -55,6 +55,12 @@ describe('listing links with search, status and a cursor', () => {
     const landing = (await (await fetch(once.url, { headers: { accept: 'application/json' } })).json()) as { files: Array<{ id: string }> };
     const got = await fetch(`${once.url}/files/${landing.files[0]!.id}`);
     assert.equal(await got.text(), 'contents of once.txt');
+    // The download is counted once the response has ended, just after the client has its last byte.
+    await eventually(
+      'the one-time link to be consumed',
+      async () => ((await (await fetch(`${gw.baseUrl}/api/v1/links/${consumed}`, { headers: { authorization: `Bearer ${tokens.ann}` } })).json()) as ListedLink).status,
+      (status) => status === 'consumed',
+    );
     bobs = (await send('bob', 'notes-bob.txt', { recipients: 'carol@partner.example' })).id;
   });
   after(async () => gw?.stop());
