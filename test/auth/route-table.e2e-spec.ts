@@ -21,6 +21,7 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'POST /api/v1/links': { roles: LINK_USERS, status: 400 },
   'GET /api/v1/links': { roles: LINK_USERS, status: 200 },
   'GET /api/v1/links/{id}': { roles: LINK_USERS, status: 404 },
+  'GET /api/v1/links/{id}/activity': { roles: LINK_USERS, status: 404 },
   'DELETE /api/v1/links/{id}': { roles: LINK_USERS, status: 404 },
   'DELETE /api/v1/links/{id}/grants/{grantId}': { roles: LINK_USERS, status: 404 },
   'POST /api/v1/links/{id}/grants/{grantId}/resend': { roles: LINK_USERS, status: 404 },

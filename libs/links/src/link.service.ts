@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService, RefusalAuditService, type AccessContext } from '@mft/audit';
+import { AuditService, RefusalAuditService, type AccessContext, type AuditEvent } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { Clock, ConflictError, GoneError, hashToken, InvalidInputError, NotFoundError, randomToken, RateLimitedError } from '@mft/core';
 import { Database, RateLimiter } from '@mft/db';
 import { displayNameOf, hasRole, userActor, type User } from '@mft/identity';
 import type { CreateSendLinkCommand } from './create-send-link.command.js';
-import { GrantRules, senderContact, type LinkFile, type LinkKind } from './link.js';
-import { toLinkView, type LinkView } from './link-views.js';
+import { GrantRules, senderContact, type Link, type LinkFile, type LinkKind, type LinkStatus } from './link.js';
+import { ACTIVITY_EVENT_TYPES, toActivity, toLinkView, type LinkActivity, type LinkView } from './link-views.js';
 import { applyPolicy, assertCreator, PolicyService, type Creator, type ResolvedLinkOptions } from '@mft/policy';
 import { LinkNotices } from './link-notices.js';
 import { GrantRepository } from './repositories/grant.repository.js';
@@ -96,6 +96,21 @@ const grantInUse = (recipient: string): ConflictError =>
     'grant_in_use',
     `${recipient} has started downloading, and a new address would cut the download off. Try again once it has finished; if it stopped part-way, reset the grant first (POST /api/v1/links/:id/grants/:grantId/reset), which tells you how much was delivered.`,
   );
+
+/** Which links `LinkService.list` answers, a page at a time. */
+export interface LinkListQuery {
+  readonly limit: number;
+  /** Only links created before this instant. */
+  readonly before: Date | null;
+  /** The `next` of the previous page. */
+  readonly cursor: string | null;
+  readonly status: LinkStatus | null;
+  /** A part of a file name, a share's path or a recipient address, or the start of a link id. */
+  readonly search: string | null;
+}
+
+/** The most events a link's activity answers (its first ones). */
+const MAX_ACTIVITY = 5000;
 
 /** How the policy sees a link's creator. */
 export const creatorOf = (user: User): Creator => ({ roles: user.roles, external: hasRole(user, 'external') });
@@ -285,14 +300,41 @@ export class LinkService {
     return link.kind === 'share' ? withShare(view, link, await this.shares.shareOf(link.id)) : view;
   }
 
-  async list(viewer: User, limit: number, before: Date | null): Promise<LinkView[]> {
+  /**
+   * One page of the links its viewer may see (their own; every link for an admin), newest first,
+   * and the cursor of the next page (the id of this page's last link), or null when this is the last.
+   */
+  async list(viewer: User, q: LinkListQuery): Promise<{ links: LinkView[]; next: string | null }> {
     const owner = hasRole(viewer, 'admin') ? null : viewer.id;
-    const links = await this.links.listLinks(owner, limit, before);
+    const now = this.clock.now();
+    const found = await this.links.listLinks({ ownerId: owner, limit: q.limit + 1, before: q.before, after: q.cursor, status: q.status, search: q.search, now });
+    const links = found.slice(0, q.limit);
+    const next = found.length > q.limit ? links[links.length - 1]!.id : null;
+    return { links: await this.views(links, now), next };
+  }
+
+  /**
+   * What happened to a link, recipient by recipient, oldest first, from the audit log: invitations
+   * delivered, pages opened, emails verified, downloads started and completed. Visible as the link is.
+   */
+  async activity(linkId: string, viewer: User, ctx?: AccessContext): Promise<LinkActivity[]> {
+    const link = await this.visibleLink(linkId, viewer, ctx);
+    const files = await this.links.filesOf(link.id);
+    const events: AuditEvent[] = [];
+    for await (const e of this.audit.events({ linkId: link.id, types: ACTIVITY_EVENT_TYPES })) {
+      events.push(e);
+      if (events.length >= MAX_ACTIVITY) {
+        break;
+      }
+    }
+    return toActivity(events, files);
+  }
+
+  private async views(links: readonly Link[], now: Date): Promise<LinkView[]> {
     const ids = links.map((l) => l.id);
     const [files, grants] = [await this.links.filesOfLinks(ids), await this.grants.grantsOfLinks(ids)];
     const delivered = await this.grants.claimDeliveredBytes(grants.map((g) => g.id));
     const shares = await this.shares.sharesOf(links.filter((l) => l.kind === 'share').map((l) => l.id));
-    const now = this.clock.now();
     return links.map((link) =>
       withShare(
         toLinkView(

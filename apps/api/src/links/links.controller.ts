@@ -1,19 +1,23 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AppConfigService } from '@mft/config';
-import { InvalidInputError } from '@mft/core';
+import { InvalidInputError, text } from '@mft/core';
 import { userActor, type User } from '@mft/identity';
-import { LinkService, ResumableUploadService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkView, type ResentInvitation } from '@mft/links';
+import { LinkService, ResumableUploadService, SendUploadService, ShareLinkService, type CreatedLink, type GrantReset, type LinkActivity, type LinkStatus, type LinkView, type ResentInvitation } from '@mft/links';
 import { Access, accessContext, type AuthenticatedRequest, AuthGuard, CurrentUser, LINK_ROLES, receiveMultipart } from '@mft/web';
-import { CreatedLinkDto, CreateSendLinkFormDto, CreateShareLinkDto, ErrorDto, GrantResetDto, LinkDto, ResentInvitationDto } from './links.dto.js';
+import { CreatedLinkDto, CreateSendLinkFormDto, CreateShareLinkDto, ErrorDto, GrantResetDto, LinkActivityDto, LinkDto, ResentInvitationDto } from './links.dto.js';
 
 const uuid = z.uuid({ message: 'must be a link id (a UUID)' });
+const LINK_STATUSES = ['active', 'revoked', 'expired', 'consumed'] as const satisfies readonly LinkStatus[];
 const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.iso.datetime({ offset: true }).optional(),
-});
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    before: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' }).optional(),
+    cursor: z.uuid({ message: 'must be the X-Next-Cursor of a previous page' }).optional(),
+    q: text().trim().max(200, 'must be at most 200 characters').optional(),
+    status: z.enum(LINK_STATUSES, { message: `must be one of: ${LINK_STATUSES.join(', ')}` }).optional(),
+  });
 
 @ApiTags('links')
 @ApiBearerAuth()
@@ -79,9 +83,43 @@ export class LinksController {
 
   @Get()
   @Access('links:read', ...LINK_ROLES)
-  @ApiOkResponse({ type: [LinkDto] })
-  list(@Query({ schema: listQuery }) q: z.infer<typeof listQuery>, @CurrentUser() user: User): Promise<LinkView[]> {
-    return this.links.list(user, q.limit, q.before ? new Date(q.before) : null);
+  @ApiOperation({
+    summary: 'List your links (every link, for an admin), newest first, a page at a time',
+    description:
+      'Answers an array of links. When more follow, the X-Next-Cursor header holds the cursor of the next page (pass it as ?cursor=, with the same q and status) and a Link header names that page with rel="next"; the last page has neither. q finds a part of a file name, a share\'s path or a recipient address (case-insensitive), or the start of a link id; status keeps the links in that state.',
+  })
+  @ApiQuery({ name: 'limit', required: false, description: 'Links per page, 1 to 200 (default 50)' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'The X-Next-Cursor of the previous page' })
+  @ApiQuery({ name: 'q', required: false, description: 'Search: a part of a file name, a share path or a recipient address, or the start of a link id (at most 200 characters)' })
+  @ApiQuery({ name: 'status', required: false, enum: LINK_STATUSES, description: 'Only links in this state' })
+  @ApiQuery({ name: 'before', required: false, description: 'Only links created before this ISO 8601 instant' })
+  @ApiOkResponse({
+    type: [LinkDto],
+    headers: {
+      'X-Next-Cursor': { description: 'The cursor of the next page; absent on the last page', schema: { type: 'string' } },
+      Link: { description: 'The next page, as <url>; rel="next"; absent on the last page', schema: { type: 'string' } },
+    },
+  })
+  @ApiResponse({ status: 400, type: ErrorDto, description: 'A malformed query (a NUL in q, an unknown status, a cursor that is not one)' })
+  async list(
+    @Query({ schema: listQuery }) q: z.infer<typeof listQuery>,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentUser() user: User,
+  ): Promise<LinkView[]> {
+    const page = await this.links.list(user, {
+      limit: q.limit,
+      before: q.before ? new Date(q.before) : null,
+      cursor: q.cursor ?? null,
+      status: q.status ?? null,
+      search: q.q ? q.q : null,
+    });
+    if (page.next) {
+      const next = new URLSearchParams(Object.entries({ ...q, cursor: page.next }).map(([k, v]): [string, string] => [k, String(v)]));
+      res.setHeader('X-Next-Cursor', page.next);
+      res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
+    }
+    return page.links;
   }
 
   @Get(':id')
@@ -90,6 +128,19 @@ export class LinksController {
   @ApiResponse({ status: 404, type: ErrorDto })
   get(@Param('id', { schema: uuid }) id: string, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<LinkView> {
     return this.links.get(id, user, accessContext(req, userActor(user)));
+  }
+
+  @Get(':id/activity')
+  @Access('links:read', ...LINK_ROLES)
+  @ApiOperation({
+    summary: 'What happened to a link, recipient by recipient',
+    description:
+      'The link\'s events from the audit log, oldest first: invitations delivered (or written to the outbox folder when no mail server is configured), pages opened, passwords entered, emails verified, downloads started, completed, interrupted or cut, revocations. Each names its grant (null for the link as a whole), the recipient\'s IP and the email their browser session had verified. Visible as GET /api/v1/links/:id is: to the owner and to admins.',
+  })
+  @ApiOkResponse({ type: [LinkActivityDto] })
+  @ApiResponse({ status: 404, type: ErrorDto, description: 'No such link that you can see' })
+  activity(@Param('id', { schema: uuid }) id: string, @Req() req: AuthenticatedRequest, @CurrentUser() user: User): Promise<LinkActivity[]> {
+    return this.links.activity(id, user, accessContext(req, userActor(user)));
   }
 
   @Delete(':id')

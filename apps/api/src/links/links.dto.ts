@@ -117,6 +117,9 @@ export class GrantTrackingDto {
   @ApiProperty({ description: 'Bytes delivered so far by the unfinished download that holds the grant (status downloading); 0 when none does.' })
   deliveredBytes!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
+  @ApiProperty({ description: "Whether the recipient's access still works, so DELETE .../grants/:grantId would end it" }) canRevoke!: boolean;
+  @ApiProperty({ description: 'Whether POST .../grants/:grantId/resend may send a new invitation now (a recipient, the grant live, no download holding it)' })
+  canResend!: boolean;
 }
 
 export class LinkDto {
@@ -137,6 +140,7 @@ export class LinkDto {
   @ApiProperty({ type: String, nullable: true }) endedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) endedReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) purgedAt!: string | null;
+  @ApiProperty({ description: 'Whether the link still works, so DELETE /api/v1/links/:id would end it' }) canRevoke!: boolean;
   @ApiProperty({ type: [LinkFileDto] }) files!: LinkFileDto[];
   @ApiProperty({ type: [GrantTrackingDto] }) grants!: GrantTrackingDto[];
   @ApiPropertyOptional({ type: () => ShareDto, description: 'Share links: what the link points at.' }) share?: ShareDto;
@@ -148,4 +152,13 @@ export class LinkDto {
 export class ErrorDto {
   @ApiProperty({ example: 'policy_expiry_too_long' }) code!: string;
   @ApiProperty() message!: string;
+}
+
+export class LinkActivityDto {
+  @ApiProperty({ description: 'The audit event type', example: 'download.completed' }) type!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The recipient grant; null for the link as a whole' }) grantId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The recipient's IP; null for what the gateway did itself" }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The email the recipient's browser session had verified" }) email!: string | null;
+  @ApiProperty({ description: 'What happened, as a sentence' }) detail!: string;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mft/db';
-import type { Link, LinkFile } from '../link.js';
+import type { Link, LinkFile, LinkStatus } from '../link.js';
 import { toFile, toLink, type FileRow, type LinkRow } from './link-rows.js';
 
 /** The columns of a link joined with its owner (`links l JOIN users u`), as `toLink` reads them. */
@@ -57,6 +57,34 @@ export function liveGrantSql(at: LiveSqlAt & { /** Alias of the `grants` row. */
   const g = sqlAlias(at.grant);
   const l = sqlAlias(at.link);
   return `(${g}.status = 'active' AND ${liveLinkSql(at)} AND COALESCE(${g}.downloads < CASE WHEN ${l}.one_time THEN 1 ELSE ${l}.max_downloads END, true))`;
+}
+
+/**
+ * SQL: the status its sender sees of link `at.link` at `at.now` (`active`, `revoked`, `expired` or
+ * `consumed`). The SQL form of `LinkRules.status`, with the same precedence.
+ */
+export function linkStatusSql(at: LiveSqlAt): string {
+  const l = sqlAlias(at.link);
+  const now = sqlInstant(at.now);
+  return `(CASE WHEN ${l}.revoked_at IS NOT NULL THEN 'revoked' WHEN ${l}.ended_reason IS NOT NULL THEN ${l}.ended_reason WHEN ${l}.expires_at <= ${now} THEN 'expired' ELSE 'active' END)`;
+}
+
+/** `s` with the LIKE wildcards and the escape character written literally. */
+const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Which links `LinkRepository.listLinks` answers. */
+export interface LinkListFilter {
+  /** Only this owner's links; null: everyone's (admins). */
+  readonly ownerId: string | null;
+  readonly limit: number;
+  /** Only links created before this instant. */
+  readonly before: Date | null;
+  /** Only links after this one in the list's order (the id of the previous page's last link). */
+  readonly after: string | null;
+  readonly status: LinkStatus | null;
+  readonly search: string | null;
+  /** The instant at which `status` is decided. */
+  readonly now: Date;
 }
 
 /** The options of a link to create. */
@@ -118,12 +146,36 @@ export class LinkRepository {
     return row ? toLink(row) : null;
   }
 
-  async listLinks(ownerId: string | null, limit: number, before: Date | null): Promise<Link[]> {
+  /**
+   * One page of links, newest first (keyset on created_at, then id), filtered as `LinkListFilter`
+   * says. Every value is a bound parameter; the search is a case-insensitive substring of a file
+   * name, a share's path or a recipient address, or a prefix of the link id.
+   */
+  async listLinks(f: LinkListFilter): Promise<Link[]> {
+    const params: unknown[] = [f.ownerId, f.before, f.limit];
+    const where = [`($1::uuid IS NULL OR l.owner_id = $1)`, `($2::timestamptz IS NULL OR l.created_at < $2)`];
+    if (f.after) {
+      params.push(f.after);
+      // The cursor names the last link of the previous page; a link the viewer can not see yields an empty page.
+      where.push(`(l.created_at, l.id) < (SELECT c.created_at, c.id FROM links c WHERE c.id = $${params.length} AND ($1::uuid IS NULL OR c.owner_id = $1))`);
+    }
+    if (f.status) {
+      params.push(f.status, f.now);
+      where.push(`${linkStatusSql({ link: 'l', now: `$${params.length}` })} = $${params.length - 1}`);
+    }
+    if (f.search) {
+      params.push(`%${likeEscaped(f.search)}%`, `${likeEscaped(f.search.toLowerCase())}%`);
+      const contains = `$${params.length - 1}`;
+      where.push(`(l.id::text LIKE $${params.length}
+         OR l.share_path ILIKE ${contains}
+         OR EXISTS (SELECT 1 FROM link_files lf WHERE lf.link_id = l.id AND lf.name ILIKE ${contains})
+         OR EXISTS (SELECT 1 FROM grants lg WHERE lg.link_id = l.id AND lg.recipient ILIKE ${contains}))`);
+    }
     const rows = await this.db.query<LinkRow>(
       `SELECT ${LINK_COLUMNS} FROM links l JOIN users u ON u.id = l.owner_id
-       WHERE ($1::uuid IS NULL OR l.owner_id = $1) AND ($2::timestamptz IS NULL OR l.created_at < $2)
-       ORDER BY l.created_at DESC LIMIT $3`,
-      [ownerId, before, limit],
+       WHERE ${where.join(' AND ')}
+       ORDER BY l.created_at DESC, l.id DESC LIMIT $3`,
+      params,
     );
     return rows.map(toLink);
   }

@@ -13,6 +13,11 @@ export class ApiError extends Error {
 let csrfToken: string | null = null;
 
 export async function call<T>(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<T> {
+  return (await request<T>(method, path, body, headers)).data;
+}
+
+/** A request whose answer's headers matter too (a list's next-page cursor). */
+export async function request<T>(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<{ data: T; headers: Headers }> {
   const sent: Record<string, string> = { accept: 'application/json', ...headers };
   if (method !== 'GET' && csrfToken) {
     sent['x-csrf-token'] = csrfToken;
@@ -36,9 +41,9 @@ export async function call<T>(method: string, path: string, body?: BodyInit, hea
     throw new ApiError(res.status, message);
   }
   if (res.status === 204) {
-    return undefined as T;
+    return { data: undefined as T, headers: res.headers };
   }
-  return (await res.json()) as T;
+  return { data: (await res.json()) as T, headers: res.headers };
 }
 
 /** The CSRF token of this browser session, sent on every request that changes something. */

@@ -4,7 +4,7 @@ import { Refusal } from '../ui/Refusal.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { usePageTitle } from '../ui/usePageTitle.ts';
 import { NewTokenBox } from './settings/NewTokenBox.tsx';
-import { RevokeTokenDialog } from './settings/RevokeTokenDialog.tsx';
+import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { TokenForm } from './settings/TokenForm.tsx';
 import { TokensTable } from './settings/TokensTable.tsx';
 import './settings/settings.css';
@@ -55,17 +55,20 @@ export function SettingsPage() {
         ) : null}
       </section>
       {revoking ? (
-        <RevokeTokenDialog
-          token={revoking}
+        <ConfirmDialog
+          title={`Revoke the token “${revoking.name}”?`}
+          action="Revoke"
+          onConfirm={() => tokensApi.revoke(revoking.id)}
           onClose={() => setRevoking(null)}
-          onRevoked={() => {
+          onDone={() => {
             setRevoked(revoking.name);
-            setRevoking(null);
             tokens.reload();
             // The row and its button are gone: the list's heading takes the focus.
             listHeading.current?.focus();
           }}
-        />
+        >
+          <p>Scripts that use it are refused from now on. This cannot be undone.</p>
+        </ConfirmDialog>
       ) : null}
     </>
   );
