@@ -26,9 +26,6 @@ export const migrations = [
   FileCrc321765600000000,
   ShareDownloadStarts1765700000000,
   ResumableUploads1765800000000,
-<<<<<<< HEAD
   UploadSegmentDigests1765900000000,
-=======
   LinkListOrder1765910000000,
->>>>>>> links
 ];
