@@ -8,11 +8,8 @@ import { ShareLinks1765500000000 } from './1765500000000-share-links.js';
 import { FileCrc321765600000000 } from './1765600000000-file-crc32.js';
 import { ShareDownloadStarts1765700000000 } from './1765700000000-share-download-starts.js';
 import { ResumableUploads1765800000000 } from './1765800000000-resumable-uploads.js';
-<<<<<<< HEAD
 import { UploadSegmentDigests1765900000000 } from './1765900000000-upload-segment-digests.js';
-=======
 import { LinkListOrder1765910000000 } from './1765910000000-link-list-order.js';
->>>>>>> links
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
