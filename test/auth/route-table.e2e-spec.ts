@@ -14,7 +14,7 @@ const LINK_USERS: readonly Role[] = ['admin', 'manager', 'employee', 'external']
  * OpenAPI document lists that is not in this table fails the test: every new route must be given
  * its rule here, on purpose.
  */
-const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: number }> = {
+const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: number; readonly statusOf?: Partial<Record<Role, number>> }> = {
   'GET /api/v1/me': { roles: EVERYONE, status: 200 },
   // External users pass the door; the policy then refuses them (422) unless creators.externalUsers is on.
   // A JSON body is refused before that: a send link is uploaded as multipart/form-data.
@@ -47,7 +47,8 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'PATCH /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
   'DELETE /api/v1/connections/{id}': { roles: ['admin'], status: 404 },
   'POST /api/v1/connections/{id}/test': { roles: ['admin'], status: 404 },
-  'GET /api/v1/share-sources': { roles: ['admin', 'manager', 'employee'], status: 200 },
+  // The default policy lets only admins and managers create share links (creators.share): employees are told so.
+  'GET /api/v1/share-sources': { roles: ['admin', 'manager', 'employee'], status: 200, statusOf: { employee: 422 } },
   'GET /api/v1/connections/{id}/entries': { roles: ['admin', 'manager', 'employee'], status: 404 },
   'GET /api/v1/settings/send-storage': { roles: ['admin'], status: 200 },
   'PUT /api/v1/settings/send-storage': { roles: ['admin'], status: 400 },
@@ -89,7 +90,7 @@ describe('who may call which API route', () => {
     assert.deepEqual(routes, Object.keys(TABLE).sort());
   });
 
-  for (const [route, { roles: allowed, status }] of Object.entries(TABLE)) {
+  for (const [route, { roles: allowed, status, statusOf }] of Object.entries(TABLE)) {
     it(`${route}: ${status} for ${allowed.join(', ')}; 403 for the others; 401 without credentials`, async () => {
       const [method, template] = route.split(' ') as [string, string];
       const url = gw.baseUrl + template.replace(/\{([^}]+)\}/g, (_, name: string) => PROBE_PARAMS[name] ?? ZERO);
@@ -102,7 +103,7 @@ describe('who may call which API route', () => {
           body: method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : '{}',
         });
         const text = await res.text();
-        assert.equal(res.status, allowed.includes(role) ? status : 403, `${role} on ${route}: ${text.slice(0, 300)}`);
+        assert.equal(res.status, allowed.includes(role) ? (statusOf?.[role] ?? status) : 403, `${role} on ${route}: ${text.slice(0, 300)}`);
       }
     });
   }

@@ -85,7 +85,7 @@ describe('the Send page', () => {
     assert.notEqual(urls.fay, urls.gus);
     assert.ok(await page.getByRole('img', { name: 'QR code of the link for fay@example.test' }).isVisible());
 
-    await page.getByRole('button', { name: 'Copy', exact: true }).first().click();
+    await page.getByRole('button', { name: 'Copy link for fay@example.test', exact: true }).click();
     await page.getByText('Copied to the clipboard.', { exact: true }).waitFor();
     assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), urls.fay);
 

@@ -2,8 +2,8 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { CreatedLink } from '../api/links.ts';
 import { sharesApi, type ShareSource } from '../api/shares.ts';
 import { formatBytes } from '../ui/format.tsx';
-import { LinkOptionsFields, type LinkOptionsValue } from '../ui/LinkOptionsFields.tsx';
-import { RecipientsField } from '../ui/RecipientsField.tsx';
+import { linkOptionsBody, LinkOptionsFields, type LinkOptionsValue } from '../ui/LinkOptionsFields.tsx';
+import { RecipientsField, withTypedRecipients } from '../ui/RecipientsField.tsx';
 import { Refusal } from '../ui/Refusal.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { usePageTitle } from '../ui/usePageTitle.ts';
@@ -23,10 +23,12 @@ function ShareForm({ choice, onCreated }: { choice: ShareChoice; onCreated: (cre
   const [error, setError] = useState<unknown>(null);
   const onSubmit = (e: FormEvent<HTMLFormElement>): void => {
     e.preventDefault();
+    const all = withTypedRecipients(recipients, e.currentTarget);
+    setRecipients(all);
     setBusy(true);
     setError(null);
     sharesApi
-      .create({ ...options, connectionId: choice.connectionId, path: choice.path, recipients, ...(choice.kind === 'file' ? { pinContent } : {}) })
+      .create({ ...linkOptionsBody(options), connectionId: choice.connectionId, path: choice.path, recipients: all, ...(choice.kind === 'file' ? { pinContent } : {}) })
       .then(
         (created) => {
           setBusy(false);
