@@ -76,6 +76,22 @@ describe('resumable uploads (tus 1.0) and send links made of them', () => {
     return Buffer.from(await (await fetch(`${url}/files/${meta.files[0]!.id}`)).arrayBuffer());
   }
 
+  it('without credentials every tus route answers 401 with a message, and the upload is untouched', async () => {
+    const created = await create(10, 'private.bin');
+    assert.equal(created.status, 201);
+    const url = new URL(created.headers.get('location')!, gw.baseUrl).href;
+    const anonymous = { ...TUS, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', 'upload-length': '10', 'upload-metadata': `filename ${b64('x')}` };
+    for (const [method, target] of [['POST', `${gw.baseUrl}/api/v1/uploads`], ['HEAD', url], ['PATCH', url], ['DELETE', url]] as const) {
+      const res = await fetch(target, { method, headers: anonymous, body: method === 'PATCH' ? Buffer.from('0123456789') : undefined });
+      assert.equal(res.status, 401, `${method} without credentials`);
+      if (method !== 'HEAD') {
+        const body = (await res.json()) as { code?: string; message?: string };
+        assert.ok(typeof body.message === 'string' && body.message.length > 10, `${method}: ${JSON.stringify(body)}`);
+      }
+    }
+    assert.equal((await head(url)).headers.get('upload-offset'), '0', 'nothing was written');
+  });
+
   it('OPTIONS names the version, the extensions and the largest upload', async () => {
     const res = await fetch(`${gw.baseUrl}/api/v1/uploads`, { method: 'OPTIONS', headers: auth(token) });
     assert.equal(res.status, 204);
