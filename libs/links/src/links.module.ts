@@ -21,6 +21,7 @@ import { ShareBrowser } from './share-browser.service.js';
 import { ShareLinkService } from './share-link.service.js';
 import { ShareLinksRepository } from './share-links.repository.js';
 import { ResumableUploadRepository } from './uploads/resumable-upload.repository.js';
+import { ShareSourcesService } from './share-sources.service.js';
 import { ResumableUploadService } from './uploads/resumable-upload.service.js';
 
 const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, RecipientSessionRepository, EmailChallengeRepository];
@@ -28,7 +29,7 @@ const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService],
-  exports: [ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, ShareSourcesService],
+  exports: [ShareSourcesService, ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

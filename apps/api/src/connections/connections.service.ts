@@ -1,19 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
-import { hasRole, type User } from '@mft/identity';
-import { isInSendFolder, shareForbidden } from '@mft/links';
-import { PolicyService } from '@mft/policy';
+import type { User } from '@mft/identity';
+import { isInSendFolder, shareForbidden, ShareSourcesService } from '@mft/links';
 import {
-  shareSources,
   StoragePath,
   StorageService,
   type ConnectionEntry,
   type ConnectionTestResult,
   type ConnectionView,
   type SendStorageSetting,
-  type ShareRoot,
   type ShareSource,
-  type SharingUser,
 } from '@mft/storage';
 
 /** What an audit event says of a connection: never its secrets (they are not in a view). */
@@ -28,7 +24,7 @@ export class ConnectionsService {
   constructor(
     private readonly storage: StorageService,
     private readonly audit: AuditService,
-    private readonly policies: PolicyService,
+    private readonly sources: ShareSourcesService,
   ) {}
 
   list(): Promise<ConnectionView[]> {
@@ -62,7 +58,7 @@ export class ConnectionsService {
    * copies' folder is never listed nor browsed, as it is never shared (see ShareLinkService).
    */
   async entries(id: string, path: string, cursor: string | null, limit: number | undefined, user: User): Promise<{ entries: ConnectionEntry[]; next: string | null }> {
-    const [who, sendId] = [await this.sharingUser(user), await this.storage.sendConnectionId()];
+    const [who, sendId] = [await this.sources.sharingUser(user), await this.storage.sendConnectionId()];
     if (id === sendId && isInSendFolder(StoragePath.parse(path))) {
       throw shareForbidden();
     }
@@ -71,16 +67,8 @@ export class ConnectionsService {
   }
 
   /** The connections and folders `user` may share from; never a connection's settings or secrets. */
-  async shareSources(user: User): Promise<ShareSource[]> {
-    const [who, views, sendId] = [await this.sharingUser(user), await this.storage.list(), await this.storage.sendConnectionId()];
-    const connections = views.map((v) => ({ id: v.id, name: v.name, kind: v.kind, shareRoots: (v.settings.shareRoots ?? []) as ShareRoot[] }));
-    return shareSources(connections, who, (connectionId, folder) => connectionId === sendId && isInSendFolder(folder));
-  }
-
-  private async sharingUser(user: User): Promise<SharingUser> {
-    const admin = hasRole(user, 'admin');
-    const groups = admin ? [] : (await this.policies.effectiveForUsername(user.username)).groups;
-    return { admin, roles: user.roles, groups };
+  shareSources(user: User): Promise<ShareSource[]> {
+    return this.sources.sources(user);
   }
 
   sendStorage(): Promise<SendStorageSetting> {
