@@ -117,6 +117,8 @@ export class SendUpload {
   #connection: string | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #finished = false;
+  /** Files whose bytes were already removed when they failed (`addFile`), still counted in the failure's audit. */
+  #failedFiles = 0;
 
   constructor(
     private readonly owner: User,
@@ -133,6 +135,11 @@ export class SendUpload {
 
   get fileCount(): number {
     return this.#files.length;
+  }
+
+  /** The files stored so far, in order. */
+  get files(): readonly StagedFile[] {
+    return this.#files;
   }
 
   /**
@@ -166,8 +173,15 @@ export class SendUpload {
     const remaining = limits.maxTotalBytes - this.#total;
     const perFile = Math.min(limits.maxFileBytes, remaining);
     const meter = new Meter(perFile, () => tooLarge(name, limits, perFile === limits.maxFileBytes ? 'file' : 'total'));
-    await pipeline(file.stream, meter, entry.write.stream);
-    await entry.write.commit();
+    try {
+      await pipeline(file.stream, meter, entry.write.stream);
+      await entry.write.commit();
+    } catch (err) {
+      // This file's bytes go at once; the files before it stay (an SFTP drop keeps adding to the link).
+      this.#failedFiles += 1;
+      await this.#discard(entry, driver);
+      throw err;
+    }
     this.#total += meter.bytes;
     this.#files.push({
       id,
@@ -250,7 +264,7 @@ export class SendUpload {
       return;
     }
     this.#finished = true;
-    if (this.#writes.length === 0) {
+    if (this.#writes.length === 0 && this.#failedFiles === 0) {
       return;
     }
     const driver = await this.deps.storage.driver(this.#connection ?? (await this.deps.storage.sendConnectionId()));
@@ -267,16 +281,29 @@ export class SendUpload {
       await this.deps.pendingUploads.deletePending([w.id]).catch(() => undefined);
     }
     await driver.removeEmptyFolder(sendFolder(this.linkId)).catch(() => undefined);
-    if (this.#writes.length > 0) {
+    if (this.#writes.length + this.#failedFiles > 0) {
       await this.deps.audit
         .record(this.ctx, {
           type: 'upload.failed',
           outcome: 'failure',
           linkId: null,
           bytes: this.#total,
-          details: { reason: reason instanceof Error ? reason.message : String(reason), files: this.#writes.length },
+          details: { reason: reason instanceof Error ? reason.message : String(reason), files: this.#writes.length + this.#failedFiles },
         })
         .catch(() => undefined);
+    }
+  }
+
+  /** Removes one file's bytes and its pending record; on failure both stay for the sweep (and for `abort`). */
+  async #discard(entry: { id: string; key: string; write: StagedWrite | null }, driver: { delete(key: string): Promise<void>; discardStaged(key: string, id: string, ref: string | null): Promise<void> }): Promise<void> {
+    try {
+      await entry.write?.abort();
+      await driver.delete(entry.key);
+      await driver.discardStaged(entry.key, entry.id, entry.write?.reference ?? null);
+      await this.deps.pendingUploads.deletePending([entry.id]);
+      this.#writes.splice(this.#writes.indexOf(entry), 1);
+    } catch (err) {
+      this.deps.logger.warn({ msg: 'could not remove the bytes of a failed file; the sweep will', key: entry.key, err: String(err) });
     }
   }
 
