@@ -37,7 +37,7 @@ export default tseslint.config(
         {
           paths: [{ name: 'typeorm', message: 'TypeORM stays inside libs/db; use Database and a *.repository.ts.' }],
           patterns: [
-            { group: ['@mft/api', '@mft/portal'], message: 'Libraries never import apps.' },
+            { group: ['@mft/api', '@mft/portal', '@mft/sftp-ingress'], message: 'Libraries never import apps.' },
             { group: ['../../libs/*', '../../../libs/*'], message: 'Import libraries through their @mft/* alias.' },
           ],
         },
@@ -53,7 +53,7 @@ export default tseslint.config(
         {
           paths: [{ name: 'typeorm', message: 'TypeORM stays inside libs/db; use Database and a *.repository.ts.' }],
           patterns: [
-            { group: ['@mft/api', '@mft/api/*', '@mft/portal', '@mft/portal/*', '../../api/*', '../../portal/*', '../../cli/*', '../../../api/*', '../../../portal/*', '../../../cli/*'], message: 'An app never imports another app: move what both need into a library.' },
+            { group: ['@mft/api', '@mft/api/*', '@mft/portal', '@mft/portal/*', '@mft/sftp-ingress', '@mft/sftp-ingress/*', '../../api/*', '../../portal/*', '../../cli/*', '../../../api/*', '../../../portal/*', '../../../cli/*'], message: 'An app never imports another app: move what both need into a library.' },
             { group: ['../../libs/*', '../../../libs/*', '../../apps/*'], message: 'Import libraries through their @mft/* alias.' },
           ],
         },

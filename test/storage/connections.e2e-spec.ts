@@ -120,7 +120,7 @@ describe('storage connections over the API', () => {
     assert.equal(patched.status, 200, await patched.clone().text());
     const p = (await patched.json()) as Connection;
     assert.equal(p.name, 'Projects 2026');
-    assert.deepEqual(p.settings.shareRoots, [{ path: '/docs', roles: ['employee'], groups: [] }]);
+    assert.deepEqual(p.settings.shareRoots, [{ path: '/docs', roles: ['employee'], groups: [], write: false }]);
     const kindChange = await api(`/api/v1/connections/${id}`, { method: 'PATCH', body: { kind: 's3' } });
     assert.equal(kindChange.status, 400);
     assert.match(((await kindChange.json()) as ErrorBody).message, /kind/);

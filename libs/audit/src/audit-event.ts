@@ -57,6 +57,14 @@ export const AUDIT_EVENT_TYPES = [
   'connection.deleted',
   'connection.tested',
   'settings.send_storage_changed',
+  'sftp.session_closed',
+  'sftp.drop_refused',
+  'sftp.file_read',
+  'sftp.file_written',
+  'sftp.file_deleted',
+  'sftp.file_renamed',
+  'sftp.folder_created',
+  'sftp.folder_deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -37,6 +37,23 @@ export const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 9464, token: null }),
     dataDir: z.string().min(1).default('./data'),
+    /** The SFTP ingress (drop folders and mounts of storage connections). */
+    sftp: z
+      .object({
+        /** The SFTP listener's port; "off" = no SFTP ingress in this process. */
+        port: z.union([port, z.literal('off')]).default(2222),
+        host: z.string().min(1).default('0.0.0.0'),
+        /** Files dropped into one folder with no more than this many seconds between them become one link. */
+        quietSeconds: z.coerce.number({ error: 'must be a number of seconds' }).min(0.1, 'must be at least 0.1 seconds').max(3600).default(10),
+        /** A session on which nothing moves for this long is closed. */
+        idleSeconds: seconds.default(900),
+        /** How often open sessions check that their user and credential are still valid. */
+        recheckSeconds: seconds.default(30),
+        /** Open SFTP connections allowed from one client address. */
+        maxConnectionsPerIp: z.coerce.number().int().min(1).default(32),
+      })
+      .strict()
+      .default({ port: 2222, host: '0.0.0.0', quietSeconds: 10, idleSeconds: 900, recheckSeconds: 30, maxConnectionsPerIp: 32 }),
     database: z
       .object({
         url: z
@@ -149,6 +166,8 @@ export const configSchema = z
         unlockPerLinkAndIp: window.default({ max: 10, windowSeconds: 900 }),
         tokenLookupPerIp: window,
         loginPerIp: window.default({ max: 30, windowSeconds: 900 }),
+        /** Failed password and key sign-ins (SFTP) per user name, from all addresses: the ceiling a distributed guesser reaches. */
+        loginPerUser: window.default({ max: 20, windowSeconds: 900 }),
         /** Failed SSO responses (SAML ACS posts) per client address; successful sign-ins are given back. */
         ssoPerIp: window.default({ max: 120, windowSeconds: 900 }),
         /** New invitations a sender may send one recipient, per window. */
@@ -239,6 +258,12 @@ export const ENV_KEYS: Record<string, string> = {
   HTTP_MAX_CONNECTIONS_PER_IP: 'http.maxConnectionsPerIp',
   HTTP_SHUTDOWN_GRACE_SECONDS: 'http.shutdownGraceSeconds',
   DATA_DIR: 'dataDir',
+  SFTP_PORT: 'sftp.port',
+  SFTP_HOST: 'sftp.host',
+  SFTP_QUIET_SECONDS: 'sftp.quietSeconds',
+  SFTP_IDLE_SECONDS: 'sftp.idleSeconds',
+  SFTP_RECHECK_SECONDS: 'sftp.recheckSeconds',
+  SFTP_MAX_CONNECTIONS_PER_IP: 'sftp.maxConnectionsPerIp',
   METRICS_HOST: 'metrics.host',
   METRICS_PORT: 'metrics.port',
   METRICS_TOKEN: 'metrics.token',

@@ -15,6 +15,9 @@ export class AppConfigService {
   get http(): AppConfig['http'] {
     return this.values.http;
   }
+  get sftp(): AppConfig['sftp'] {
+    return this.values.sftp;
+  }
   get links(): AppConfig['links'] {
     return this.values.links;
   }

@@ -28,6 +28,15 @@ export class RateLimiter {
     return { allowed: hits <= max, hits, retryAfterSeconds: Math.max(1, Number(row!.retry)) };
   }
 
+  /** The hits counted so far in the current window of `key`, without counting one more (0 when the window is over). */
+  async peek(key: string, windowSeconds: number): Promise<number> {
+    const [row] = await this.db.query<{ hits: number }>(
+      `SELECT hits FROM rate_limits WHERE key = $1 AND window_start > now() - make_interval(secs => $2::float8)`,
+      [key, windowSeconds],
+    );
+    return row ? Number(row.hits) : 0;
+  }
+
   /** Takes back one hit (an attempt that turned out legitimate). */
   async giveBack(key: string): Promise<void> {
     await this.db.query(`UPDATE rate_limits SET hits = GREATEST(hits - 1, 0) WHERE key = $1`, [key]);

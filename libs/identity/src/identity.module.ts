@@ -15,6 +15,6 @@ import { TokenService } from './token.service.js';
 @Module({
   imports: [AuditModule],
   providers: [CsrfTokens, IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, { provide: LoginThrottle, useClass: AuditedLoginThrottle }],
-  exports: [CsrfTokens, TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle],
+  exports: [CsrfTokens, IdentityRepository, TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle],
 })
 export class IdentityModule {}

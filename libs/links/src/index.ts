@@ -24,4 +24,6 @@ export * from './share-browser.service.js';
 export * from './share-views.js';
 export * from './uploads/resumable-upload.repository.js';
 export * from './uploads/resumable-upload.service.js';
+export * from './drops/drop-records.repository.js';
+export * from './drops/drop-batches.service.js';
 export * from './share-sources.service.js';

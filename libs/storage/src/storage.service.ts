@@ -34,6 +34,8 @@ export interface ShareRoot {
   readonly path: string;
   readonly roles: readonly string[];
   readonly groups: readonly string[];
+  /** Whether those roles and groups may also change files under it (SFTP mounts: put, mkdir, rm, rename); read-only otherwise. */
+  readonly write?: boolean;
 }
 
 /** What callers other than the admin API need to know of a storage connection. */
@@ -129,6 +131,14 @@ export function maySharePath(shareRoots: readonly ShareRoot[], path: StoragePath
     return true;
   }
   return shareRoots.some((r) => path.isWithin(StoragePath.parse(r.path)) && (r.roles.some((role) => who.roles.includes(role)) || r.groups.some((g) => who.groups.includes(g))));
+}
+
+/**
+ * Whether `who` may change `path` of a connection (SFTP mounts): only under a share root that grants
+ * write to one of their roles or groups. Admins too need such a root: sharing all never means writing all.
+ */
+export function mayWritePath(shareRoots: readonly ShareRoot[], path: StoragePath, who: SharingUser): boolean {
+  return shareRoots.some((r) => r.write === true && path.isWithin(StoragePath.parse(r.path)) && (r.roles.some((role) => who.roles.includes(role)) || r.groups.some((g) => who.groups.includes(g))));
 }
 
 async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {

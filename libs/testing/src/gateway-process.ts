@@ -74,6 +74,8 @@ export class TestGateway {
   port = 0;
   /** The metrics listener's port (each test gateway gets a free one unless METRICS_PORT is given). */
   metricsPort = 0;
+  /** The SFTP ingress's port: a free one when the gateway was started with `SFTP_PORT: 'auto'`, else 0 (off). */
+  sftpPort = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -144,6 +146,8 @@ export class TestGateway {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       METRICS_PORT: String(this.metricsPort),
       ...this.env,
+      // Test gateways run no SFTP ingress unless asked (`SFTP_PORT: 'auto'`): they would all want port 2222.
+      SFTP_PORT: this.sftpPort > 0 ? String(this.sftpPort) : this.env.SFTP_PORT && this.env.SFTP_PORT !== 'auto' ? this.env.SFTP_PORT : 'off',
     };
     if (this.databaseUrl) {
       env.DATABASE_URL = this.databaseUrl;
@@ -171,6 +175,9 @@ export class TestGateway {
   private async launchOnce(): Promise<void> {
     this.port = await freePort();
     this.metricsPort = await freePort();
+    if (this.env.SFTP_PORT === 'auto') {
+      this.sftpPort = await freePort();
+    }
     const from = this.#output.length;
     const proc = spawn(process.execPath, [this.entry], { cwd: projectRoot(), env: this.processEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;

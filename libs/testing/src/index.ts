@@ -10,3 +10,4 @@ export * from './sshd.js';
 export * from './transfers.js';
 export * from './connection-bodies.js';
 export * from './oidc-idp.js';
+export * from './sftp-clients.js';

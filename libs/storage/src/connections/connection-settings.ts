@@ -31,6 +31,8 @@ export const shareRootSchema = z
     path: folder,
     roles: z.array(z.enum(ROLE_NAMES)).max(ROLE_NAMES.length).default([]),
     groups: z.array(text(200)).max(100).default([]),
+    /** Those roles and groups may also change files under this folder over SFTP (put, mkdir, rm, rename). */
+    write: z.boolean().default(false),
   })
   .strict();
 
