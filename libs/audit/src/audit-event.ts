@@ -52,11 +52,16 @@ export const AUDIT_EVENT_TYPES = [
   'cli.admin.set-password',
   'cli.user.add',
   'cli.secrets.rotate',
+  'cli.user.add-key',
   'connection.created',
   'connection.updated',
   'connection.deleted',
   'connection.tested',
   'settings.send_storage_changed',
+  'sftp.key_added',
+  'sftp.key_revoked',
+  'sftp.app_password_created',
+  'sftp.app_password_revoked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
