@@ -34,6 +34,13 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'GET /api/v1/tokens': { roles: EVERYONE, status: 200 },
   'GET /api/v1/tokens/scopes': { roles: EVERYONE, status: 200 },
   'DELETE /api/v1/tokens/{id}': { roles: EVERYONE, status: 404 },
+  // SFTP credentials are each person's own, like tokens; `{}` lacks the public key, or the name.
+  'POST /api/v1/me/ssh-keys': { roles: EVERYONE, status: 400 },
+  'GET /api/v1/me/ssh-keys': { roles: EVERYONE, status: 200 },
+  'DELETE /api/v1/me/ssh-keys/{id}': { roles: EVERYONE, status: 404 },
+  'POST /api/v1/me/app-passwords': { roles: EVERYONE, status: 400 },
+  'GET /api/v1/me/app-passwords': { roles: EVERYONE, status: 200 },
+  'DELETE /api/v1/me/app-passwords/{id}': { roles: EVERYONE, status: 404 },
   'GET /api/v1/policy': { roles: ['admin'], status: 200 },
   // `{}` is the default policy, the one in force: nothing changes.
   'PUT /api/v1/policy': { roles: ['admin'], status: 200 },

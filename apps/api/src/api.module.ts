@@ -12,12 +12,13 @@ import { LinksController } from './links/links.controller.js';
 import { MailController } from './mail/mail.controller.js';
 import { MeController } from './me/me.controller.js';
 import { PolicyController } from './policy/policy.controller.js';
+import { AppPasswordsController, SshKeysController } from './sftp-credentials/sftp-credentials.controller.js';
 import { UploadsController } from './uploads/uploads.controller.js';
 
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, SshKeysController, AppPasswordsController],
   providers: [ConnectionsService, { provide: APP_FILTER, useClass: WebErrorFilter }],
 })
 export class ApiModule {}

@@ -8,7 +8,20 @@ import { AuditRepository, AuditService } from '@mft/audit';
 import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/config';
 import { SystemClock } from '@mft/core';
 import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
-import { IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SCOPES, TokenService, type CreatedToken } from '@mft/identity';
+import {
+  AppPasswordsRepository,
+  IdentityRepository,
+  LocalAdminRepository,
+  LocalAdminService,
+  LoginThrottle,
+  PasswordHasher,
+  SCOPES,
+  SftpCredentialsService,
+  SshKeysRepository,
+  TokenService,
+  type CreatedToken,
+  type SshKeyView,
+} from '@mft/identity';
 import { ConnectionsRepository, StorageService, type RotationResult } from '@mft/storage';
 import { adminSocketPath } from '@mft/web';
 
@@ -79,13 +92,17 @@ async function run(cmd: string, args: unknown): Promise<unknown> {
     const clock = new SystemClock();
     const audit = new AuditService(db, new AuditRepository(db), clock);
     const localUsers = new LocalAdminRepository(db);
+    const users = new IdentityRepository(db);
+    const hasher = new PasswordHasher();
     const services: AdminServices = {
-      tokens: new TokenService(db, new IdentityRepository(db), audit, clock),
-      local: new LocalAdminService(db, localUsers, new PasswordHasher(), new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
+      tokens: new TokenService(db, users, audit, clock),
+      local: new LocalAdminService(db, localUsers, hasher, new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
       localUsers,
       audit,
       db,
       storage: new StorageService(cfg, new ConnectionsRepository(db), db),
+      users,
+      sftp: new SftpCredentialsService(db, new SshKeysRepository(db), new AppPasswordsRepository(db), hasher, audit),
     };
     return await runAdminCommand(services, cmd, args);
   } catch (err) {
@@ -175,6 +192,23 @@ user
     const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const result = await run('user.add', { user: opts.user, roles: list(opts.roles), email: opts.email ?? null, groups: list(opts.groups) });
     process.stdout.write(JSON.stringify(result) + '\n');
+  });
+
+user
+  .command('add-key')
+  .description('Register an SSH public key for SFTP sign-in (Ed25519, ECDSA, or RSA of at least 2048 bits) and print its fingerprint')
+  .requiredOption('--user <name>', 'the user the key signs in')
+  .requiredOption('--key <line>', 'the public key: the one line of the .pub file, "ssh-ed25519 AAAA… comment" (quote it)')
+  .option('--name <label>', "a label for the key (default: the key's comment)")
+  .option('--json', 'print the key and its details as JSON')
+  .action(async (opts: { user: string; key: string; name?: string; json?: boolean }) => {
+    const added = (await run('user.add-key', { user: opts.user, key: opts.key, name: opts.name })) as SshKeyView & { user: string };
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(added) + '\n');
+      return;
+    }
+    process.stderr.write(`Added ${added.algorithm} key "${added.name}" for ${added.user}. Fingerprint:\n`);
+    process.stdout.write(`${added.fingerprint}\n`);
   });
 
 const secrets = program.command('secrets').description('The secrets of storage connections, sealed in the database under a key derived from SECRET_KEY');

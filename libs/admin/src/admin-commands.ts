@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AccessContext, AuditEventType, AuditService } from '@mft/audit';
-import { InvalidInputError, isDomainError } from '@mft/core';
+import { InvalidInputError, isDomainError, NotFoundError } from '@mft/core';
 import type { Database } from '@mft/db';
-import { LocalAdminRepository, LocalAdminService, ROLES, SCOPES, TokenService } from '@mft/identity';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, ROLES, SCOPES, SftpCredentialsService, TokenService } from '@mft/identity';
 import type { StorageService } from '@mft/storage';
 
 /** What the administration commands need, however they are reached (CLI in-process or admin socket). */
@@ -14,6 +14,8 @@ export interface AdminServices {
   readonly audit: AuditService;
   readonly db: Database;
   readonly storage: StorageService;
+  readonly users: IdentityRepository;
+  readonly sftp: SftpCredentialsService;
 }
 
 const CTX: AccessContext = { actor: 'cli', ip: null, userAgent: 'mft-cli' };
@@ -27,6 +29,7 @@ const schemas = {
   }),
   'admin.set-password': z.object({ user: z.string().min(1), password: z.string() }),
   'secrets.rotate': z.object({}).strict(),
+  'user.add-key': z.object({ user: z.string().min(1).max(200), key: z.string(), name: z.string().optional() }),
   'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null), groups: z.array(z.string().min(1).max(200)).max(100).default([]) }),
 };
 
@@ -34,6 +37,7 @@ const EVENTS: Record<keyof typeof schemas, AuditEventType> = {
   'token.create': 'cli.token.create',
   'admin.set-password': 'cli.admin.set-password',
   'user.add': 'cli.user.add',
+  'user.add-key': 'cli.user.add-key',
   'secrets.rotate': 'cli.secrets.rotate',
 };
 
@@ -92,6 +96,15 @@ async function execute(services: AdminServices, cmd: keyof typeof schemas, args:
         throw new InvalidInputError('user_exists', `A user named ${JSON.stringify(a.user)} already exists.`);
       }
       return { result: { user: a.user, roles: a.roles, groups: a.groups }, details: { user: a.user, roles: a.roles, email: a.email, groups: a.groups } };
+    }
+    case 'user.add-key': {
+      const a = schemas['user.add-key'].parse(args);
+      const owner = await services.users.findUserByName(a.user);
+      if (!owner) {
+        throw new NotFoundError('user_not_found', `There is no enabled user named ${JSON.stringify(a.user)}.`);
+      }
+      const key = await services.sftp.addKey(owner, { name: a.name, publicKey: a.key }, CTX);
+      return { result: { user: owner.username, ...key }, details: { user: owner.username, keyId: key.id, algorithm: key.algorithm, fingerprint: key.fingerprint } };
     }
   }
 }

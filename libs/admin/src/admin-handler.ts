@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditService } from '@mft/audit';
 import { Database } from '@mft/db';
-import { LocalAdminRepository, LocalAdminService, TokenService } from '@mft/identity';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, SftpCredentialsService, TokenService } from '@mft/identity';
 import { StorageService } from '@mft/storage';
 import type { AdminHandler } from '@mft/web';
 import { runAdminCommand } from './admin-commands.js';
@@ -18,6 +18,8 @@ export const adminHandler =
         audit: app.get(AuditService, { strict: false }),
         db: app.get(Database, { strict: false }),
         storage: app.get(StorageService, { strict: false }),
+        users: app.get(IdentityRepository, { strict: false }),
+        sftp: app.get(SftpCredentialsService, { strict: false }),
       },
       req.cmd,
       req.args,
