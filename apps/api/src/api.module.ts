@@ -14,11 +14,12 @@ import { MeController } from './me/me.controller.js';
 import { PolicyController } from './policy/policy.controller.js';
 import { AppPasswordsController, SshKeysController } from './sftp-credentials/sftp-credentials.controller.js';
 import { UploadsController } from './uploads/uploads.controller.js';
+import { SftpController } from './sftp/sftp.controller.js';
 
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, SshKeysController, AppPasswordsController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, SshKeysController, AppPasswordsController, SftpController],
   providers: [ConnectionsService, { provide: APP_FILTER, useClass: WebErrorFilter }],
 })
 export class ApiModule {}

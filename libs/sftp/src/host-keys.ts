@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 
 /** The host key types the ingress serves, in order of preference. */
 export const HOST_KEY_TYPES = ['ed25519', 'rsa'] as const;
@@ -40,6 +42,27 @@ function describe(type: string, privateKey: Buffer): HostKey {
 }
 
 /**
+ * A new key pair that reads back whole and signs what it verifies. ssh2's generator now and then
+ * writes an Ed25519 key that does not (about one in 150), so each is checked and made again if need be.
+ */
+function soundKeyPair(type: HostKeyType): { private: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 3072 }) : utils.generateKeyPairSync('ed25519');
+    const priv = utils.parseKey(pair.private);
+    const pub = utils.parseKey(pair.public);
+    if (priv instanceof Error || Array.isArray(priv) || pub instanceof Error || Array.isArray(pub)) {
+      continue;
+    }
+    const probe = Buffer.from('host key check');
+    const signature = priv.sign(probe);
+    if (!(signature instanceof Error) && pub.verify(probe, signature) === true && priv.getPublicSSH().equals(pub.getPublicSSH())) {
+      return pair;
+    }
+  }
+  throw new Error(`could not generate a sound ${type} host key`);
+}
+
+/**
  * The ingress's host keys, Ed25519 and RSA (3072 bits), from `<dataDir>/sftp/`; generated there at
  * first start (private to this account) and kept, so that clients see the same host every time.
  * Replicas that share a data directory share their host keys.
@@ -50,7 +73,7 @@ export function loadOrCreateHostKeys(dataDir: string): HostKey[] {
   return HOST_KEY_TYPES.map((type) => {
     const file = join(dir, `ssh_host_${type}_key`);
     if (!existsSync(file)) {
-      const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 3072 }) : utils.generateKeyPairSync('ed25519');
+      const pair = soundKeyPair(type);
       // Written beside and renamed, so that a second process starting at once reads a whole key.
       const staged = `${file}.${process.pid}.tmp`;
       writeFileSync(staged, pair.private, { mode: 0o600 });

@@ -1,0 +1,1 @@
+export * from './sftp-ingress.module.js';
