@@ -235,6 +235,7 @@ describe('SFTP credentials through the API and the CLI', () => {
     await assert.rejects(gw.cli('user', 'add-key', '--user', 'nobody', '--key', keys.cli!.pub), /There is no enabled user named "nobody"/);
     await assert.rejects(gw.cli('user', 'add-key', '--user', 'bob', '--key', keys.rsa1024!.pub), /RSA keys need at least 2048/);
     await assert.rejects(gw.cli('user', 'add-key', '--user', 'bob'), /required option '--key <line>' not specified/);
+    await assert.rejects(gw.cli('user', 'add-key', '--user', 'bob', '--key', join(dir, 'json.pub')), /--key takes the key itself, not a file/);
     const json = JSON.parse(await gw.cli('user', 'add-key', '--user', 'bob', '--key', keys.json!.pub, '--json')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(json).sort(), ['algorithm', 'createdAt', 'fingerprint', 'id', 'lastUsedAt', 'name', 'user']);
     assert.equal(json.name, 'json@laptop', 'named by its comment');

@@ -73,7 +73,7 @@ describe('the Settings page manages API tokens', () => {
     await table.waitFor();
     assert.equal(await table.getByRole('row').count(), 2, 'a header and the token the test made with the CLI');
 
-    await page.getByLabel('Name', { exact: true }).fill('nightly backup');
+    await page.getByRole('form', { name: 'Create a token' }).getByLabel('Name', { exact: true }).fill('nightly backup');
     assert.equal(await page.getByRole('checkbox', { name: 'links:read' }).isChecked(), true);
     await page.getByRole('checkbox', { name: 'links:write' }).uncheck();
     assert.equal(await page.getByRole('checkbox', { name: 'admin' }).isChecked(), false);
@@ -141,7 +141,7 @@ describe('the Settings page manages API tokens', () => {
     const { context, page, problems } = await signedIn(1280);
     await page.goto(`${gw.baseUrl}/app/settings`);
     await page.getByRole('table', { name: 'API tokens', exact: true }).waitFor();
-    await page.getByLabel('Name', { exact: true }).fill('no scope');
+    await page.getByRole('form', { name: 'Create a token' }).getByLabel('Name', { exact: true }).fill('no scope');
     for (const s of SCOPES) {
       await page.getByRole('checkbox', { name: s.scope, exact: true }).uncheck();
     }
@@ -167,7 +167,7 @@ describe('the Settings page manages API tokens', () => {
       await page.getByRole('table', { name: 'API tokens', exact: true }).getByRole('button', { name: 'Revoke' }).first().waitFor();
       await expectNoSeriousViolations(page, 'settings with a token listed');
       await page.screenshot({ path: join(tmpdir(), `mft-settings-${String(width)}.png`), fullPage: true });
-      await page.getByLabel('Name', { exact: true }).fill(`axe ${String(width)}`);
+      await page.getByRole('form', { name: 'Create a token' }).getByLabel('Name', { exact: true }).fill(`axe ${String(width)}`);
       await page.getByRole('button', { name: 'Create token' }).click();
       await page.getByRole('textbox', { name: 'New token', exact: true }).waitFor();
       await expectNoSeriousViolations(page, 'settings with a new token shown');

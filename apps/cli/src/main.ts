@@ -202,6 +202,9 @@ user
   .option('--name <label>', "a label for the key (default: the key's comment)")
   .option('--json', 'print the key and its details as JSON')
   .action(async (opts: { user: string; key: string; name?: string; json?: boolean }) => {
+    if (!/\s/.test(opts.key.trim()) && existsSync(opts.key)) {
+      fail(`--key takes the key itself, not a file: --key "$(cat ${opts.key})"`);
+    }
     const added = (await run('user.add-key', { user: opts.user, key: opts.key, name: opts.name })) as SshKeyView & { user: string };
     if (opts.json) {
       process.stdout.write(JSON.stringify(added) + '\n');

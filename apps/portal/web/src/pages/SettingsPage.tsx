@@ -1,17 +1,21 @@
 import { useRef, useState } from 'react';
 import { tokensApi, type ApiToken, type CreatedToken } from '../api/tokens.ts';
 import { Refusal } from '../ui/Refusal.tsx';
+import { useMe } from '../ui/me-context.ts';
 import { useLoad } from '../ui/useLoad.ts';
 import { usePageTitle } from '../ui/usePageTitle.ts';
+import { AppPasswordsSection } from './settings/AppPasswordsSection.tsx';
 import { NewTokenBox } from './settings/NewTokenBox.tsx';
+import { SshKeysSection } from './settings/SshKeysSection.tsx';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { TokenForm } from './settings/TokenForm.tsx';
 import { TokensTable } from './settings/TokensTable.tsx';
 import './settings/settings.css';
 
-/** My settings: API tokens (created with scopes and an expiry, shown once, listed, revoked). */
+/** My settings: API tokens (created with scopes and an expiry, shown once, listed, revoked), and SSH keys and app passwords for SFTP. */
 export function SettingsPage() {
   usePageTitle('Settings');
+  const me = useMe();
   const tokens = useLoad(() => tokensApi.list(), 'tokens');
   const scopes = useLoad(() => tokensApi.scopes(), 'token-scopes');
   const [created, setCreated] = useState<CreatedToken | null>(null);
@@ -54,6 +58,8 @@ export function SettingsPage() {
           </div>
         ) : null}
       </section>
+      <SshKeysSection username={me.user} />
+      <AppPasswordsSection username={me.user} />
       {revoking ? (
         <ConfirmDialog
           title={`Revoke the token “${revoking.name}”?`}
