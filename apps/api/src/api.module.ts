@@ -7,6 +7,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConnectionsController, SettingsController, ShareSourcesController } from './connections/connections.controller.js';
 import { ConnectionsService } from './connections/connections.service.js';
+import { DropFoldersController, MyDropFoldersController } from './drop-folders/drop-folders.controller.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { LinksController } from './links/links.controller.js';
 import { MailController } from './mail/mail.controller.js';
@@ -17,7 +18,7 @@ import { UploadsController } from './uploads/uploads.controller.js';
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, DropFoldersController, MyDropFoldersController],
   providers: [ConnectionsService, { provide: APP_FILTER, useClass: WebErrorFilter }],
 })
 export class ApiModule {}

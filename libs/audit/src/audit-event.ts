@@ -57,6 +57,9 @@ export const AUDIT_EVENT_TYPES = [
   'connection.deleted',
   'connection.tested',
   'settings.send_storage_changed',
+  'drop_folder.created',
+  'drop_folder.updated',
+  'drop_folder.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

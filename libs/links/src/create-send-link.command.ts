@@ -5,7 +5,9 @@ const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'on' || v === 'yes');
 
-const email = z.email({ message: 'is not a valid email address' }).max(320);
+/** One recipient address, as every link (and drop folder) takes it. */
+export const recipientEmail = z.email({ message: 'is not a valid email address' }).max(320);
+const email = recipientEmail;
 
 /** The options of a new send link, as they arrive from any edge (form fields are strings). */
 export const createSendLinkSchema = z

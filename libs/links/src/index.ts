@@ -24,3 +24,4 @@ export * from './share-browser.service.js';
 export * from './share-views.js';
 export * from './uploads/resumable-upload.repository.js';
 export * from './uploads/resumable-upload.service.js';
+export * from './drop-folders/index.js';

@@ -10,6 +10,7 @@ import { ShareDownloadStarts1765700000000 } from './1765700000000-share-download
 import { ResumableUploads1765800000000 } from './1765800000000-resumable-uploads.js';
 import { UploadSegmentDigests1765900000000 } from './1765900000000-upload-segment-digests.js';
 import { LinkListOrder1765910000000 } from './1765910000000-link-list-order.js';
+import { DropFolders1766100000000 } from './1766100000000-drop-folders.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   ResumableUploads1765800000000,
   UploadSegmentDigests1765900000000,
   LinkListOrder1765910000000,
+  DropFolders1766100000000,
 ];
