@@ -119,6 +119,9 @@ const bodySchema = z
 
 const patchSchema = bodySchema.partial().strict();
 
+/** The options a drop folder takes: those of a send link but its recipients and message. */
+const OPTION_NAMES = ['oneTime', 'maxDownloads', 'expiresAt', 'password', 'requireEmailVerification', 'notify', 'notifyOnDownload'] as const;
+
 /** Fields of a drop folder that sit beside its options, not inside them. */
 const NOT_OPTIONS = ['kind', 'recipients', 'message'] as const;
 
@@ -193,7 +196,13 @@ function parseOptions(raw: Record<string, unknown>, problems: Problem[]): { opti
   } catch (err) {
     if (isDomainError(err) && err.code === 'invalid_link_options') {
       const found = (err.details.problems ?? []) as Problem[];
-      problems.push(...found.map((p) => ({ field: `options.${p.field}`, message: p.message })));
+      for (const p of found) {
+        if (/^Unrecognized key/i.test(p.message)) {
+          problems.push(...p.field.split(', ').map((k) => ({ field: `options.${k}`, message: `is not a link option (${OPTION_NAMES.join(', ')})` })));
+        } else {
+          problems.push({ field: `options.${p.field}`, message: p.message });
+        }
+      }
       return null;
     }
     throw err;
