@@ -75,6 +75,7 @@ describe(DropFolderService.name, () => {
     assert.equal(await sut.byName(manager, [], 'Only admins'), null);
     assert.equal((await sut.byName(admin, [], 'only ADMINS'))?.name, 'Only admins');
     assert.equal(await sut.byName(admin, [], 'nothing'), null);
+    assert.equal(await sut.byName(admin, [], '../Finance'), null, 'a name that is not one folder name finds nothing');
     assert.deepEqual((await sut.usableBy(fin)).map((f) => f.path), ['/drop/Finance/'], 'the stored groups of the user');
   });
 

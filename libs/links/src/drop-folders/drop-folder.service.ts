@@ -5,7 +5,7 @@ import { AppConfigService } from '@mft/config';
 import { DomainError, NotFoundError, Secret, SecretBox, UnavailableError } from '@mft/core';
 import { Database } from '@mft/db';
 import { hasRole, type User } from '@mft/identity';
-import { dropFolderPath, parseDropFolderBody, type DropFolder, type DropFolderView, type UsableDropFolderView } from './drop-folder.js';
+import { dropFolderPath, isDropFolderName, parseDropFolderBody, type DropFolder, type DropFolderView, type UsableDropFolderView } from './drop-folder.js';
 import { DropFoldersRepository, type DropFolderFields, type DropFolderRow } from './drop-folders.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -176,6 +176,9 @@ export class DropFolderService {
 
   /** The drop folder of that name (whatever its case) when `user` may use it, by the rule of `forUser`; else null. */
   async byName(user: User, groups: readonly string[], name: string): Promise<DropFolder | null> {
+    if (!isDropFolderName(name)) {
+      return null;
+    }
     const row = hasRole(user, 'admin') ? await this.repo.findByName(name) : ((await this.repo.usableBy(user.roles, groups, name))[0] ?? null);
     return row ? this.toFolder(row) : null;
   }

@@ -109,7 +109,7 @@ const bodySchema = z
     recipients: recipientsSchema,
     options: z.record(z.string(), z.unknown(), { message: 'must be an object of link options' }).optional(),
     message: text().max(4000, 'must be at most 4000 characters').nullable().optional(),
-    roles: z.array(z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }), { message: 'must be a list of roles' }).max(ROLES.length * 2).optional(),
+    roles: z.array(z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }), { message: 'must be a list of roles' }).max(20, 'must name at most 20 roles').optional(),
     groups: z
       .array(text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'), { message: 'must be a list of group names' })
       .max(100, 'must name at most 100 groups')
