@@ -65,6 +65,15 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'HEAD /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
   'PATCH /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
   'DELETE /api/v1/uploads/{id}': { roles: LINK_USERS, status: 412 },
+  // `{}` lacks the name and recipients of the folder.
+  'POST /api/v1/drop-folders': { roles: ['admin'], status: 400 },
+  'GET /api/v1/drop-folders': { roles: ['admin'], status: 200 },
+  'GET /api/v1/drop-folders/{id}': { roles: ['admin'], status: 404 },
+  // `{}` changes nothing, of a folder that does not exist.
+  'PATCH /api/v1/drop-folders/{id}': { roles: ['admin'], status: 404 },
+  'DELETE /api/v1/drop-folders/{id}': { roles: ['admin'], status: 404 },
+  // External users pass the door; the default policy then says they may not send (422).
+  'GET /api/v1/me/drop-folders': { roles: LINK_USERS, status: 200, statusOf: { external: 422 } },
 };
 
 /** Path parameters of the probe: values that are well-formed and name nothing. */

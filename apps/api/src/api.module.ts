@@ -7,6 +7,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConnectionsController, SettingsController, ShareSourcesController } from './connections/connections.controller.js';
 import { ConnectionsService } from './connections/connections.service.js';
+import { DropFoldersController, MyDropFoldersController } from './drop-folders/drop-folders.controller.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { LinksController } from './links/links.controller.js';
 import { MailController } from './mail/mail.controller.js';
@@ -19,7 +20,7 @@ import { SftpController } from './sftp/sftp.controller.js';
 /** The admin and employee REST API under /api/v1, plus health checks. */
 @Module({
   imports: [LinksModule, AuthModule, AuditModule],
-  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, SshKeysController, AppPasswordsController, SftpController],
+  controllers: [MeController, LinksController, AuditController, TokensController, PolicyController, MailController, ConnectionsController, SettingsController, ShareSourcesController, UploadsController, SshKeysController, AppPasswordsController, SftpController, DropFoldersController, MyDropFoldersController],
   providers: [ConnectionsService, { provide: APP_FILTER, useClass: WebErrorFilter }],
 })
 export class ApiModule {}

@@ -70,6 +70,9 @@ export const AUDIT_EVENT_TYPES = [
   'sftp.file_renamed',
   'sftp.folder_created',
   'sftp.folder_deleted',
+  'drop_folder.created',
+  'drop_folder.updated',
+  'drop_folder.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -30,3 +30,9 @@ describe(parseCreateSendLink.name, () => {
     );
   });
 });
+
+describe('expiresAt of a send link', () => {
+  it('says what it takes when it is neither an instant nor "never"', () => {
+    assert.throws(() => parseCreateSendLink({ expiresAt: 'tomorrow' }), /expiresAt must be an ISO 8601 date-time with a time zone, e\.g\. 2030-01-31T17:00:00Z, or "never"/);
+  });
+});

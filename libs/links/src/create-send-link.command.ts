@@ -5,7 +5,11 @@ const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'on' || v === 'yes');
 
-const email = z.email({ message: 'is not a valid email address' }).max(320);
+/** One recipient address, as every link (and drop folder) takes it. */
+export const recipientEmail = z.email({ message: 'is not a valid email address' }).max(320);
+const email = recipientEmail;
+
+const EXPIRES_AT_MESSAGE = 'must be an ISO 8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z, or "never"';
 
 /** The options of a new send link, as they arrive from any edge (form fields are strings). */
 export const createSendLinkSchema = z
@@ -28,12 +32,15 @@ export const createSendLinkSchema = z
       .optional(),
     /** An instant, or "never" (where the policy allows links that never expire). */
     expiresAt: z
-      .union([
-        z.literal('never'),
-        z.iso
-          .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2030-01-31T17:00:00Z, or "never"' })
-          .transform((s) => new Date(s)),
-      ])
+      .union(
+        [
+          z.literal('never'),
+          z.iso
+            .datetime({ offset: true, message: EXPIRES_AT_MESSAGE })
+            .transform((s) => new Date(s)),
+        ],
+        { message: EXPIRES_AT_MESSAGE },
+      )
       .optional(),
     password: text().max(1024, 'must be at most 1024 characters').optional(),
     requireEmailVerification: bool.optional(),

@@ -27,3 +27,4 @@ export * from './uploads/resumable-upload.service.js';
 export * from './drops/drop-records.repository.js';
 export * from './drops/drop-batches.service.js';
 export * from './share-sources.service.js';
+export * from './drop-folders/index.js';

@@ -3,6 +3,8 @@ import { AuditModule } from '@mft/audit';
 import { MailModule } from '@mft/mail';
 import { PolicyModule } from '@mft/policy';
 import { StorageModule } from '@mft/storage';
+import { DropFolderService } from './drop-folders/drop-folder.service.js';
+import { DropFoldersRepository } from './drop-folders/drop-folders.repository.js';
 import { EmailVerificationService } from './email-verification.service.js';
 import { LinkComplianceService } from './link-compliance.service.js';
 import { LinkNotices } from './link-notices.js';
@@ -31,7 +33,7 @@ const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, DropRecordsRepository, DropBatches, ShareSourcesService],
-  exports: [DropBatches, ShareSourcesService, ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, DropRecordsRepository, DropBatches, ShareSourcesService, DropFoldersRepository, DropFolderService],
+  exports: [DropFolderService, DropBatches, ShareSourcesService, ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

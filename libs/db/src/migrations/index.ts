@@ -11,6 +11,7 @@ import { ResumableUploads1765800000000 } from './1765800000000-resumable-uploads
 import { UploadSegmentDigests1765900000000 } from './1765900000000-upload-segment-digests.js';
 import { LinkListOrder1765910000000 } from './1765910000000-link-list-order.js';
 import { SftpCredentials1766000000000 } from './1766000000000-sftp-credentials.js';
+import { DropFolders1766100000000 } from './1766100000000-drop-folders.js';
 import { SftpDrops1766200000000 } from './1766200000000-sftp-drops.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
@@ -28,5 +29,6 @@ export const migrations = [
   UploadSegmentDigests1765900000000,
   LinkListOrder1765910000000,
   SftpCredentials1766000000000,
+  DropFolders1766100000000,
   SftpDrops1766200000000,
 ];
