@@ -14,7 +14,7 @@ const LINK_USERS: readonly Role[] = ['admin', 'manager', 'employee', 'external']
  * OpenAPI document lists that is not in this table fails the test: every new route must be given
  * its rule here, on purpose.
  */
-const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: number; readonly statusOf?: Partial<Record<Role, number>> }> = {
+const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: number; readonly statusOf?: Partial<Record<Role, number>>; readonly public?: true }> = {
   'GET /api/v1/me': { roles: EVERYONE, status: 200 },
   // External users pass the door; the policy then refuses them (422) unless creators.externalUsers is on.
   // A JSON body is refused before that: a send link is uploaded as multipart/form-data.
@@ -74,6 +74,8 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'DELETE /api/v1/drop-folders/{id}': { roles: ['admin'], status: 404 },
   // External users pass the door; the default policy then says they may not send (422).
   'GET /api/v1/me/drop-folders': { roles: LINK_USERS, status: 200, statusOf: { external: 422 } },
+  // Public (clients check a host key before they have credentials); this gateway runs no SFTP ingress, so there are no host keys yet.
+  'GET /api/v1/sftp/host-key': { roles: EVERYONE, status: 404, public: true },
 };
 
 /** Path parameters of the probe: values that are well-formed and name nothing. */
@@ -106,12 +108,12 @@ describe('who may call which API route', () => {
     assert.deepEqual(routes, Object.keys(TABLE).sort());
   });
 
-  for (const [route, { roles: allowed, status, statusOf }] of Object.entries(TABLE)) {
-    it(`${route}: ${status} for ${allowed.join(', ')}; 403 for the others; 401 without credentials`, async () => {
+  for (const [route, { roles: allowed, status, statusOf, public: open }] of Object.entries(TABLE)) {
+    it(`${route}: ${status} for ${allowed.join(', ')}; 403 for the others; ${open ? 'the same' : '401'} without credentials`, async () => {
       const [method, template] = route.split(' ') as [string, string];
       const url = gw.baseUrl + template.replace(/\{([^}]+)\}/g, (_, name: string) => PROBE_PARAMS[name] ?? ZERO);
       const anonymous = await fetch(url, { method });
-      assert.equal(anonymous.status, 401, `${route} without credentials`);
+      assert.equal(anonymous.status, open ? status : 401, `${route} without credentials`);
       for (const role of ROLES) {
         const res = await fetch(url, {
           method,

@@ -46,6 +46,7 @@ function attempt(port: number, steps: Array<ConnectConfig['authHandler'] extends
       host: '127.0.0.1',
       port,
       readyTimeout: 15_000,
+      username: 'alice',
       ...extra,
       authHandler: (_left, _partial, next) => {
         const step = steps[asked++];
@@ -75,6 +76,7 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
   it('a key offered without a signature only hears "acceptable": a channel opened then is refused and nobody is signed in', async () => {
     const key = parsed(alice.key.privateKeyFile);
     let channelError: string | null = null;
+    let skippedSignature = false;
     const r = await attempt(gw.sftpPort, [{ type: 'publickey', username: 'alice', key }], {}, (c) => {
       const proto = (c as unknown as { _protocol?: { authPK: (...a: unknown[]) => void } });
       c.once('handshake', () => {
@@ -83,6 +85,7 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
         p.authPK = (...args: unknown[]) => {
           if (typeof args[3] === 'function') {
             // The server said PK_OK: skip the signature and act as if signed in.
+            skippedSignature = true;
             c.sftp((err) => {
               channelError = err ? err.message : null;
               c.end();
@@ -94,8 +97,9 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
         void proto;
       });
     });
+    assert.equal(skippedSignature, true, 'the server answered the unsigned offer with PK_OK');
     assert.equal(r.ready, false);
-    assert.match(channelError ?? 'no answer', /open failure|prohibited|not/i);
+    assert.match(channelError ?? 'no answer', /open failure/i);
   });
 
   it('a signature by another key than the one offered is refused', async () => {
@@ -126,9 +130,11 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
     const r = await attempt(gw.sftpPort, [{ type: 'password', username: 'alice\r\nadmin', password: 'whatever' }]);
     assert.equal(r.ready, false);
     const admin = await gw.token();
-    const res = await fetch(`${gw.baseUrl}/api/v1/audit?type=auth.login_failed&limit=50`, { headers: { authorization: `Bearer ${admin}` } });
+    const res = await fetch(`${gw.baseUrl}/api/v1/audit/events?type=auth.login_failed`, { headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /bad_username/);
+    assert.doesNotMatch(text, /alice\\r\\nadmin|alice\r\nadmin/, 'the name itself is not recorded');
   });
 
   it('closes the connection after 6 failed attempts: a 7th is never answered', async () => {
@@ -175,7 +181,7 @@ describe('SFTP lockout: an address over its sign-in budget is refused before any
     const r = await runSftp(await target(gw, carol), ['ls /']);
     assert.notEqual(r.code, 0);
     const admin = await gw.token();
-    const audit = await (await fetch(`${gw.baseUrl}/api/v1/audit?type=auth.locked_out&limit=10`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    const audit = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=auth.locked_out`, { headers: { authorization: `Bearer ${admin}` } })).text();
     assert.match(audit, /sftp/);
   });
 });

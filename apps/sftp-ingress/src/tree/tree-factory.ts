@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { AuditService, type AccessContext } from '@mft/audit';
 import type { User } from '@mft/identity';
-import { DropBatches, ShareSourcesService, type DropTarget } from '@mft/links';
+import { DropBatches, DropFolderService, dropFolderLinkFields, ShareSourcesService, type DropTarget } from '@mft/links';
 import { StoragePath, StorageService } from '@mft/storage';
-import { failure } from '../sftp-errors.js';
+import { failure, permissionDenied } from '../sftp-errors.js';
 import { DropsArea, type DropFolders } from './drops-area.js';
 import { MountArea } from './mount-area.js';
 import type { Area } from './node.js';
@@ -44,17 +44,27 @@ class SendFolders implements DropFolders {
   }
 }
 
-/** Admin-defined drop folders: none until the administrators define some. */
-class NoDropFolders implements DropFolders {
+/** `/drop/<name>/`: the folders administrators defined for this user's roles or groups, with their fixed recipients and options. */
+class AdminDropFolders implements DropFolders {
   readonly area = 'drop';
-  async target(): Promise<DropTarget | null> {
-    return null;
+
+  constructor(
+    private readonly service: DropFolderService,
+    private readonly user: User,
+    private readonly groups: readonly string[],
+  ) {}
+
+  async target(name: string): Promise<DropTarget | null> {
+    const folder = await this.service.byName(this.user, this.groups, name);
+    return folder ? { folder: `drop/${folder.name}`, fields: dropFolderLinkFields(folder) } : null;
   }
+
   async listed(): Promise<string[]> {
-    return [];
+    return (await this.service.forUser(this.user, this.groups)).map((f) => f.name);
   }
+
   async make(): Promise<void> {
-    throw failure('Drop folders are defined by administrators.');
+    throw permissionDenied('Drop folders are defined by administrators (POST /api/v1/drop-folders).');
   }
 }
 
@@ -66,13 +76,14 @@ export class TreeFactory {
     private readonly storage: StorageService,
     private readonly sources: ShareSourcesService,
     private readonly audit: AuditService,
+    private readonly dropFolders: DropFolderService,
   ) {}
 
   async forUser(user: User, ctx: AccessContext): Promise<UserTree> {
     const areas = new Map<string, Area>();
     areas.set('send', new DropsArea(new SendFolders(), user, this.batches, this.storage, ctx));
-    areas.set('drop', new DropsArea(new NoDropFolders(), user, this.batches, this.storage, ctx));
     const [sources, who, sendId] = [await this.sources.sources(user), await this.sources.sharingUser(user), await this.storage.sendConnectionId()];
+    areas.set('drop', new DropsArea(new AdminDropFolders(this.dropFolders, user, who.groups), user, this.batches, this.storage, ctx));
     for (const s of sources) {
       const connection = await this.storage.connection(s.connectionId);
       const driver = await this.storage.driver(s.connectionId);
