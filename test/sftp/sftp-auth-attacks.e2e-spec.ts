@@ -160,6 +160,28 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
     const again = await runSftp(await target(gw, bob), ['ls /']);
     assert.notEqual(again.code, 0);
   });
+
+  it('a disabled user is refused at the next login, and their open session is closed', async () => {
+    const dana = await sftpUser(gw, 'dana');
+    const c = new Client();
+    const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
+    c.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      c.on('ready', () => resolve());
+      c.on('error', reject);
+      c.connect({ host: '127.0.0.1', port: gw.sftpPort, username: 'dana', privateKey: readFileSync(dana.key.privateKeyFile) });
+    });
+    assert.match(await gw.cli('user', 'disable', '--user', 'dana'), /"disabled":true/);
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the open session was not closed')), 10_000))]);
+    const again = await runSftp(await target(gw, dana), ['ls /']);
+    assert.notEqual(again.code, 0);
+    const admin = await gw.token();
+    const audit = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=sftp.session_closed`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    assert.match(audit, /the user is disabled/);
+    await gw.cli('user', 'enable', '--user', 'dana');
+    const back = await runSftp(await target(gw, dana), ['ls /']);
+    assert.equal(back.code, 0, back.stderr);
+  });
 });
 
 describe('SFTP lockout: an address over its sign-in budget is refused before any key is checked', () => {

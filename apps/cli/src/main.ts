@@ -214,6 +214,20 @@ user
     process.stdout.write(`${added.fingerprint}\n`);
   });
 
+for (const [name, description] of [
+  ['disable', 'Disable a user: their sessions, API tokens, SSH keys and app passwords stop working at once, and open SFTP sessions are closed'],
+  ['enable', 'Enable a disabled user again'],
+] as const) {
+  user
+    .command(name)
+    .description(description)
+    .requiredOption('--user <name>', 'user name')
+    .action(async (opts: { user: string }) => {
+      const result = await run(`user.${name}`, { user: opts.user });
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
+}
+
 const secrets = program.command('secrets').description('The secrets of storage connections, sealed in the database under a key derived from SECRET_KEY');
 secrets
   .command('rotate')

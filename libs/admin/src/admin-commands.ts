@@ -30,6 +30,8 @@ const schemas = {
   'admin.set-password': z.object({ user: z.string().min(1), password: z.string() }),
   'secrets.rotate': z.object({}).strict(),
   'user.add-key': z.object({ user: z.string().min(1).max(200), key: z.string(), name: z.string().optional() }),
+  'user.disable': z.object({ user: z.string().min(1).max(200) }).strict(),
+  'user.enable': z.object({ user: z.string().min(1).max(200) }).strict(),
   'user.add': z.object({ user: z.string().regex(/^[a-z0-9._@-]{1,100}$/, 'use lower-case letters, digits and . _ @ -'), roles: z.array(z.enum(ROLES)).min(1), email: z.email().nullable().default(null), groups: z.array(z.string().min(1).max(200)).max(100).default([]) }),
 };
 
@@ -38,6 +40,8 @@ const EVENTS: Record<keyof typeof schemas, AuditEventType> = {
   'admin.set-password': 'cli.admin.set-password',
   'user.add': 'cli.user.add',
   'user.add-key': 'cli.user.add-key',
+  'user.disable': 'cli.user.disable',
+  'user.enable': 'cli.user.enable',
   'secrets.rotate': 'cli.secrets.rotate',
 };
 
@@ -96,6 +100,14 @@ async function execute(services: AdminServices, cmd: keyof typeof schemas, args:
         throw new InvalidInputError('user_exists', `A user named ${JSON.stringify(a.user)} already exists.`);
       }
       return { result: { user: a.user, roles: a.roles, groups: a.groups }, details: { user: a.user, roles: a.roles, email: a.email, groups: a.groups } };
+    }
+    case 'user.disable':
+    case 'user.enable': {
+      const a = schemas[cmd].parse(args);
+      if (!(await services.users.setDisabled(a.user, cmd === 'user.disable'))) {
+        throw new NotFoundError('user_not_found', `There is no user named ${JSON.stringify(a.user)}.`);
+      }
+      return { result: { user: a.user, disabled: cmd === 'user.disable' }, details: { user: a.user } };
     }
     case 'user.add-key': {
       const a = schemas['user.add-key'].parse(args);

@@ -53,6 +53,8 @@ export const AUDIT_EVENT_TYPES = [
   'cli.user.add',
   'cli.secrets.rotate',
   'cli.user.add-key',
+  'cli.user.disable',
+  'cli.user.enable',
   'connection.created',
   'connection.updated',
   'connection.deleted',

@@ -40,6 +40,15 @@ export class IdentityRepository {
     return row ? toUser(row) : null;
   }
 
+  /** Disables or enables the user `username`; false when there is no such user. A disabled user's tokens, sessions and SFTP credentials stop working at once. */
+  async setDisabled(username: string, disabled: boolean): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, now()) ELSE NULL END WHERE username = $1 RETURNING id`,
+      [username, disabled],
+    );
+    return rows.length > 0;
+  }
+
   /** The SSO user with this subject, disabled or not. */
   async findUserBySubject(idp: string, subject: string): Promise<(User & { disabled: boolean }) | null> {
     const [row] = await this.db.query<UserRow & { disabled: boolean }>(
