@@ -53,7 +53,7 @@ describe('deployment files', () => {
     }
     const docs = parseAllDocuments(read('deploy/kubernetes/gateway.yaml'));
     const kinds = docs.map((d) => (d.toJS() as { kind: string }).kind);
-    assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'Service', 'PersistentVolumeClaim']);
+    assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'Service', 'Service', 'PersistentVolumeClaim']);
     const configMap = docs[0]!.toJS() as { data: Record<string, string> };
     for (const key of Object.keys(configMap.data)) {
       assert.ok(known.has(key), `the ConfigMap sets ${key}, which the gateway reads`);
