@@ -161,6 +161,15 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
     assert.notEqual(again.code, 0);
   });
 
+  it('someone whose roles allow neither sending nor sharing is refused, with the reason audited', async () => {
+    const eve = await sftpUser(gw, 'eve', 'auditor');
+    const r = await runSftp(await target(gw, eve), ['ls /']);
+    assert.notEqual(r.code, 0);
+    const admin = await gw.token();
+    const audit = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=auth.login_failed`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    assert.match(audit, /not_allowed/);
+  });
+
   it('a disabled user is refused at the next login, and their open session is closed', async () => {
     const dana = await sftpUser(gw, 'dana');
     const c = new Client();

@@ -143,6 +143,28 @@ describe('SFTP drops with the OpenSSH client: files dropped into /send/<recipien
     assert.doesNotMatch(ls.stdout, /big\.bin/);
   });
 
+  it('a file put into an admin-defined /drop/<name>/ becomes a link to its fixed recipients with its options and message', async () => {
+    const admin = await gw.token();
+    const created = await fetch(`${gw.baseUrl}/api/v1/drop-folders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Invoices', recipients: ['ap@supplier.example', 'audit@supplier.example'], options: { oneTime: true }, message: 'Monthly invoices', roles: ['employee'] }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    writeFileSync(join(work, 'invoice.pdf'), 'invoice 42\n');
+    const before = (await linksOf(gw, alice.token)).length;
+    const r = await runSftp(await target(gw, alice), ['ls -1 /drop', `put ${join(work, 'invoice.pdf')} /drop/Invoices/invoice.pdf`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\/drop\/Invoices/);
+    const links = await eventually('the link', () => linksOf(gw, alice.token), (l) => l.length === before + 1);
+    const link = links[0]! as typeof links[0] & { oneTime?: boolean; message?: string | null };
+    assert.deepEqual(link.grants.map((g) => g.recipient).sort(), ['ap@supplier.example', 'audit@supplier.example']);
+    assert.equal(link.oneTime, true);
+    assert.equal(link.message, 'Monthly invoices');
+    const other = await runSftp(await target(gw, alice), ['-mkdir /drop/Mine', 'ls -1 /drop/Nope']);
+    assert.notEqual(other.code, 0, 'only administrators make drop folders, and unknown ones do not exist');
+  });
+
   it('refuses to overwrite a sent file, and refuses paths outside the drop folders', async () => {
     const folder = '/send/bob@partner.example,carol@other.example';
     const again = await runSftp(await target(gw, alice), [`put ${join(work, 'report.bin')} ${folder}/report.bin`]);
