@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 
@@ -74,10 +74,19 @@ export function loadOrCreateHostKeys(dataDir: string): HostKey[] {
     const file = join(dir, `ssh_host_${type}_key`);
     if (!existsSync(file)) {
       const pair = soundKeyPair(type);
-      // Written beside and renamed, so that a second process starting at once reads a whole key.
+      // Written beside and linked into place: a second process starting at once either wins (and
+      // this one reads its key) or loses; both serve the same key from then on.
       const staged = `${file}.${process.pid}.tmp`;
       writeFileSync(staged, pair.private, { mode: 0o600 });
-      renameSync(staged, file);
+      try {
+        linkSync(staged, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw err;
+        }
+      } finally {
+        unlinkSync(staged);
+      }
     }
     chmodSync(file, 0o600);
     return describe(type, readFileSync(file));

@@ -3,7 +3,7 @@ import type { AccessContext } from '@mft/audit';
 import { isDomainError } from '@mft/core';
 import type { User } from '@mft/identity';
 import { DropBatches, type DropRecord, type DropTarget } from '@mft/links';
-import { StorageService } from '@mft/storage';
+import { StoragePath, StorageService } from '@mft/storage';
 import { failure, noSuchFile, permissionDenied } from '../sftp-errors.js';
 import { folder, type Area, type Attributes, type Entry, type ListPage, type ReadHandle, type WriteHandle } from './node.js';
 import { OrderedWriter } from './ordered-writer.js';
@@ -143,6 +143,9 @@ export class DropsArea implements Area {
     }
     const [folderName, name] = rest as [string, string];
     const target = await this.#target(folderName);
+    if (!StoragePath.isValidName(name)) {
+      throw failure('This file name is not allowed: use a plain name without control characters, slashes or encoded separators.');
+    }
     if (name.endsWith(LINK_TXT) || name.endsWith(ERROR_TXT)) {
       throw permissionDenied('Names ending in .link.txt and .error.txt are the gateway\'s answers: give the file another name.');
     }
