@@ -30,7 +30,7 @@ export interface LinkView {
     status: string;
     /** When the mail server accepted the email to this recipient. */
     deliveredAt: string | null;
-    delivery: { status: string | null; error: string | null; text: string | null };
+    delivery: { status: string | null; error: string | null; text: string | null; deliveredAt: string | null };
     openedAt: string | null;
     downloadedAt: string | null;
     downloads: number;
@@ -76,7 +76,7 @@ export function toLinkView(link: Link, files: readonly LinkFile[], grants: reado
         recipient: g.recipient,
         status: grant.status(now),
         deliveredAt: iso(g.deliveredAt),
-        delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g) },
+        delivery: { status: g.deliveryStatus, error: g.deliveryError, text: deliveryText(g), deliveredAt: g.deliveredAt?.toISOString() ?? null },
         openedAt: iso(g.openedAt),
         downloadedAt: iso(g.downloadedAt),
         downloads: g.downloads,

@@ -101,6 +101,7 @@ export class DeliveryDto {
   status!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The last failure, while retrying or once failed.' }) error!: string | null;
   @ApiProperty({ type: String, nullable: true }) text!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When the mail server accepted it (status sent).' }) deliveredAt!: string | null;
 }
 
 export class GrantTrackingDto {

@@ -13,6 +13,8 @@ export interface Delivery {
   readonly status: 'queued' | 'sent' | 'outbox' | 'failed' | null;
   readonly error: string | null;
   readonly text: string | null;
+  /** When the mail server accepted the invitation. */
+  readonly deliveredAt: string | null;
 }
 
 export interface LinkGrant {

@@ -197,7 +197,7 @@ export function createSendLink(body: { readonly uploads: readonly string[] } & R
 export interface GrantDelivery {
   readonly id: string;
   readonly recipient: string | null;
-  readonly delivery: { readonly status: string | null; readonly text: string | null };
+  readonly delivery: { readonly status: string | null; readonly text: string | null; readonly deliveredAt?: string | null };
 }
 
 export async function deliveriesOf(linkId: string): Promise<GrantDelivery[]> {

@@ -46,3 +46,11 @@ export function formatBytes(n: number): string {
   }
   return i === 0 ? `${String(n)} bytes` : `${v.toFixed(1)} ${units[i]!}`;
 }
+
+/** A delivery's text for a person: the instant the mail server took it in the viewer's zone, not as ISO 8601. */
+export function deliveryTextOf(delivery: { status: string | null; text: string | null; deliveredAt?: string | null }): string | null {
+  if (delivery.status === 'sent' && delivery.deliveredAt) {
+    return `Accepted by the mail server at ${formatDate(delivery.deliveredAt)}.`;
+  }
+  return delivery.text;
+}

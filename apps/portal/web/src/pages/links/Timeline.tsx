@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import type { Delivery, LinkActivity } from '../../api/links.ts';
-import { When } from '../../ui/format.tsx';
+import { deliveryTextOf, When } from '../../ui/format.tsx';
 import { activityLabel } from './labels.ts';
 
 /** What happened to one recipient (or to the link as a whole), oldest first, with time, IP and verified email. */
@@ -9,7 +9,7 @@ export function Timeline({ title, events, delivery }: { title: string; events: r
   return (
     <section className="timeline" aria-labelledby={id}>
       <h3 id={id}>{title}</h3>
-      {delivery?.text ? <p className="meta">{delivery.text}</p> : null}
+      {delivery && deliveryTextOf(delivery) ? <p className="meta">{deliveryTextOf(delivery)}</p> : null}
       {events.length === 0 ? (
         <p className="meta">Nothing yet.</p>
       ) : (

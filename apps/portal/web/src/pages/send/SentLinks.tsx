@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { deliveriesOf, type CreatedSendLink, type GrantDelivery } from '../../api/uploads.ts';
 import { AppLink } from '../../ui/AppLink.tsx';
 import { CopyField } from '../../ui/CopyField.tsx';
-import { When } from '../../ui/format.tsx';
+import { deliveryTextOf, When } from '../../ui/format.tsx';
 import { QrCode } from './QrCode.tsx';
 
 /** How often the invitations' delivery is asked again while one is still queued. */
@@ -59,7 +59,7 @@ export function SentLinks({ created }: { created: CreatedSendLink }) {
             <li key={g.id} className="sent-link">
               <div className="sent-text">
                 <CopyField label={name} value={g.url} copyName={`${name.charAt(0).toLowerCase()}${name.slice(1)}`} />
-                {g.recipient ? <p className="meta">{`Invitation email: ${delivery?.text ?? (delivery ? 'not sent (you chose to pass the link on yourself).' : 'checking…')}`}</p> : null}
+                {g.recipient ? <p className="meta">{`Invitation email: ${(delivery ? deliveryTextOf(delivery) : null) ?? (delivery ? 'not sent (you chose to pass the link on yourself).' : 'checking…')}`}</p> : null}
               </div>
               <QrCode text={g.url} label={`QR code of the ${name.charAt(0).toLowerCase()}${name.slice(1)}`} />
             </li>
