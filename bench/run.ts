@@ -972,6 +972,21 @@ function sha256Of(path: string): string {
   return hash.digest('hex');
 }
 
+/** The pid a daemon wrote to `path` (sshd writes it just after it listens), waiting for it up to 10 s. */
+async function pidFile(path: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pid = existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) : NaN;
+    if (Number.isInteger(pid) && pid > 0) {
+      return pid;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no pid in ${path}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Waits until sshd's listener has no process below it (every session ended and reaped), at most 10 s. */
 async function sshdSettled(pid: number): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -1004,7 +1019,7 @@ async function benchIngress(work: string): Promise<IngressResult> {
     // OpenSSH: the harness's sshd, reaching the folder by its absolute path.
     const sshd = await SshServer.start();
     track(() => sshd.close());
-    const sshdPid = Number(readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8'));
+    const sshdPid = await pidFile(join(sshd.dir, 'sshd.pid'));
     const sshKnownHosts = join(work, `known_hosts-sshd-${sshd.port}`);
     writeFileSync(sshKnownHosts, `[127.0.0.1]:${sshd.port} ${readFileSync(join(sshd.dir, 'host_ed25519.pub'), 'utf8')}`);
     const ssh: SftpEndpoint = { port: sshd.port, username: sshd.username, privateKeyFile: join(sshd.dir, 'client_ed25519'), knownHostsFile: sshKnownHosts };
@@ -1103,6 +1118,8 @@ async function benchIngress(work: string): Promise<IngressResult> {
         }
       }
       rmSync(join(root, served));
+      rmSync(file, { force: true });
+      payloads.delete(size);
     }
     const singlePeak = statusBytes(g.pid, 'VmHWM') ?? NaN;
     await profilePhase(g, '2-get-put');
@@ -1480,7 +1497,7 @@ function ingressReport(r: IngressResult): string[] {
   );
   out.push(one('  p50 / max, polls (failed), every 50 ms', `${ms(h.p50)} / ${ms(h.max)} ms, ${h.samples} (${h.failed})`));
   const s = r.health.ssh;
-  out.push(one('  meanwhile OpenSSH sessions: p50 / p99', `${ms(s.p50)} / ${ms(s.p99)} ms, ${s.samples} (${s.failed})`));
+  out.push(one('  same polls in the OpenSSH sessions: p50 / p99', `${ms(s.p50)} / ${ms(s.p99)} ms, ${s.samples} (${s.failed})`));
   out.push(one('gateway RSS idle → peak in get and put, MiB', `${mib(r.rss.idle)} → ${mib(r.rss.singlePeak)}`));
   out.push(one(`gateway RSS → peak in ${r.sessions} sessions, MiB`, `${mib(r.rss.sessionsBefore)} → ${mib(r.rss.sessionsPeak)}`));
   return out;
