@@ -42,6 +42,19 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * User + system CPU seconds of `pid` and of its children that it has waited for (sshd's listener:
+ * every connection's processes, once they have ended and been reaped); 0 once it is gone.
+ */
+export function cpuSecondsWithChildren(pid: number): number {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  if (!stat) {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
 /** Total CPU seconds of several processes. */
 export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((n, p) => n + cpuSeconds(p), 0);

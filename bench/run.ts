@@ -9,7 +9,9 @@
  *                   and bare Node), "share" (a file share on a local connection against the send
  *                   link), "s3" (send copies in S3 on s3rver against bare SDK calls), "sftp" (a file
  *                   share on an SFTP connection against OpenSSH's sftp client), "tus" (a resumable
- *                   upload with tus-js-client against a multipart upload)
+ *                   upload with tus-js-client against a multipart upload), "ingress" (get and put on
+ *                   a local mount of the gateway's SFTP ingress, and concurrent sessions, against
+ *                   OpenSSH's sshd serving the same folder)
  *   BENCH_SIZES     sizes of "send" and "share", comma-separated (default "64M,1G"; K, M, G are binary units)
  *   BENCH_S3_SIZES  sizes of "s3" (default "256M")
  *   BENCH_SFTP_SIZES sizes of "sftp" (default "256M")
@@ -17,6 +19,9 @@
  *                   multipart upload of the same file, both ending in a send link
  *   BENCH_TUS_CHUNK  tus-js-client's chunk size, bytes per PATCH (default "all": the whole file in
  *                   one PATCH, tus-js-client's own default)
+ *   BENCH_INGRESS_SIZES     sizes of the single get and put of "ingress" (default "1G"), each with
+ *                           aes128-gcm@openssh.com and chacha20-poly1305@openssh.com
+ *   BENCH_INGRESS_SESSIONS  concurrent SFTP sessions of "ingress", each getting a 64 MiB file (default 32)
  *   BENCH_RUNS      measured repetitions per figure, median reported (default 3; small files get more)
  *   BENCH_PARALLEL  parallel clients (default 8)
  *   BENCH_PGLITE    "0" leaves out the gateway on the embedded PGlite database (measured side by side by default)
@@ -27,21 +32,22 @@
  *   BENCH_GATEWAY_ENV           more environment for the gateway processes only: NAME=value pairs
  *                               separated by spaces (e.g. "MALLOC_ARENA_MAX=2")
  */
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway } from '@mft/testing';
+import { descendantsOf, generateClientKey, s3ConnectionBody, sftpConnectionBody, SshServer, TestGateway } from '@mft/testing';
 import { startChild, startChildServer } from './children.js';
-import { startSftpClient } from './sftp.js';
+import { sftpBatch, startSftpClient, type SftpEndpoint } from './sftp.js';
 import { download, parallelDownload, uploadMultipart, uploadRaw, type Timed } from './curl.js';
 import { tusUpload } from './tus-client.js';
 import { ensureNginx, nginxVersion, startNginx } from './nginx.js';
 import { gcCounters, makeFile, parseSize } from './measure.js';
 import { summarize } from './profile-summary.js';
-import { coresBusy, cpuSecondsOf, findProcess, hostCpu, loadAverage, resetPeak, statusBytes } from './proc.js';
+import { coresBusy, cpuSecondsOf, cpuSecondsWithChildren, findProcess, hostCpu, loadAverage, resetPeak, statusBytes } from './proc.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -64,7 +70,7 @@ function positiveInt(name: string, fallback: number, max: number): number {
   return n;
 }
 
-const SUITES = ['send', 'share', 's3', 'sftp', 'tus'] as const;
+const SUITES = ['send', 'share', 's3', 'sftp', 'tus', 'ingress'] as const;
 type Suite = (typeof SUITES)[number];
 
 function suites(): ReadonlySet<Suite> {
@@ -89,6 +95,8 @@ const settings = {
   s3Sizes: sizes('BENCH_S3_SIZES', '256M'),
   sftpSizes: sizes('BENCH_SFTP_SIZES', '256M'),
   tusSizes: sizes('BENCH_TUS_SIZES', '1G'),
+  ingressSizes: sizes('BENCH_INGRESS_SIZES', '1G'),
+  ingressSessions: positiveInt('BENCH_INGRESS_SESSIONS', 32, 256),
   tusChunk: ['', 'all'].includes(process.env.BENCH_TUS_CHUNK ?? '') ? Infinity : parseSize(process.env.BENCH_TUS_CHUNK!, 'BENCH_TUS_CHUNK'),
   runs: positiveInt('BENCH_RUNS', 3, 50),
   parallel: positiveInt('BENCH_PARALLEL', 8, 64),
@@ -255,10 +263,16 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-async function startGateway(label: string, database: 'postgres' | 'pglite', dataParent: string | null, profile = false): Promise<RunningGateway> {
+async function startGateway(
+  label: string,
+  database: 'postgres' | 'pglite',
+  dataParent: string | null,
+  profile = false,
+  more: { env?: Record<string, string>; config?: readonly string[] } = {},
+): Promise<RunningGateway> {
   const savedDb = process.env.DATABASE_URL;
   const savedTmp = process.env.TMPDIR;
-  const env: Record<string, string> = { ...settings.gatewayEnv, HOST: '127.0.0.1' };
+  const env: Record<string, string> = { ...settings.gatewayEnv, HOST: '127.0.0.1', ...more.env };
   if (settings.gatewayNodeOptions) {
     env.NODE_OPTIONS = settings.gatewayNodeOptions;
   }
@@ -277,6 +291,7 @@ async function startGateway(label: string, database: 'postgres' | 'pglite', data
     gw = await TestGateway.start({
       database: database === 'postgres' ? 'postgres' : 'auto',
       env,
+      ...(more.config ? { config: more.config } : {}),
       ...(profiling ? { entry: 'dist/bench/profiled-gateway.js' } : {}),
     });
   } finally {
@@ -883,6 +898,292 @@ async function benchTus(size: number, work: string): Promise<RemoteResult> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The SFTP ingress against OpenSSH's sshd
+
+const INGRESS_CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'] as const;
+/** The cipher of the concurrent sessions. */
+const SESSIONS_CIPHER = INGRESS_CIPHERS[0];
+/** What each concurrent session gets. */
+const SESSION_FILE_SIZE = 64 * MiB;
+const HEALTH_INTERVAL_MS = 50;
+const HEALTH_P99_TARGET_MS = 50;
+
+interface IngressResult {
+  readonly sizes: number[];
+  /** `ingress.<get|put>.<gw|ssh>.<cipher>.<size>` and `ingress.sessions.<gw|ssh>`. */
+  readonly figures: Record<string, Figure>;
+  readonly sessions: number;
+  /** /healthz round trips (ms) polled every 50 ms during the concurrent sessions, by side served; failures counted apart. */
+  readonly health: Record<'gw' | 'ssh', { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number; readonly failed: number }>;
+  /** Gateway RSS (bytes): idle before the transfers, peak (VmHWM) over the single transfers, then before and peak over the concurrent sessions. */
+  readonly rss: { readonly idle: number; readonly singlePeak: number; readonly sessionsBefore: number; readonly sessionsPeak: number };
+  readonly notes: string[];
+}
+
+const cipherName = (c: string): string => c.replace('@openssh.com', '');
+
+/** `fetch(url)` every `intervalMs` (each on its own, a slow answer does not delay the next) until `stop`, which answers the round trips. */
+function pollHealth(url: string, intervalMs: number): { stop: () => Promise<{ ms: number[]; failed: number }> } {
+  const ms: number[] = [];
+  let failed = 0;
+  const pending = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const t0 = performance.now();
+    const p = fetch(url)
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          ms.push(performance.now() - t0);
+        } else {
+          failed += 1;
+        }
+      })
+      .catch(() => void (failed += 1))
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  }, intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all([...pending]);
+      return { ms, failed };
+    },
+  };
+}
+
+const percentile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
+
+/** SHA-256 of a file, read in 8 MiB pieces. */
+function sha256Of(path: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(8 * MiB);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** The pid a daemon wrote to `path` (sshd writes it just after it listens), waiting for it up to 10 s. */
+async function pidFile(path: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pid = existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) : NaN;
+    if (Number.isInteger(pid) && pid > 0) {
+      return pid;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no pid in ${path}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until sshd's listener has no process below it (every session ended and reaped), at most 10 s. */
+async function sshdSettled(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (descendantsOf(pid).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The SFTP ingress: a gateway on PostgreSQL with `SFTP_PORT`, a local connection "Bench" whose one
+ * share root `/` grants employees write, and an employee `bench` with an SSH key; against
+ * OpenSSH's sshd (`SshServer`, internal-sftp) serving the same folder by absolute path. The same
+ * OpenSSH `sftp` client, a new connection per transfer, the cipher given with `-o Ciphers=`.
+ * Gets go to /dev/null; puts write `put-gw.bin` / `put-ssh.bin` into the folder (ext4 under /tmp),
+ * checked for their size and removed after each run, `sync` outside the timed window. CPU per GiB
+ * is the gateway's, or sshd's listener with every session process it reaped; the client's is in
+ * neither. Then `sessions` clients at once each get the same 64 MiB file, while /healthz is polled.
+ */
+async function benchIngress(work: string): Promise<IngressResult> {
+  const samples: Record<string, Sample[]> = {};
+  const add = (key: string, s: Sample): void => void (samples[key] ??= []).push(s);
+  const notes: string[] = [];
+  const sessions = settings.ingressSessions;
+  const { track, close } = cleanupScope();
+  try {
+    progress(`\n== SFTP ingress: get and put of ${settings.ingressSizes.map(sizeName).join(', ')} with ${INGRESS_CIPHERS.map(cipherName).join(' and ')}; ${settings.runs} runs of ${sessions} sessions × ${sizeName(SESSION_FILE_SIZE)}`);
+    const root = mkdtempSync(join(work, 'ingress-root-'));
+    track(() => rmSync(root, { recursive: true, force: true }));
+
+    // OpenSSH: the harness's sshd, reaching the folder by its absolute path.
+    const sshd = await SshServer.start();
+    track(() => sshd.close());
+    const sshdPid = await pidFile(join(sshd.dir, 'sshd.pid'));
+    const sshKnownHosts = join(work, `known_hosts-sshd-${sshd.port}`);
+    writeFileSync(sshKnownHosts, `[127.0.0.1]:${sshd.port} ${readFileSync(join(sshd.dir, 'host_ed25519.pub'), 'utf8')}`);
+    const ssh: SftpEndpoint = { port: sshd.port, username: sshd.username, privateKeyFile: join(sshd.dir, 'client_ed25519'), knownHostsFile: sshKnownHosts };
+
+    // The gateway: every session comes from 127.0.0.1 as one user, so the per-address connection
+    // cap and the sign-in budgets (attempts are counted before they are given back) are raised.
+    const g = await startGateway('ingress', 'postgres', null, true, {
+      env: { SFTP_PORT: 'auto', SFTP_MAX_CONNECTIONS_PER_IP: String(sessions * 2 + 8) },
+      config: ['rateLimits:', '  loginPerIp: { max: 100000, windowSeconds: 900 }', '  loginPerUser: { max: 100000, windowSeconds: 900 }'],
+    });
+    track(g.stop);
+    await profilePhase(g, '1-start');
+    await createConnection(g, { name: 'Bench', kind: 'local', settings: { root, shareRoots: [{ path: '/', roles: ['employee'], write: true }] } });
+    await g.gw.cli('user', 'add', '--user', 'bench', '--roles', 'employee', '--email', 'bench@bench.example');
+    const benchToken = await g.gw.token('bench');
+    const key = generateClientKey('ed25519');
+    track(() => rmSync(dirname(key.privateKeyFile), { recursive: true, force: true }));
+    const added = await fetch(`${g.gw.baseUrl}/api/v1/me/ssh-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${benchToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', publicKey: key.publicKey }),
+    });
+    if (added.status !== 201) {
+      throw new Error(`POST /api/v1/me/ssh-keys: HTTP ${added.status}: ${(await added.text()).slice(0, 500)}`);
+    }
+    const hostKeys = (await (await fetch(`${g.gw.baseUrl}/api/v1/sftp/host-key`)).json()) as { keys: Array<{ publicKey: string }> };
+    const gwKnownHosts = join(work, `known_hosts-gateway-${g.gw.sftpPort}`);
+    writeFileSync(gwKnownHosts, hostKeys.keys.map((k) => `[127.0.0.1]:${g.gw.sftpPort} ${k.publicKey}\n`).join(''));
+    const gw: SftpEndpoint = { port: g.gw.sftpPort, username: 'bench', privateKeyFile: key.privateKeyFile, knownHostsFile: gwKnownHosts };
+
+    /** Where each side finds the folder. */
+    const sides = [
+      { side: 'gw' as const, e: gw, dir: '/Bench', pids: () => [g.pid], gateway: g.gw.metricsUrl },
+      { side: 'ssh' as const, e: ssh, dir: root, pids: () => [] as number[], gateway: undefined },
+    ];
+    type Side = (typeof sides)[number];
+    /** One timed sftp batch on `s`; for sshd, its CPU once the session's processes are reaped. */
+    const timed = async (s: Side, cipher: string, bytes: number, commands: string[]): Promise<Timed> => {
+      if (s.side === 'gw') {
+        return { bytes, seconds: await sftpBatch(s.e, cipher, commands) };
+      }
+      await sshdSettled(sshdPid);
+      const cpu0 = cpuSecondsWithChildren(sshdPid);
+      const seconds = await sftpBatch(s.e, cipher, commands);
+      await sshdSettled(sshdPid);
+      return { bytes, seconds, cpu: cpuSecondsWithChildren(sshdPid) - cpu0 };
+    };
+    const putName = (s: Side): string => `put-${s.side}.bin`;
+    const checkPut = (s: Side, size: number, sha256: string | null): void => {
+      const written = join(root, putName(s));
+      const got = existsSync(written) ? statSync(written).size : -1;
+      if (got !== size) {
+        throw new Error(`a put through ${s.side === 'gw' ? 'the gateway' : 'sshd'} left ${got} bytes at ${written}; expected ${size}`);
+      }
+      if (sha256 !== null && sha256Of(written) !== sha256) {
+        throw new Error(`a put through ${s.side === 'gw' ? 'the gateway' : 'sshd'} wrote other bytes than it was sent`);
+      }
+      unlinkSync(written);
+    };
+
+    const idle = statusBytes(g.pid, 'VmRSS') ?? NaN;
+    if (!resetPeak(g.pid)) {
+      notes.push('SFTP ingress: the kernel does not let the peak RSS be reset here: each peak is the peak since start-up.');
+    }
+    for (const size of settings.ingressSizes) {
+      const name = sizeName(size);
+      const { path: file, sha256 } = payload(work, size);
+      const served = `get-${size}.bin`;
+      linkSync(file, join(root, served));
+      // Warm-up, untimed and checked: a get of the gateway into a file, a put through each side.
+      progress(`  ${name}: warm-up`);
+      const copy = join(work, 'ingress-get.bin');
+      await sftpBatch(gw, INGRESS_CIPHERS[0], [`get /Bench/${served} ${copy}`]);
+      if (sha256Of(copy) !== sha256) {
+        throw new Error(`a get of /Bench/${served} through the gateway answered other bytes than the file holds`);
+      }
+      unlinkSync(copy);
+      await sftpBatch(ssh, INGRESS_CIPHERS[0], [`get ${root}/${served} /dev/null`]);
+      for (const s of sides) {
+        await sftpBatch(s.e, INGRESS_CIPHERS[0], [`put ${file} ${s.dir}/${putName(s)}`]);
+        checkPut(s, size, sha256);
+      }
+      syncDisks();
+      const runs = settings.runs * Math.min(8, Math.max(1, Math.ceil(MIN_BYTES_PER_FIGURE / size)));
+      for (const cipher of INGRESS_CIPHERS) {
+        progress(`  ${name}, ${cipherName(cipher)}: ${runs} gets and puts each`);
+        for (let i = 0; i < runs; i++) {
+          for (const s of rotate(sides, i)) {
+            add(`ingress.get.${s.side}.${cipher}.${size}`, await measure(s.pids, () => timed(s, cipher, size, [`get ${s.dir}/${served} /dev/null`]), s.gateway));
+          }
+          for (const s of rotate(sides, i)) {
+            add(`ingress.put.${s.side}.${cipher}.${size}`, await measure(s.pids, () => timed(s, cipher, size, [`put ${file} ${s.dir}/${putName(s)}`]), s.gateway));
+            checkPut(s, size, null);
+            syncDisks();
+          }
+        }
+      }
+      rmSync(join(root, served));
+      rmSync(file, { force: true });
+      payloads.delete(size);
+    }
+    const singlePeak = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    await profilePhase(g, '2-get-put');
+
+    // Concurrent sessions: each client a connection of its own, all started together; aggregate = every byte ÷ wall time.
+    progress(`  ${sessions} concurrent sessions × ${sizeName(SESSION_FILE_SIZE)}, ${cipherName(SESSIONS_CIPHER)}`);
+    const sessionFile = 'sessions.bin';
+    makeFile(join(root, sessionFile), SESSION_FILE_SIZE);
+    const together = async (s: Side): Promise<Timed> => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: sessions }, () => sftpBatch(s.e, SESSIONS_CIPHER, [`get ${s.dir}/${sessionFile} /dev/null`])));
+      return { bytes: sessions * SESSION_FILE_SIZE, seconds: (performance.now() - t0) / 1000 };
+    };
+    const concurrent = async (s: Side): Promise<Timed> => {
+      if (s.side === 'gw') {
+        return together(s);
+      }
+      await sshdSettled(sshdPid);
+      const cpu0 = cpuSecondsWithChildren(sshdPid);
+      const t = await together(s);
+      await sshdSettled(sshdPid);
+      return { ...t, cpu: cpuSecondsWithChildren(sshdPid) - cpu0 };
+    };
+    for (const s of sides) {
+      await sftpBatch(s.e, SESSIONS_CIPHER, [`get ${s.dir}/${sessionFile} /dev/null`]); // warm-up
+    }
+    const sessionsBefore = statusBytes(g.pid, 'VmRSS') ?? NaN;
+    resetPeak(g.pid);
+    const health: Record<'gw' | 'ssh', { ms: number[]; failed: number }> = { gw: { ms: [], failed: 0 }, ssh: { ms: [], failed: 0 } };
+    const healthUrl = `${g.gw.baseUrl}/healthz`;
+    for (let i = 0; i < settings.runs; i++) {
+      for (const s of rotate(sides, i)) {
+        const poll = pollHealth(healthUrl, HEALTH_INTERVAL_MS);
+        try {
+          add(`ingress.sessions.${s.side}`, await measure(s.pids, () => concurrent(s), s.gateway));
+        } finally {
+          const h = await poll.stop();
+          health[s.side].ms.push(...h.ms);
+          health[s.side].failed += h.failed;
+        }
+      }
+    }
+    const sessionsPeak = statusBytes(g.pid, 'VmHWM') ?? NaN;
+    await profilePhase(g, '3-sessions');
+    const summary = (h: { ms: number[]; failed: number }): IngressResult['health']['gw'] => ({
+      p50: percentile(h.ms, 0.5),
+      p99: percentile(h.ms, 0.99),
+      max: h.ms.length ? Math.max(...h.ms) : NaN,
+      samples: h.ms.length,
+      failed: h.failed,
+    });
+    return {
+      sizes: settings.ingressSizes,
+      figures: figures(samples),
+      sessions,
+      health: { gw: summary(health.gw), ssh: summary(health.ssh) },
+      rss: { idle, singlePeak, sessionsBefore, sessionsPeak },
+      notes,
+    };
+  } finally {
+    await close();
+  }
+}
+
 const chunkName = (): string => (Number.isFinite(settings.tusChunk) ? sizeName(settings.tusChunk) : 'the whole file');
 
 function figures(samples: Record<string, Sample[]>): Record<string, Figure> {
@@ -917,7 +1218,7 @@ const throughputCell = (f: Figure | undefined): string =>
 const mark = (v: number, min: number | null, max: number | null = null): string =>
   !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×${min === null && max === null ? '  ' : (min === null || v >= min) && (max === null || v <= max) ? ' ✓' : ' ✗'}`;
 
-function report(results: SizeResult[], remote: RemoteResult[], header: string[]): string {
+function report(results: SizeResult[], remote: RemoteResult[], ingress: IngressResult | null, header: string[]): string {
   const out: string[] = [...header];
   if (results.length > 0) {
     out.push('', ...sendReport(results));
@@ -928,7 +1229,10 @@ function report(results: SizeResult[], remote: RemoteResult[], header: string[])
       out.push('', ...remoteReport(kind, rs));
     }
   }
-  const notes = [...new Set([...results.flatMap((r) => r.notes), ...remote.flatMap((r) => r.notes)])];
+  if (ingress) {
+    out.push('', ...ingressReport(ingress));
+  }
+  const notes = [...new Set([...results.flatMap((r) => r.notes), ...remote.flatMap((r) => r.notes), ...(ingress?.notes ?? [])])];
   if (notes.length > 0) {
     out.push('');
     out.push(...notes);
@@ -1159,6 +1463,46 @@ function sendReport(results: SizeResult[]): string[] {
   return out;
 }
 
+function ingressReport(r: IngressResult): string[] {
+  const out: string[] = [];
+  const columns = r.sizes.flatMap((size) => INGRESS_CIPHERS.map((cipher) => ({ size, cipher })));
+  const row = (name: string, cell: (c: { size: number; cipher: string }) => string): string => pad(name, LABEL) + columns.map((c) => lpad(cell(c), COL)).join('');
+  const fig = (kind: 'get' | 'put', side: 'gw' | 'ssh', c: { size: number; cipher: string }): Figure | undefined => r.figures[`ingress.${kind}.${side}.${c.cipher}.${c.size}`];
+  const ratioOf = (a: Figure | undefined, b: Figure | undefined): number => (a && b ? a.mibps / b.mibps : NaN);
+  out.push('SFTP ingress (a local mount of the gateway) against OpenSSH sshd internal-sftp on the same folder, OpenSSH sftp client, a new connection per transfer:');
+  out.push('MiB/s median (min–max) · CPU s/GiB of the gateway, or of sshd and its sessions · host cores busy');
+  out.push(pad('', LABEL) + columns.map((c) => lpad(`${sizeName(c.size)}, ${cipherName(c.cipher)}`, COL)).join(''));
+  out.push('get → /dev/null');
+  out.push(row('  gateway, /Bench/<file>', (c) => throughputCell(fig('get', 'gw', c))));
+  out.push(row('  OpenSSH internal-sftp', (c) => throughputCell(fig('get', 'ssh', c))));
+  out.push('put (gateway: staged, committed at CLOSE)');
+  out.push(row('  gateway, /Bench/<file>', (c) => throughputCell(fig('put', 'gw', c))));
+  out.push(row('  OpenSSH internal-sftp', (c) => throughputCell(fig('put', 'ssh', c))));
+  const sessionsLabel = `${r.sessions} sessions × ${sizeName(SESSION_FILE_SIZE)} get, ${cipherName(SESSIONS_CIPHER)} (aggregate)`;
+  const one = (name: string, cell: string): string => pad(name, LABEL) + lpad(cell, COL);
+  out.push(sessionsLabel);
+  out.push(one('  gateway', throughputCell(r.figures['ingress.sessions.gw'])));
+  out.push(one('  OpenSSH internal-sftp', throughputCell(r.figures['ingress.sessions.ssh'])));
+  out.push('Targets');
+  out.push(row('get, gateway ÷ OpenSSH                 ≥ 0.80', (c) => mark(ratioOf(fig('get', 'gw', c), fig('get', 'ssh', c)), 0.8)));
+  out.push(row('put, gateway ÷ OpenSSH                 ≥ 0.80', (c) => mark(ratioOf(fig('put', 'gw', c), fig('put', 'ssh', c)), 0.8)));
+  out.push(one(`${r.sessions} sessions, gateway ÷ OpenSSH           ≥ 0.70`, mark(ratioOf(r.figures['ingress.sessions.gw'], r.figures['ingress.sessions.ssh']), 0.7)));
+  const h = r.health.gw;
+  const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+  out.push(
+    one(
+      `/healthz p99 in the ${r.sessions} gateway sessions  < ${HEALTH_P99_TARGET_MS} ms`,
+      `${ms(h.p99)} ms ${h.failed === 0 && h.p99 < HEALTH_P99_TARGET_MS ? '✓' : '✗'}`,
+    ),
+  );
+  out.push(one('  p50 / max, polls (failed), every 50 ms', `${ms(h.p50)} / ${ms(h.max)} ms, ${h.samples} (${h.failed})`));
+  const s = r.health.ssh;
+  out.push(one('  same polls in the OpenSSH sessions: p50 / p99', `${ms(s.p50)} / ${ms(s.p99)} ms, ${s.samples} (${s.failed})`));
+  out.push(one('gateway RSS idle → peak in get and put, MiB', `${mib(r.rss.idle)} → ${mib(r.rss.singlePeak)}`));
+  out.push(one(`gateway RSS → peak in ${r.sessions} sessions, MiB`, `${mib(r.rss.sessionsBefore)} → ${mib(r.rss.sessionsPeak)}`));
+  return out;
+}
+
 function profileReport(): string {
   if (!settings.profile || !existsSync(settings.profile)) {
     return '';
@@ -1204,6 +1548,7 @@ async function main(): Promise<number> {
       on('s3') ? `s3 at ${sizesOf(settings.s3Sizes)}` : '',
       on('sftp') ? `sftp at ${sizesOf(settings.sftpSizes)}` : '',
       on('tus') ? `tus at ${sizesOf(settings.tusSizes)}` : '',
+      on('ingress') ? `ingress at ${sizesOf(settings.ingressSizes)} and ${settings.ingressSessions} sessions × ${sizeName(SESSION_FILE_SIZE)}` : '',
     ]
       .filter(Boolean)
       .join('; ')}; load average ${loadStart}`,
@@ -1245,6 +1590,10 @@ async function main(): Promise<number> {
   for (const size of on('tus') ? settings.tusSizes : []) {
     await attempt(`tus, ${sizeName(size)}`, async () => void remote.push(await benchTus(size, work)));
   }
+  let ingress = null as IngressResult | null;
+  if (on('ingress')) {
+    await attempt('SFTP ingress', async () => void (ingress = await benchIngress(work)));
+  }
   const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const header = [
     `MFT gateway benchmark, ${started.toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
@@ -1258,15 +1607,18 @@ async function main(): Promise<number> {
   if (on('sftp')) {
     header.push(`SFTP: ${tool('sh', ['-c', 'ssh -V 2>&1'])} (sshd and the sftp client), each side with its default cipher`);
   }
-  if (results.length > 0 || remote.length > 0) {
-    process.stdout.write(`\n${report(results, remote, header)}\n`);
+  if (on('ingress')) {
+    header.push(`SFTP ingress: ${tool('sh', ['-c', 'ssh -V 2>&1'])} (sshd and the sftp client, default -B 32768 -R 64), ciphers ${INGRESS_CIPHERS.join(', ')}`);
+  }
+  if (results.length > 0 || remote.length > 0 || ingress) {
+    process.stdout.write(`\n${report(results, remote, ingress, header)}\n`);
     process.stdout.write(`${profileReport()}\n`);
   }
   if (settings.json) {
-    writeFileSync(settings.json, JSON.stringify({ started, header, settings: { ...settings, suites: [...settings.suites] }, results, remote }, null, 2));
+    writeFileSync(settings.json, JSON.stringify({ started, header, settings: { ...settings, suites: [...settings.suites] }, results, remote, ingress }, null, 2));
     progress(`samples written to ${settings.json}`);
   }
-  return failed || (results.length === 0 && remote.length === 0) ? 1 : 0;
+  return failed || (results.length === 0 && remote.length === 0 && !ingress) ? 1 : 0;
 }
 
 async function cleanup(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * The OpenSSH `sftp` client as the SFTP baseline: one SSH connection held open by a master
  * `ssh -M` (as the gateway keeps its SFTP connections pooled), and per download one
- * `sftp -b` batch whose `get` writes to /dev/null over a new channel of that connection.
+ * `sftp -b` batch whose `get` writes to /dev/null over a new channel of that connection
+ * (`startSftpClient`); and `sftpBatch`, one `sftp -b` over a connection of its own with a chosen
+ * cipher, for the SFTP ingress against OpenSSH's sshd.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -88,4 +90,54 @@ export async function startSftpClient(t: SftpTarget, work: string): Promise<Sftp
       }
     },
   };
+}
+
+/** An SFTP server as OpenSSH's client reaches it afresh for every transfer (no master connection). */
+export interface SftpEndpoint {
+  readonly port: number;
+  readonly username: string;
+  readonly privateKeyFile: string;
+  /** A known_hosts file that pins the server's host keys for `[127.0.0.1]:port`. */
+  readonly knownHostsFile: string;
+}
+
+/**
+ * Runs `sftp -b -` with `commands` over a new connection to `e` using `cipher`, and resolves with
+ * the seconds from starting `sftp` to its exit (key exchange, sign-in and the transfer; for a put,
+ * up to the server's answer to CLOSE). Rejects when sftp fails. No ssh configuration file is read.
+ */
+export function sftpBatch(e: SftpEndpoint, cipher: string, commands: readonly string[]): Promise<number> {
+  const args = [
+    '-q',
+    '-F', '/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', `UserKnownHostsFile=${e.knownHostsFile}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'ControlMaster=no',
+    '-o', 'ControlPath=none',
+    '-o', `Ciphers=${cipher}`,
+    '-i', e.privateKeyFile,
+    '-P', String(e.port),
+    '-b', '-',
+    `${e.username}@127.0.0.1`,
+  ];
+  return new Promise<number>((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn('sftp', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    p.stdin!.on('error', () => undefined);
+    p.stdin!.end(`${commands.join('\n')}\n`);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) {
+        reject(new Error(`sftp ${commands.join('; ')} on port ${e.port} (${cipher}) exited with ${code}: ${err.trim()}`));
+        return;
+      }
+      resolve(seconds);
+    });
+  });
 }
