@@ -25,7 +25,7 @@ import { ShareLinksRepository } from './share-links.repository.js';
 import { ResumableUploadRepository } from './uploads/resumable-upload.repository.js';
 import { ShareSourcesService } from './share-sources.service.js';
 import { DropBatches } from './drops/drop-batches.service.js';
-import { DropRecordsRepository } from './drops/drop-records.repository.js';
+import { DropRecordsRepository, DropWaitingRepository } from './drops/drop-records.repository.js';
 import { ResumableUploadService } from './uploads/resumable-upload.service.js';
 
 const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, RecipientSessionRepository, EmailChallengeRepository];
@@ -33,7 +33,7 @@ const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
   imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
-  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, DropRecordsRepository, DropBatches, ShareSourcesService, DropFoldersRepository, DropFolderService],
+  providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, DropRecordsRepository, DropWaitingRepository, DropBatches, ShareSourcesService, DropFoldersRepository, DropFolderService],
   exports: [DropFolderService, DropBatches, ShareSourcesService, ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })
 export class LinksModule {}

@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
+import { Database } from '@mft/db';
 import { InvalidInputError, TooLargeError } from '@mft/core';
 import type { User } from '@mft/identity';
 import { StorageService, type StagedWrite } from '@mft/storage';
@@ -130,11 +131,17 @@ export class SendUpload {
       config: AppConfigService;
       audit: AuditService;
       logger: Logger;
+      db: Database;
     },
   ) {}
 
   get fileCount(): number {
     return this.#files.length;
+  }
+
+  /** The storage connection the files went to (null before the first). */
+  get connection(): string | null {
+    return this.#connection;
   }
 
   /** The files stored so far, in order. */
@@ -242,11 +249,19 @@ export class SendUpload {
     return true;
   }
 
-  /** Creates the link from the stored files. On failure the bytes are removed. */
-  async commit(fields: Record<string, unknown>): Promise<CreatedLink> {
+  /**
+   * Creates the link from the stored files; `alsoInTransaction` runs in the link's transaction with
+   * what it created (records that must exist exactly when the link does). On failure the bytes are removed.
+   */
+  async commit(fields: Record<string, unknown>, alsoInTransaction?: (created: CreatedLink) => Promise<void>): Promise<CreatedLink> {
     try {
       const cmd = parseCreateSendLink(fields);
-      const created = await this.deps.linkService.createSend(this.linkId, this.owner, cmd, this.#files, this.#connection ?? (await this.deps.storage.sendConnectionId()), this.ctx);
+      const connection = this.#connection ?? (await this.deps.storage.sendConnectionId());
+      const created = await this.deps.db.transaction(async () => {
+        const made = await this.deps.linkService.createSend(this.linkId, this.owner, cmd, this.#files, connection, this.ctx);
+        await alsoInTransaction?.(made);
+        return made;
+      });
       this.#finished = true;
       return created;
     } catch (err) {
@@ -332,6 +347,7 @@ export class SendUploadService {
     private readonly storage: StorageService,
     private readonly config: AppConfigService,
     private readonly audit: AuditService,
+    private readonly db: Database,
   ) {}
 
   /** Starts an upload; whether `owner` may create the link at all is the policy's to say, before any byte is stored. */
@@ -343,6 +359,7 @@ export class SendUploadService {
       config: this.config,
       audit: this.audit,
       logger: this.#logger,
+      db: this.db,
     });
   }
 }

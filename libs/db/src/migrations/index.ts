@@ -13,6 +13,7 @@ import { LinkListOrder1765910000000 } from './1765910000000-link-list-order.js';
 import { SftpCredentials1766000000000 } from './1766000000000-sftp-credentials.js';
 import { DropFolders1766100000000 } from './1766100000000-drop-folders.js';
 import { SftpDrops1766200000000 } from './1766200000000-sftp-drops.js';
+import { SftpDropWaiting1766300000000 } from './1766300000000-sftp-drop-waiting.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   SftpCredentials1766000000000,
   DropFolders1766100000000,
   SftpDrops1766200000000,
+  SftpDropWaiting1766300000000,
 ];

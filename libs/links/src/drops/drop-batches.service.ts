@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Writable } from 'node:stream';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
 import { ConflictError, isDomainError, SecretBox } from '@mft/core';
-import type { User } from '@mft/identity';
-import type { CreatedLink } from '../link.service.js';
-import { SendUploadService, type SendUpload } from '../send-upload.service.js';
-import { DropRecordsRepository, type DropRecord } from './drop-records.repository.js';
+import { Database } from '@mft/db';
+import { IdentityRepository, type User } from '@mft/identity';
+import { StorageService } from '@mft/storage';
+import { parseCreateSendLink } from '../create-send-link.command.js';
+import { LinkService, type CreatedLink, type StagedFile } from '../link.service.js';
+import { PendingUploadRepository } from '../repositories/pending-upload.repository.js';
+import { cleanFileName as cleanName, SendUploadService, type SendUpload } from '../send-upload.service.js';
+import { DropRecordsRepository, DropWaitingRepository, type DropRecord, type WaitingRow } from './drop-records.repository.js';
 
 /** Where files are dropped: a folder of the dropper's tree and the link options it stands for. */
 export interface DropTarget {
@@ -63,22 +67,55 @@ export function linkText(created: CreatedLink): string {
  * `.error.txt`), a created one a record holding its addresses sealed (the `.link.txt`).
  *
  * Batches live in the process that holds the client's connection, so two replicas never commit
- * the same files; a process that stops commits its waiting batches first.
+ * the same files; a process that stops commits its waiting batches first. Each stored file is also
+ * written down (`sftp_drop_waiting`) and touched while its process lives: if the process dies, any
+ * replica makes the link of what it left (one winner), so a drop the client saw written is not lost.
  */
 @Injectable()
-export class DropBatches implements OnApplicationShutdown {
+export class DropBatches implements OnModuleInit, OnApplicationShutdown {
   readonly #logger = new Logger('DropBatches');
   readonly #batches = new Map<string, Batch>();
   readonly #committing = new Set<Promise<void>>();
   readonly #box: SecretBox;
+  readonly #fieldsBox: SecretBox;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly uploads: SendUploadService,
     private readonly records: DropRecordsRepository,
+    private readonly waitingRows: DropWaitingRepository,
     private readonly config: AppConfigService,
     private readonly audit: AuditService,
+    private readonly db: Database,
+    private readonly links: LinkService,
+    private readonly identity: IdentityRepository,
+    private readonly storage: StorageService,
+    private readonly pending: PendingUploadRepository,
   ) {
     this.#box = new SecretBox(config.secretKey, 'sftp-link-text');
+    this.#fieldsBox = new SecretBox(config.secretKey, 'sftp-drop-fields');
+  }
+
+  /** How often this process touches its waiting drops, and how long untouched ones wait before another process takes them. */
+  get #heartbeatMs(): number {
+    return Math.min(10, Math.max(1, this.config.sftp.quietSeconds)) * 1000;
+  }
+  get #staleSeconds(): number {
+    return (3 * this.#heartbeatMs) / 1000 + this.config.sftp.quietSeconds;
+  }
+
+  onModuleInit(): void {
+    this.#timer = setInterval(() => void this.#tick(), this.#heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.waitingRows.touch([...this.#batches.values()].map((b) => b.upload.linkId));
+      await this.recoverOrphans();
+    } catch (err) {
+      this.#logger.warn({ msg: 'could not look after waiting drops', err: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Starts a file in `target`. Policy refusals of the link (who may send, to whom) come here, before any byte. */
@@ -125,6 +162,23 @@ export class DropBatches implements OnApplicationShutdown {
         stream.end();
         try {
           await stored;
+          const file = b.upload.files.find((f) => f.name === cleanName(fileName)) ?? b.upload.files[b.upload.files.length - 1]!;
+          await this.waitingRows.insert({
+            fileId: file.id,
+            batchId: b.upload.linkId,
+            userId: owner.id,
+            folder: target.folder,
+            fieldsSealed: this.#fieldsBox.seal(JSON.stringify(target.fields)),
+            connection: b.upload.connection!,
+            position: b.upload.files.indexOf(file),
+            name: file.name,
+            originalName: file.originalName ?? null,
+            size: file.size,
+            sha256: file.sha256,
+            crc32: file.crc32 ?? null,
+            contentType: file.contentType,
+            storageKey: file.storageKey,
+          });
           entry.stored = true;
         } catch (err) {
           b.names.delete(fileName);
@@ -184,6 +238,9 @@ export class DropBatches implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.#timer) {
+      clearInterval(this.#timer);
+    }
     await this.flush();
   }
 
@@ -226,14 +283,60 @@ export class DropBatches implements OnApplicationShutdown {
   async #commit(b: Batch): Promise<void> {
     const files = [...b.upload.files];
     try {
-      const created = await b.upload.commit(b.target.fields);
-      const sealed = this.#box.seal(linkText(created));
-      for (const f of files) {
-        await this.records.insert({ id: randomUUID(), userId: b.owner.id, folder: b.target.folder, fileName: f.name, outcome: 'sent', linkId: created.id, fileId: f.id, size: f.size, linkTextSealed: sealed, errorCode: null, errorMessage: null });
-        await this.records.deleteRefusals(b.owner.id, b.target.folder, f.name);
-      }
+      // The link, its drop records and the end of its waiting rows: all or nothing.
+      await b.upload.commit(b.target.fields, (created) => this.#recordSent(b.owner.id, b.target.folder, created, files));
     } catch (err) {
+      await this.waitingRows.deleteBatch(b.upload.linkId).catch(() => undefined);
       await this.refuse(b.owner, b.target.folder, files.map((f) => ({ name: f.name, size: f.size })), err, b.ctx);
+    }
+  }
+
+  async #recordSent(userId: string, folder: string, created: CreatedLink, files: readonly StagedFile[]): Promise<void> {
+    const sealed = this.#box.seal(linkText(created));
+    for (const f of files) {
+      await this.records.insert({ id: randomUUID(), userId, folder, fileName: f.name, outcome: 'sent', linkId: created.id, fileId: f.id, size: f.size, linkTextSealed: sealed, errorCode: null, errorMessage: null });
+      await this.records.deleteRefusals(userId, folder, f.name);
+    }
+    await this.waitingRows.deleteBatch(created.id);
+  }
+
+  /** Makes the links of drops whose process died while they waited for their quiet period (any replica; one winner per batch). */
+  async recoverOrphans(): Promise<number> {
+    let made = 0;
+    for (const batchId of await this.waitingRows.orphanBatches(this.#staleSeconds, 20)) {
+      const rows = await this.waitingRows.claim(batchId, this.#staleSeconds);
+      if (rows.length > 0) {
+        await this.#recover(rows);
+        made += 1;
+      }
+    }
+    return made;
+  }
+
+  async #recover(rows: readonly WaitingRow[]): Promise<void> {
+    const first = rows[0]!;
+    const ctx: AccessContext = { actor: `user:${first.username}`, ip: null, userAgent: 'sftp (recovered after the process that took the drop stopped)' };
+    const files: StagedFile[] = rows.map((r) => ({ id: r.fileId, name: r.name, ...(r.originalName ? { originalName: r.originalName } : {}), size: r.size, sha256: r.sha256, ...(r.crc32 !== null ? { crc32: r.crc32 } : {}), contentType: r.contentType, storageKey: r.storageKey }));
+    const owner = await this.identity.findUserByName(first.username);
+    try {
+      if (!owner) {
+        throw new ConflictError('user_disabled', `The user ${first.username} was disabled before the link was made.`);
+      }
+      const fields = JSON.parse(this.#fieldsBox.open(first.fieldsSealed)) as Record<string, unknown>;
+      await this.db.transaction(async () => {
+        const created = await this.links.createSend(first.batchId, owner, parseCreateSendLink(fields), files, first.connection, ctx);
+        await this.#recordSent(owner.id, first.folder, created, files);
+      });
+      this.#logger.log({ msg: 'made the link of a drop left waiting by a stopped process', linkId: first.batchId, files: files.length, user: first.username });
+    } catch (err) {
+      const driver = await this.storage.driver(first.connection);
+      for (const f of files) {
+        await driver.delete(f.storageKey).catch(() => undefined);
+      }
+      await this.pending.deletePending(files.map((f) => f.id)).catch(() => undefined);
+      await this.waitingRows.deleteBatch(first.batchId).catch(() => undefined);
+      const who = owner ?? ({ id: first.userId, username: first.username, email: null, displayName: null, roles: [] } satisfies User);
+      await this.refuse(who, first.folder, files.map((f) => ({ name: f.name, size: f.size })), err, ctx);
     }
   }
 

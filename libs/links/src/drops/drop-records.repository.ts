@@ -102,3 +102,94 @@ export class DropRecordsRepository {
     return rows.length;
   }
 }
+
+/** A stored file of a drop waiting for its link, as kept in the database. */
+export interface WaitingRow {
+  readonly fileId: string;
+  readonly batchId: string;
+  readonly userId: string;
+  readonly username: string;
+  readonly folder: string;
+  readonly fieldsSealed: string;
+  readonly connection: string;
+  readonly position: number;
+  readonly name: string;
+  readonly originalName: string | null;
+  readonly size: number;
+  readonly sha256: string;
+  readonly crc32: number | null;
+  readonly contentType: string;
+  readonly storageKey: string;
+}
+
+/** Every SQL statement about drops waiting for their link. */
+@Injectable()
+export class DropWaitingRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(r: Omit<WaitingRow, 'username'>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO sftp_drop_waiting (file_id, batch_id, user_id, folder, fields_sealed, storage_connection, position, file_name, original_name, size, sha256, crc32, content_type, storage_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [r.fileId, r.batchId, r.userId, r.folder, r.fieldsSealed, r.connection, r.position, r.name, r.originalName, r.size, r.sha256, r.crc32, r.contentType, r.storageKey],
+    );
+  }
+
+  /** The owner process is alive: its batches are not orphans. */
+  async touch(batchIds: readonly string[]): Promise<void> {
+    if (batchIds.length > 0) {
+      await this.db.query(`UPDATE sftp_drop_waiting SET seen_at = now() WHERE batch_id = ANY($1::uuid[])`, [batchIds]);
+    }
+  }
+
+  async deleteBatch(batchId: string): Promise<void> {
+    await this.db.query(`DELETE FROM sftp_drop_waiting WHERE batch_id = $1`, [batchId]);
+  }
+
+  /** Batches nobody has touched for `staleSeconds`: their process died. */
+  async orphanBatches(staleSeconds: number, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ batch_id: string }>(
+      `SELECT batch_id FROM sftp_drop_waiting GROUP BY batch_id HAVING max(seen_at) < now() - make_interval(secs => $1::float8) ORDER BY min(created_at) LIMIT $2`,
+      [staleSeconds, limit],
+    );
+    return rows.map((r) => r.batch_id);
+  }
+
+  /** Takes an orphaned batch for this process (one winner among replicas): its rows, or none when another took it first. */
+  async claim(batchId: string, staleSeconds: number): Promise<WaitingRow[]> {
+    return this.db.transaction(async () => {
+      // The rows are locked first; a replica that waited here then sees them fresh, and leaves them.
+      await this.db.query(`SELECT file_id FROM sftp_drop_waiting WHERE batch_id = $1 FOR UPDATE`, [batchId]);
+      const [stale] = await this.db.query<{ stale: boolean }>(
+        `SELECT coalesce(max(seen_at) < now() - make_interval(secs => $2::float8), false) AS stale FROM sftp_drop_waiting WHERE batch_id = $1`,
+        [batchId, staleSeconds],
+      );
+      if (!stale?.stale) {
+        return [];
+      }
+      const rows = await this.db.query<Record<string, unknown>>(
+        `UPDATE sftp_drop_waiting w SET seen_at = now() FROM users u WHERE w.batch_id = $1 AND u.id = w.user_id RETURNING w.*, u.username`,
+        [batchId],
+      );
+    return rows
+      .map((r) => ({
+        fileId: String(r.file_id),
+        batchId: String(r.batch_id),
+        userId: String(r.user_id),
+        username: String(r.username),
+        folder: String(r.folder),
+        fieldsSealed: String(r.fields_sealed),
+        connection: String(r.storage_connection),
+        position: Number(r.position),
+        name: String(r.file_name),
+        originalName: r.original_name === null ? null : String(r.original_name),
+        size: Number(r.size),
+        sha256: String(r.sha256),
+        crc32: r.crc32 === null ? null : Number(r.crc32),
+        contentType: String(r.content_type),
+        storageKey: String(r.storage_key),
+      }))
+      .sort((a, b) => a.position - b.position);
+    });
+  }
+}

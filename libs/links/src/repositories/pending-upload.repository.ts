@@ -23,11 +23,13 @@ export class PendingUploadRepository {
     await this.db.query(`DELETE FROM pending_uploads WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  /** Uploads whose writer has been silent for `staleSeconds`: their writer died. `stagingRef` is null for rows kept before there was one. */
+  /** Uploads whose writer has been silent for `staleSeconds`: their writer died (an SFTP drop still waiting for its link is not: DropBatches recovers it). `stagingRef` is null for rows kept before there was one. */
   async stalePending(staleSeconds: number, limit: number): Promise<Array<{ id: string; connection: string; key: string; stagingRef: string | null }>> {
     const rows = await this.db.query<{ id: string; storage_connection: string; storage_key: string; staging_ref: string | null }>(
       `SELECT id, storage_connection, storage_key, staging_ref FROM pending_uploads
-       WHERE seen_at < now() - make_interval(secs => $1::float8) ORDER BY seen_at LIMIT $2`,
+       WHERE seen_at < now() - make_interval(secs => $1::float8)
+         AND NOT EXISTS (SELECT 1 FROM sftp_drop_waiting w WHERE w.file_id = pending_uploads.id)
+       ORDER BY seen_at LIMIT $2`,
       [staleSeconds, limit],
     );
     return rows.map((r) => ({ id: r.id, connection: r.storage_connection, key: r.storage_key, stagingRef: r.staging_ref }));
