@@ -11,7 +11,7 @@ const SENDER_EMAIL = 'alice@corp.example';
 const FAST_MAIL = { MAIL_POLL_SECONDS: '0.3', MAIL_RETRY_BASE_SECONDS: '0.3', MAIL_RETRY_MAX_SECONDS: '1', JOBS_INTERVAL_SECONDS: '0.5' };
 
 async function senderToken(gw: TestGateway): Promise<string> {
-  await gw.cli('user', 'add', '--user', SENDER, '--roles', 'employee', '--email', SENDER_EMAIL);
+  await gw.addUser({ user: SENDER, roles: ['employee'], email: SENDER_EMAIL });
   return gw.token(SENDER);
 }
 
@@ -232,7 +232,7 @@ describe('link emails: invitations, delivery tracking and sender notifications (
     assert.deepEqual(await code(await resend(revoked.body.id, rg.id)), [410, 'grant_ended']);
 
     const someoneElse = await gw.token();
-    await gw.cli('user', 'add', '--user', 'mallory', '--roles', 'employee');
+    await gw.addUser({ user: 'mallory', roles: ['employee'] });
     assert.deepEqual(await code(await resend(revoked.body.id, rg.id, await gw.token('mallory'))), [404, 'link_not_found']);
     assert.equal((await resend(revoked.body.id, rg.id, someoneElse)).status, 410, 'an admin reaches it');
     assert.deepEqual(await code(await resend(once.body.id, '00000000-0000-4000-8000-000000000000')), [404, 'grant_not_found']);
