@@ -16,8 +16,8 @@ async function senderToken(gw: TestGateway): Promise<string> {
 }
 
 /** A gateway that mails through `sink`, with its sender's token; the gateway and the sink are stopped when `run` ends. */
-async function withMailGateway(sink: SmtpSink, run: (gw: TestGateway, token: string) => Promise<void>): Promise<void> {
-  const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+async function withMailGateway(sink: SmtpSink, run: (gw: TestGateway, token: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL, ...env } });
   try {
     await run(gw, await senderToken(gw));
   } finally {
@@ -286,11 +286,15 @@ describe('the mail queue when the SMTP server is down', () => {
   });
 
   it('a new invitation while the first still waits replaces it: once the server is back, only the new address arrives', async () => {
+    const RETRY = 3;
     const sink = await SmtpSink.down();
     await withMailGateway(sink, async (gw, token) => {
       const created = await createSendLink(gw.baseUrl, token, [{ name: 'w.txt', content: 'waiting' }], { recipients: 'hugo@partner.example' });
       const grant = created.body.grants[0]!;
       await eventually('a failed attempt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.error !== null);
+      // The next attempt at the old message is due RETRY seconds after this failure: the new invitation
+      // is asked for well before (an attempt already under way when it is asked for cannot be withdrawn).
+      const failedAt = Date.now();
       const res = await resendInvitation(gw, token, created.body.id, grant.id);
       assert.equal(res.status, 200);
       const { url } = (await res.json()) as { url: string };
@@ -302,9 +306,10 @@ describe('the mail queue when the SMTP server is down', () => {
       const mail = await sink.latest('hugo@partner.example', /sent you a file/, 1, 20_000);
       assert.ok(mail.text.includes(url));
       await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Past the time the old message would have been sent again, had it not been withdrawn.
+      await new Promise((r) => setTimeout(r, Math.max(2_000, failedAt + (RETRY + 2) * 1000 - Date.now())));
       assert.equal(sink.to('hugo@partner.example').length, 1, 'the invitation with the dead address was withdrawn, not sent');
-    });
+    }, { MAIL_RETRY_BASE_SECONDS: String(RETRY), MAIL_RETRY_MAX_SECONDS: String(RETRY) });
   });
 
   it('a message the server refuses for good (5xx) is marked failed with the reason, not retried, and shown to administrators', async () => {
