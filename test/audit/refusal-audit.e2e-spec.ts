@@ -35,7 +35,7 @@ describe('refused requests and CLI commands are audited, with address and actor,
       ],
     });
     admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
+    await gw.addUser({ user: 'emp', roles: ['employee'] });
     employee = await gw.token('emp');
   });
   after(async () => {

@@ -91,7 +91,7 @@ describe('who may call which API route', () => {
     gw = await TestGateway.start();
     tokens.admin = await gw.token('admin');
     for (const role of ROLES.filter((r) => r !== 'admin')) {
-      await gw.cli('user', 'add', '--user', `u-${role}`, '--roles', role);
+      await gw.addUser({ user: `u-${role}`, roles: [role] });
       tokens[role] = await gw.token(`u-${role}`);
     }
   });

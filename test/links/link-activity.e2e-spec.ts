@@ -20,8 +20,8 @@ describe('the activity of a link', () => {
   before(async () => {
     sink = await SmtpSink.start();
     gw = await TestGateway.start({ env: { SMTP_URL: sink.url, MAIL_POLL_SECONDS: '0.3', TRUSTED_PROXIES: '127.0.0.1' } });
-    await gw.cli('user', 'add', '--user', 'ann', '--roles', 'employee', '--email', 'ann@corp.example');
-    await gw.cli('user', 'add', '--user', 'bob', '--roles', 'employee', '--email', 'bob@corp.example');
+    await gw.addUser({ user: 'ann', roles: ['employee'], email: 'ann@corp.example' });
+    await gw.addUser({ user: 'bob', roles: ['employee'], email: 'bob@corp.example' });
     tokens.ann = await gw.token('ann');
     tokens.bob = await gw.token('bob');
   });

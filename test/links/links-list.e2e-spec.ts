@@ -37,8 +37,8 @@ describe('listing links with search, status and a cursor', () => {
 
   before(async () => {
     gw = await TestGateway.start();
-    await gw.cli('user', 'add', '--user', 'ann', '--roles', 'employee', '--email', 'ann@corp.example');
-    await gw.cli('user', 'add', '--user', 'bob', '--roles', 'employee', '--email', 'bob@corp.example');
+    await gw.addUser({ user: 'ann', roles: ['employee'], email: 'ann@corp.example' });
+    await gw.addUser({ user: 'bob', roles: ['employee'], email: 'bob@corp.example' });
     tokens.ann = await gw.token('ann');
     tokens.bob = await gw.token('bob');
     for (let i = 1; i <= 4; i++) {

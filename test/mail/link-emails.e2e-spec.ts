@@ -11,13 +11,13 @@ const SENDER_EMAIL = 'alice@corp.example';
 const FAST_MAIL = { MAIL_POLL_SECONDS: '0.3', MAIL_RETRY_BASE_SECONDS: '0.3', MAIL_RETRY_MAX_SECONDS: '1', JOBS_INTERVAL_SECONDS: '0.5' };
 
 async function senderToken(gw: TestGateway): Promise<string> {
-  await gw.cli('user', 'add', '--user', SENDER, '--roles', 'employee', '--email', SENDER_EMAIL);
+  await gw.addUser({ user: SENDER, roles: ['employee'], email: SENDER_EMAIL });
   return gw.token(SENDER);
 }
 
 /** A gateway that mails through `sink`, with its sender's token; the gateway and the sink are stopped when `run` ends. */
-async function withMailGateway(sink: SmtpSink, run: (gw: TestGateway, token: string) => Promise<void>): Promise<void> {
-  const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL } });
+async function withMailGateway(sink: SmtpSink, run: (gw: TestGateway, token: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const gw = await TestGateway.start({ env: { SMTP_URL: sink.url, ...FAST_MAIL, ...env } });
   try {
     await run(gw, await senderToken(gw));
   } finally {
@@ -232,7 +232,7 @@ describe('link emails: invitations, delivery tracking and sender notifications (
     assert.deepEqual(await code(await resend(revoked.body.id, rg.id)), [410, 'grant_ended']);
 
     const someoneElse = await gw.token();
-    await gw.cli('user', 'add', '--user', 'mallory', '--roles', 'employee');
+    await gw.addUser({ user: 'mallory', roles: ['employee'] });
     assert.deepEqual(await code(await resend(revoked.body.id, rg.id, await gw.token('mallory'))), [404, 'link_not_found']);
     assert.equal((await resend(revoked.body.id, rg.id, someoneElse)).status, 410, 'an admin reaches it');
     assert.deepEqual(await code(await resend(once.body.id, '00000000-0000-4000-8000-000000000000')), [404, 'grant_not_found']);
@@ -286,11 +286,15 @@ describe('the mail queue when the SMTP server is down', () => {
   });
 
   it('a new invitation while the first still waits replaces it: once the server is back, only the new address arrives', async () => {
+    const RETRY = 3;
     const sink = await SmtpSink.down();
     await withMailGateway(sink, async (gw, token) => {
       const created = await createSendLink(gw.baseUrl, token, [{ name: 'w.txt', content: 'waiting' }], { recipients: 'hugo@partner.example' });
       const grant = created.body.grants[0]!;
       await eventually('a failed attempt', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.delivery.error !== null);
+      // The next attempt at the old message is due RETRY seconds after this failure: the new invitation
+      // is asked for well before (an attempt already under way when it is asked for cannot be withdrawn).
+      const failedAt = Date.now();
       const res = await resendInvitation(gw, token, created.body.id, grant.id);
       assert.equal(res.status, 200);
       const { url } = (await res.json()) as { url: string };
@@ -302,9 +306,10 @@ describe('the mail queue when the SMTP server is down', () => {
       const mail = await sink.latest('hugo@partner.example', /sent you a file/, 1, 20_000);
       assert.ok(mail.text.includes(url));
       await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Past the time the old message would have been sent again, had it not been withdrawn.
+      await new Promise((r) => setTimeout(r, Math.max(2_000, failedAt + (RETRY + 2) * 1000 - Date.now())));
       assert.equal(sink.to('hugo@partner.example').length, 1, 'the invitation with the dead address was withdrawn, not sent');
-    });
+    }, { MAIL_RETRY_BASE_SECONDS: String(RETRY), MAIL_RETRY_MAX_SECONDS: String(RETRY) });
   });
 
   it('a message the server refuses for good (5xx) is marked failed with the reason, not retried, and shown to administrators', async () => {

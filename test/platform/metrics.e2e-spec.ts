@@ -1,3 +1,4 @@
+// database-neutral: which listener serves /metrics and with which token: HTTP only, no stored state
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestGateway } from '@mft/testing';

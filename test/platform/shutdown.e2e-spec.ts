@@ -1,3 +1,4 @@
+// database-neutral: how the HTTP server drains on SIGTERM: process and protocol only
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { partialUpload, stopGateway, TestGateway, waitFor, within } from '@mft/testing';

@@ -29,8 +29,8 @@ describe('policy dry run and retroactive application', () => {
   before(async () => {
     gw = await TestGateway.start();
     tokens.admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
-    await gw.cli('user', 'add', '--user', 'fin', '--roles', 'employee', '--groups', 'finance');
+    await gw.addUser({ user: 'emp', roles: ['employee'] });
+    await gw.addUser({ user: 'fin', roles: ['employee'], groups: ['finance'] });
     tokens.emp = await gw.token('emp');
     tokens.fin = await gw.token('fin');
     const make = async (name: string, who: keyof typeof tokens, fields: Record<string, string>): Promise<void> => {

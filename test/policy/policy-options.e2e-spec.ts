@@ -162,9 +162,9 @@ describe('policy enforcement on link creation, option by option (real API)', () 
   before(async () => {
     gw = await TestGateway.start();
     tokens.admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee', '--email', 'emp@corp.example');
-    await gw.cli('user', 'add', '--user', 'fin', '--roles', 'employee', '--groups', 'finance,staff');
-    await gw.cli('user', 'add', '--user', 'ext', '--roles', 'external');
+    await gw.addUser({ user: 'emp', roles: ['employee'], email: 'emp@corp.example' });
+    await gw.addUser({ user: 'fin', roles: ['employee'], groups: ['finance', 'staff'] });
+    await gw.addUser({ user: 'ext', roles: ['external'] });
     tokens.employee = await gw.token('emp');
     tokens.finance = await gw.token('fin');
     tokens.external = await gw.token('ext');

@@ -1,3 +1,4 @@
+// database-neutral: error shapes (404, 400, 413) of the portal-only process: protocol only
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// database-neutral: drives the recipient page in a browser; the links, grants and claims behind it are covered on both databases by test/links/*
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ describe('the recipient page in a real browser', () => {
   before(async () => {
     sink = await SmtpSink.start();
     gw = await TestGateway.start({ env: { SMTP_URL: sink.url, MAIL_POLL_SECONDS: '0.3' } });
-    await gw.cli('user', 'add', '--user', 'sam', '--roles', 'employee', '--email', 'sam@corp.example');
+    await gw.addUser({ user: 'sam', roles: ['employee'], email: 'sam@corp.example' });
     token = await gw.token('sam');
     browser = await launchChromium();
   });

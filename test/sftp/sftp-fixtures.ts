@@ -11,7 +11,7 @@ export interface SftpUser {
 
 /** Adds `username` with `roles` (CLI), gives them a token, and registers a new key of theirs through the API. */
 export async function sftpUser(gw: TestGateway, username: string, roles = 'employee', email = `${username}@corp.example`): Promise<SftpUser> {
-  await gw.cli('user', 'add', '--user', username, '--roles', roles, '--email', email);
+  await gw.addUser({ user: username, roles: roles.split(','), email });
   const token = await gw.token(username);
   const key = generateClientKey('ed25519');
   const res = await fetch(`${gw.baseUrl}/api/v1/me/ssh-keys`, {

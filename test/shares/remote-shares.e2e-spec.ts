@@ -1,3 +1,4 @@
+// database-neutral: share links over the S3 and SFTP drivers: the driver differs from test/shares/*, not the SQL (the same share rows, covered on both databases there)
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

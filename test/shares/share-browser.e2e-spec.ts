@@ -1,3 +1,4 @@
+// database-neutral: drives a folder share's page in a browser; the shares behind it are covered on both databases by the other test/shares/* suites
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -14,8 +14,8 @@ describe('creating share links: refusals, in the contract order, and nothing cre
     sink = await SmtpSink.start();
     gw = await TestGateway.start({ env: { SMTP_URL: sink.url, MAIL_POLL_SECONDS: '0.3' } });
     admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
-    await gw.cli('user', 'add', '--user', 'mgr', '--roles', 'manager');
+    await gw.addUser({ user: 'emp', roles: ['employee'] });
+    await gw.addUser({ user: 'mgr', roles: ['manager'] });
     employee = await gw.token('emp');
     manager = await gw.token('mgr');
     writeTree(gw, 'docs', { 'a.txt': 'a' });

@@ -18,8 +18,8 @@ describe('share roots of a storage connection, for people who are not admins', (
   before(async () => {
     gw = await TestGateway.start();
     admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
-    await gw.cli('user', 'add', '--user', 'fin', '--roles', 'employee', '--groups', 'finance');
+    await gw.addUser({ user: 'emp', roles: ['employee'] });
+    await gw.addUser({ user: 'fin', roles: ['employee'], groups: ['finance'] });
     [employee, finance] = [await gw.token('emp'), await gw.token('fin')];
     root = mkdtempSync(join(tmpdir(), 'mft-share-roots-'));
     for (const [folder, name] of [

@@ -41,10 +41,10 @@ describe('the storage connections and folders a person may share from', () => {
   before(async () => {
     gw = await TestGateway.start();
     tokens.admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'dee', '--roles', 'employee', '--groups', 'design');
-    await gw.cli('user', 'add', '--user', 'eve', '--roles', 'employee');
-    await gw.cli('user', 'add', '--user', 'max', '--roles', 'manager');
-    await gw.cli('user', 'add', '--user', 'aud', '--roles', 'auditor');
+    await gw.addUser({ user: 'dee', roles: ['employee'], groups: ['design'] });
+    await gw.addUser({ user: 'eve', roles: ['employee'] });
+    await gw.addUser({ user: 'max', roles: ['manager'] });
+    await gw.addUser({ user: 'aud', roles: ['auditor'] });
     [tokens.designer, tokens.employee, tokens.manager, tokens.auditor] = [await gw.token('dee'), await gw.token('eve'), await gw.token('max'), await gw.token('aud')];
     root = mkdtempSync(join(tmpdir(), 'mft-share-sources-'));
     for (const folder of ['projects/alpha', 'handbook', 'finance', 'archive']) {

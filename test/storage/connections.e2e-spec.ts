@@ -61,8 +61,8 @@ describe('storage connections over the API', () => {
   before(async () => {
     gw = await TestGateway.start();
     admin = await gw.token();
-    await gw.cli('user', 'add', '--user', 'erin', '--roles', 'employee', '--groups', 'finance');
-    await gw.cli('user', 'add', '--user', 'max', '--roles', 'manager');
+    await gw.addUser({ user: 'erin', roles: ['employee'], groups: ['finance'] });
+    await gw.addUser({ user: 'max', roles: ['manager'] });
     employee = await gw.token('erin');
     manager = await gw.token('max');
   });

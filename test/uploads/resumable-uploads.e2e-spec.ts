@@ -53,7 +53,7 @@ describe('resumable uploads (tus 1.0) and send links made of them', () => {
   before(async () => {
     gw = await TestGateway.start({ env: { MAX_FILE_BYTES: String(4 * 1024 * KiB), JOBS_INTERVAL_SECONDS: '0.5' } });
     token = await gw.token();
-    await gw.cli('user', 'add', '--user', 'emp', '--roles', 'employee');
+    await gw.addUser({ user: 'emp', roles: ['employee'] });
     other = await gw.token('emp');
   });
   after(async () => stopGateway(gw));

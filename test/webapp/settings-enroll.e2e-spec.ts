@@ -1,3 +1,4 @@
+// database-neutral: drives the staff app in a browser or serves its files; the API and SQL behind its pages are covered on both databases by the API suites
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ describe('the local administrator enrols two-factor sign-in in the browser', () 
 
   before(async () => {
     gw = await TestGateway.start();
-    await gw.cliWithInput(ADMIN_PASSWORD, 'admin', 'set-password', '--user', 'admin');
+    await gw.setPassword('admin', ADMIN_PASSWORD);
     browser = await launchChromium();
   });
   after(async () => {

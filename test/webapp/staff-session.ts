@@ -6,7 +6,7 @@ export const ADMIN_PASSWORD = 'correct horse battery staple';
 
 /** Signs in as the local administrator (password, then TOTP enrolment) and answers the browser's cookies. */
 export async function signInLocalAdmin(gw: TestGateway): Promise<CookieJar> {
-  await gw.cliWithInput(ADMIN_PASSWORD, 'admin', 'set-password', '--user', 'admin');
+  await gw.setPassword('admin', ADMIN_PASSWORD);
   const jar = new CookieJar();
   const page = await jar.fetch(`${gw.baseUrl}/auth/login`);
   const step1 = await jar.postForm(`${gw.baseUrl}/auth/local/login`, { username: 'admin', password: ADMIN_PASSWORD, _csrf: formField(await page.text(), '_csrf') });

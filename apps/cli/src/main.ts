@@ -3,34 +3,23 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
-import { databaseNotice, embeddedDatabaseExists, runAdminCommand, type AdminServices, type DatabaseLocation } from '@mft/admin';
-import { AuditRepository, AuditService } from '@mft/audit';
-import { AppConfigService, ConfigError, loadConfig, prepareDataDir } from '@mft/config';
-import { SystemClock } from '@mft/core';
-import { Database, DatabaseLockedError, RateLimiter } from '@mft/db';
-import {
-  AppPasswordsRepository,
-  IdentityRepository,
-  LocalAdminRepository,
-  LocalAdminService,
-  LoginThrottle,
-  PasswordHasher,
-  SCOPES,
-  SftpCredentialsService,
-  SshKeysRepository,
-  TokenService,
-  type CreatedToken,
-  type SshKeyView,
-} from '@mft/identity';
-import { ConnectionsRepository, StorageService, type RotationResult } from '@mft/storage';
-import { adminSocketPath } from '@mft/web';
+import type { DatabaseLocation } from '@mft/admin';
+import type { AppConfigService } from '@mft/config';
+import type { Database } from '@mft/db';
+import type { CreatedToken, SshKeyView } from '@mft/identity';
+import { SCOPES } from '@mft/identity/scopes';
+import type { RotationResult } from '@mft/storage';
+
+// The libraries behind the commands (the database, the services, and through them much of Nest)
+// are loaded when a command runs, so that `--help` and a mistyped option answer at once.
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(1);
 }
 
-function config(): AppConfigService {
+async function config(): Promise<AppConfigService> {
+  const { AppConfigService, ConfigError, loadConfig, prepareDataDir } = await import('@mft/config');
   try {
     const values = loadConfig();
     // The CLI may be the first to create the data directory (and the embedded database in it).
@@ -42,7 +31,8 @@ function config(): AppConfigService {
 }
 
 /** Sends one command to the running gateway that holds the embedded database. */
-function viaAdminSocket(dataDir: string, cmd: string, args: unknown): Promise<unknown> {
+async function viaAdminSocket(dataDir: string, cmd: string, args: unknown): Promise<unknown> {
+  const { adminSocketPath } = await import('@mft/web');
   const path = adminSocketPath(dataDir);
   if (!existsSync(path)) {
     fail(`the embedded database is in use by a running gateway, but its admin socket ${path} is missing`);
@@ -70,44 +60,31 @@ function viaAdminSocket(dataDir: string, cmd: string, args: unknown): Promise<un
 }
 
 /** Says on stderr which database a command works on (never a password), loudly when it is a new one. */
-function tellDatabase(where: DatabaseLocation, how: { created?: boolean; viaGateway?: boolean }): void {
+async function tellDatabase(where: DatabaseLocation, how: { created?: boolean; viaGateway?: boolean }): Promise<void> {
+  const { databaseNotice } = await import('@mft/admin');
   process.stderr.write(databaseNotice(where, how).map((line) => `${line}\n`).join(''));
 }
 
 /** Runs a command in this process, or through the running gateway when it holds the embedded database. */
 async function run(cmd: string, args: unknown): Promise<unknown> {
-  const cfg = config();
+  const cfg = await config();
+  const [{ adminServices, embeddedDatabaseExists, runAdminCommand }, { Database, DatabaseLockedError }] = await Promise.all([import('@mft/admin'), import('@mft/db')]);
   const where: DatabaseLocation = { url: cfg.databaseUrl, dataDir: cfg.dataDir };
   const created = !cfg.databaseUrl && !embeddedDatabaseExists(cfg.dataDir);
   let db: Database | null = null;
   if (cfg.databaseUrl) {
     // Before connecting, so that a server that cannot be reached is named too.
-    tellDatabase(where, {});
+    await tellDatabase(where, {});
   }
   try {
     db = await Database.open({ url: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2 });
     if (!cfg.databaseUrl) {
-      tellDatabase(where, { created });
+      await tellDatabase(where, { created });
     }
-    const clock = new SystemClock();
-    const audit = new AuditService(db, new AuditRepository(db), clock);
-    const localUsers = new LocalAdminRepository(db);
-    const users = new IdentityRepository(db);
-    const hasher = new PasswordHasher();
-    const services: AdminServices = {
-      tokens: new TokenService(db, users, audit, clock),
-      local: new LocalAdminService(db, localUsers, hasher, new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
-      localUsers,
-      audit,
-      db,
-      storage: new StorageService(cfg, new ConnectionsRepository(db), db),
-      users,
-      sftp: new SftpCredentialsService(db, new SshKeysRepository(db), new AppPasswordsRepository(db), hasher, audit),
-    };
-    return await runAdminCommand(services, cmd, args);
+    return await runAdminCommand(adminServices(db, cfg), cmd, args);
   } catch (err) {
     if (err instanceof DatabaseLockedError) {
-      tellDatabase(where, { viaGateway: true });
+      await tellDatabase(where, { viaGateway: true });
       return viaAdminSocket(cfg.dataDir, cmd, args).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
     }
     fail(err instanceof Error ? err.message : String(err));

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Database, DatabaseLockedError } from './database.js';
 import { migrations as allMigrations } from './migrations/index.js';
 import { RateLimiter } from './rate-limiter.js';
-import { openTestDatabase } from '@mft/testing';
+import { createTestDatabase, onPostgres, openTestDatabase } from '@mft/testing';
 
 describe(`${Database.name} (embedded PGlite)`, () => {
   it('keeps the data when opened a second time on the same folder, and runs no migration twice', async () => {
@@ -58,6 +58,29 @@ describe(`${Database.name} (embedded PGlite)`, () => {
       assert.equal(row!.hits, 30);
     } finally {
       await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe(`${Database.name} on an empty database`, () => {
+  // Test databases are copies of one migrated template: this one starts from nothing, as a first start does.
+  it('runs every migration once on an empty database (PostgreSQL with DATABASE_URL, else PGlite)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mft-db-'));
+    const created = onPostgres() ? await createTestDatabase({ empty: true }) : null;
+    try {
+      const db = await Database.open({ url: created?.url ?? null, dataDir: dir });
+      try {
+        assert.equal(db.kind, onPostgres() ? 'postgres' : 'pglite');
+        const migrations = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations`);
+        assert.equal(migrations[0]!.n, allMigrations.length);
+        const users = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`);
+        assert.equal(users[0]!.n, 0, 'the migrations create no user');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await created?.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

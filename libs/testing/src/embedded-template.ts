@@ -3,7 +3,6 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '@mft/config';
-import { Database } from '@mft/db';
 
 /**
  * Creating an embedded PGlite database runs initdb in WebAssembly and then every migration: about
@@ -40,6 +39,8 @@ async function build(): Promise<string> {
   // Test files run in parallel processes: each builds in a folder of its own, the first rename wins.
   const work = mkdtempSync(join(tmpdir(), 'mft-pglite-build-'));
   try {
+    // Loaded here: @mft/db (TypeORM) takes a second to load, and most test processes copy a template.
+    const { Database } = await import('@mft/db');
     const db = await Database.open({ url: null, dataDir: work });
     await db.close();
     try {
@@ -57,12 +58,16 @@ async function build(): Promise<string> {
 
 /** Changes with every compiled migration and with the PGlite release. */
 function templateKey(): string {
+  const pglite = JSON.parse(readFileSync(join(projectRoot(), 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+  return createHash('sha256').update(migrationsKey()).update(pglite.version).digest('hex').slice(0, 16);
+}
+
+/** Changes with every compiled migration: names the migrated template databases. */
+export function migrationsKey(): string {
   const hash = createHash('sha256');
   const migrations = join(projectRoot(), 'dist', 'libs', 'db', 'src', 'migrations');
   for (const name of readdirSync(migrations).filter((n) => n.endsWith('.js')).sort()) {
     hash.update(name).update('\0').update(readFileSync(join(migrations, name))).update('\0');
   }
-  const pglite = JSON.parse(readFileSync(join(projectRoot(), 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
-  hash.update(pglite.version);
   return hash.digest('hex').slice(0, 16);
 }

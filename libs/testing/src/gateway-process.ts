@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '@mft/config';
-import { seedEmbeddedDatabase } from './embedded-template.js';
+import { migrationsKey, seedEmbeddedDatabase } from './embedded-template.js';
 
 /** The PostgreSQL server tests create their databases on. */
 export function postgresAdminUrl(): string {
@@ -16,19 +16,27 @@ export function postgresAdminUrl(): string {
 /** Whether this run targets PostgreSQL (DATABASE_URL set) rather than embedded PGlite. */
 export const onPostgres = (): boolean => Boolean(process.env.DATABASE_URL);
 
-/** Creates an empty database for one test file and returns its URL; `drop` removes it. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * Creates a database for one test file and returns its URL; `drop` removes it. It is a copy of a
+ * template database migrated once per set of migrations (CREATE DATABASE ... TEMPLATE takes a
+ * fraction of a second, running every migration takes seconds), so it holds what the gateway's
+ * first start would create. `empty: true` (or TEST_FRESH_DATABASES=1) creates an empty database
+ * instead, for tests of the migrations themselves.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = postgresAdminUrl();
   const name = `mft_t_${randomBytes(6).toString('hex')}`;
+  const template = options.empty || process.env.TEST_FRESH_DATABASES === '1' ? null : await postgresTemplate();
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  // CREATE/DROP DATABASE take no bind parameters: the name is generated here and quoted as an identifier.
-  await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
+  try {
+    // CREATE/DROP DATABASE take no bind parameters: the names are generated here and quoted as identifiers.
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}${template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ''}`);
+  } finally {
+    await client.end();
+  }
   return {
-    url: url.toString(),
+    url: databaseUrl(admin, name),
     drop: async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
@@ -36,6 +44,48 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
       await c.end();
     },
   };
+}
+
+function databaseUrl(admin: string, name: string): string {
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+let template: Promise<string> | null = null;
+
+/** The name of the migrated template database for the compiled migrations, created by the first caller. */
+function postgresTemplate(): Promise<string> {
+  template ??= buildPostgresTemplate().catch((err: unknown) => {
+    template = null;
+    throw err;
+  });
+  return template;
+}
+
+async function buildPostgresTemplate(): Promise<string> {
+  const admin = postgresAdminUrl();
+  const name = `mft_tpl_${migrationsKey()}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    // Test files run in parallel processes (and other checkouts may share the server): one builds, the others wait.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      // Migrated under another name and renamed when complete: a build that dies half-way leaves no template.
+      const work = `${name}_b${randomBytes(4).toString('hex')}`;
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(work)}`);
+      const { Database } = await import('@mft/db');
+      const db = await Database.open({ url: databaseUrl(admin, work), dataDir: tmpdir(), poolSize: 2 });
+      await db.close();
+      await client.query(`ALTER DATABASE ${client.escapeIdentifier(work)} RENAME TO ${client.escapeIdentifier(name)}`);
+    }
+    return name;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+    await client.end();
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -63,6 +113,30 @@ export interface GatewayOptions {
 }
 
 class PortTakenError extends Error {}
+
+/** One request on a gateway's admin socket, as the CLI sends it; its result, or its error. */
+function adminRequest(path: string, cmd: string, args: Record<string, unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let buf = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (buf += c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      try {
+        const answer = JSON.parse(buf) as { ok: boolean; result?: unknown; error?: string };
+        if (answer.ok) {
+          resolve(answer.result);
+        } else {
+          reject(new Error(`${cmd}: ${answer.error}`));
+        }
+      } catch {
+        reject(new Error(`${cmd}: the gateway gave no valid answer: ${buf}`));
+      }
+    });
+    socket.write(JSON.stringify({ cmd, args }) + '\n');
+  });
+}
 
 /** A gateway running as a real child process on loopback, as a user would run it. */
 export class TestGateway {
@@ -246,9 +320,42 @@ export class TestGateway {
     });
   }
 
-  /** A bearer token for `user` (the bootstrap admin by default). */
+  /**
+   * Runs an administration command (`token.create`, `user.add`, `admin.set-password`, ...) on this
+   * gateway's database with the code the CLI runs, without starting a CLI process: through the
+   * gateway's admin socket when it holds the embedded database (as the CLI does), else in this
+   * process on a connection of its own, closed afterwards. For tests that need a token or a user;
+   * tests of the CLI itself run it with `cli()`.
+   */
+  async admin(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+    // The path the gateway's admin socket listens on (@mft/web adminSocketPath; that module loads all of Nest).
+    const socket = join(this.dataDir, 'run', 'admin.sock');
+    if (!this.databaseUrl && this.#proc?.exitCode === null && existsSync(socket)) {
+      return adminRequest(socket, cmd, args);
+    }
+    const [{ adminServices, runAdminCommand }, { AppConfigService, loadConfig }, { Database }] = await Promise.all([import('@mft/admin'), import('@mft/config'), import('@mft/db')]);
+    const cfg = new AppConfigService(loadConfig(this.processEnv()));
+    const db = await Database.open({ url: this.databaseUrl, dataDir: this.dataDir, poolSize: 2 });
+    try {
+      return await runAdminCommand(adminServices(db, cfg), cmd, args);
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** A bearer token for `user` (the bootstrap admin by default), as `mft token create --user <user>` makes. */
   async token(user = 'admin'): Promise<string> {
-    return (await this.cli('token', 'create', '--user', user)).trim().split('\n').pop()!;
+    return ((await this.admin('token.create', { user, name: 'cli' })) as { token: string }).token;
+  }
+
+  /** Adds a local user, as `mft user add` does. */
+  async addUser(user: { user: string; roles: readonly string[]; email?: string; groups?: readonly string[] }): Promise<void> {
+    await this.admin('user.add', { user: user.user, roles: user.roles, email: user.email ?? null, groups: user.groups ?? [] });
+  }
+
+  /** Sets the password of a local user, as `mft admin set-password` does. */
+  async setPassword(user: string, password: string): Promise<void> {
+    await this.admin('admin.set-password', { user, password });
   }
 
   async stop(): Promise<void> {

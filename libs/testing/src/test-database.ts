@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database } from '@mft/db';
+import type { Database } from '@mft/db';
 import { seedEmbeddedDatabase } from './embedded-template.js';
 import { createTestDatabase, onPostgres } from './gateway-process.js';
 
@@ -10,6 +10,7 @@ import { createTestDatabase, onPostgres } from './gateway-process.js';
  * DATABASE_URL is set, else an embedded PGlite database in a temporary folder.
  */
 export async function openTestDatabase(): Promise<{ db: Database; kind: string; close: () => Promise<void> }> {
+  const { Database } = await import('@mft/db');
   if (onPostgres()) {
     const created = await createTestDatabase();
     const db = await Database.open({ url: created.url, dataDir: tmpdir(), poolSize: 20 });
