@@ -1,5 +1,5 @@
 // The tests drive real programs from Debian's packages, never downloaded by npm: Chromium for the
-// browser tests, OpenSSH's sshd and ssh-keygen for the SFTP tests. On a Debian machine where we are
+// browser tests, OpenSSH's sshd and ssh-keygen, lftp and rclone for the SFTP tests. On a Debian machine where we are
 // root, install what is missing (quietly, nothing at all when everything is there); elsewhere, say how.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +10,8 @@ const tools = [
   { what: 'Chromium, for the browser tests', path: chromium, pkg: process.env.CHROMIUM_PATH ? null : 'chromium', env: 'CHROMIUM_PATH' },
   { what: "OpenSSH's sshd, for the SFTP tests", path: sshd, pkg: process.env.SSHD_PATH ? null : 'openssh-server', env: 'SSHD_PATH' },
   { what: "OpenSSH's ssh-keygen, for the SFTP tests", path: '/usr/bin/ssh-keygen', pkg: 'openssh-client' },
+  { what: 'lftp, an SFTP client the ingress tests drive', path: '/usr/bin/lftp', pkg: 'lftp' },
+  { what: 'rclone, an SFTP client the ingress tests drive', path: '/usr/bin/rclone', pkg: 'rclone' },
 ];
 
 const missing = tools.filter((t) => !existsSync(t.path));
