@@ -56,6 +56,19 @@ function attempt(port: number, steps: Array<ConnectConfig['authHandler'] extends
   });
 }
 
+/** Signs `user` in with their key and keeps the connection open; resolves, once in, with a promise of its close. */
+async function signedIn(port: number, user: SftpUser): Promise<{ closed: Promise<void> }> {
+  const c = new Client();
+  const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
+  c.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    c.on('ready', () => resolve());
+    c.on('error', reject);
+    c.connect({ host: '127.0.0.1', port, username: user.username, privateKey: readFileSync(user.key.privateKeyFile) });
+  });
+  return { closed };
+}
+
 describe('SFTP authentication attacks (an ssh2 client written to misbehave)', () => {
   let gw: TestGateway;
   let alice: SftpUser;
@@ -146,14 +159,7 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
 
   it('a revoked key no longer signs in, and the session it opened is closed', async () => {
     const bob = await sftpUser(gw, 'bob');
-    const c = new Client();
-    const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
-    c.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      c.on('ready', () => resolve());
-      c.on('error', reject);
-      c.connect({ host: '127.0.0.1', port: gw.sftpPort, username: 'bob', privateKey: readFileSync(bob.key.privateKeyFile) });
-    });
+    const { closed } = await signedIn(gw.sftpPort, bob);
     const del = await fetch(`${gw.baseUrl}/api/v1/me/ssh-keys/${bob.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${bob.token}` } });
     assert.equal(del.status, 204);
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the open session was not closed')), 10_000))]);
@@ -172,14 +178,7 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
 
   it('a disabled user is refused at the next login, and their open session is closed', async () => {
     const dana = await sftpUser(gw, 'dana');
-    const c = new Client();
-    const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
-    c.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      c.on('ready', () => resolve());
-      c.on('error', reject);
-      c.connect({ host: '127.0.0.1', port: gw.sftpPort, username: 'dana', privateKey: readFileSync(dana.key.privateKeyFile) });
-    });
+    const { closed } = await signedIn(gw.sftpPort, dana);
     assert.match(await gw.cli('user', 'disable', '--user', 'dana'), /"disabled":true/);
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the open session was not closed')), 10_000))]);
     const again = await runSftp(await target(gw, dana), ['ls /']);

@@ -121,6 +121,18 @@ describe('two gateway replicas on one PostgreSQL, each with an SFTP ingress', ()
     await one?.stop();
   });
 
+  it('the ingress also runs alone (node dist/apps/sftp-ingress/main.js) on the same database', async () => {
+    const alone = await TestGateway.start({ share: one, entry: 'dist/apps/sftp-ingress/main.js', env: { SFTP_PORT: 'auto' } });
+    try {
+      assert.equal((await fetch(`${alone.baseUrl}/readyz`)).status, 200);
+      const r = await runSftp({ ...(await target(one, alice)), port: alone.sftpPort }, ['ls -1 /']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\/send/);
+    } finally {
+      await alone.stop();
+    }
+  });
+
   it('drops through both replicas create each link exactly once, and either replica lists both', async () => {
     const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt'];
     for (const n of names) {

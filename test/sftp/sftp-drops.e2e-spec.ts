@@ -44,6 +44,22 @@ describe('SFTP drops with the OpenSSH client: files dropped into /send/<recipien
     assert.deepEqual(r.stdout.split('\n').filter((l) => l && !l.startsWith('sftp>')).map((l) => l.trim().replace(/^\//, '')).sort(), ['drop', 'send']);
   });
 
+  it('negotiates strict key exchange and refuses CBC ciphers, SHA-1 MACs and SHA-1 key exchange', async () => {
+    const base = await target(gw, alice);
+    const strict = await runSftp({ ...base, options: ['LogLevel=DEBUG3'] }, ['ls /']);
+    assert.equal(strict.code, 0, strict.stderr);
+    assert.match(strict.stderr, /strict KEX|kex-strict-s-v00@openssh\.com/);
+    for (const option of ['Ciphers=aes128-cbc', 'Ciphers=aes256-ctr', 'MACs=hmac-sha1', 'KexAlgorithms=diffie-hellman-group14-sha1', 'HostKeyAlgorithms=ssh-rsa']) {
+      const r = await runSftp({ ...base, options: [option, ...(option.startsWith('MACs') ? ['Ciphers=aes256-ctr'] : [])] }, ['ls /']);
+      if (option === 'Ciphers=aes256-ctr') {
+        assert.equal(r.code, 0, `${option}: ${r.stderr}`);
+      } else {
+        assert.notEqual(r.code, 0, `${option} was accepted`);
+        assert.match(r.stderr, /no matching|Unable to negotiate|Connection closed/i, option);
+      }
+    }
+  });
+
   it('a file put into /send/a,b/ becomes one link with two grants: both recipients are emailed and <file>.link.txt holds their URLs', async () => {
     const content = randomBytes(3 * 1024 * 1024 + 17);
     const local = join(work, 'report.bin');

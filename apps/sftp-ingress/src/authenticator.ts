@@ -90,29 +90,22 @@ export class ConnectionAuthenticator {
       }
       return;
     }
-    const actx = this.#ctx(username);
-    try {
-      await this.throttle.attemptAs(actx, username);
-    } catch (err) {
-      await this.#refuse(ctx, username, err instanceof RateLimitedError ? 'locked_out' : 'throttle_failed', {}, false);
-      return;
-    }
+    // A signature costs little to check (unlike an argon2 hash), so only a failed one is counted:
+    // many scripts signing in at once from one address do not use up its budget.
     const login = await this.credentials.findKeyLogin(username, key.algo, key.data);
     const parsed = login ? utils.parseKey(key.data) : null;
     const verified = parsed && !(parsed instanceof Error) && !Array.isArray(parsed) && parsed.verify(blob, signature, hashAlgo) === true;
     if (!login || !verified) {
-      await this.#refuse(ctx, username, login ? 'bad_signature' : 'unknown_key', { keyType: key.algo, fingerprint: login?.fingerprint ?? null });
+      if (await this.#counted(ctx, username)) {
+        await this.#refuse(ctx, username, login ? 'bad_signature' : 'unknown_key', { keyType: key.algo, fingerprint: login?.fingerprint ?? null });
+      }
       return;
     }
     await this.#admit(ctx, login.user, { kind: 'key', id: login.keyId, fingerprint: login.fingerprint }, 'publickey');
   }
 
   async #password(ctx: AuthContext & { method: 'password' }, username: string): Promise<void> {
-    const actx = this.#ctx(username);
-    try {
-      await this.throttle.attemptAs(actx, username);
-    } catch (err) {
-      await this.#refuse(ctx, username, err instanceof RateLimitedError ? 'locked_out' : 'throttle_failed', {}, false);
+    if (!(await this.#counted(ctx, username))) {
       return;
     }
     const login = await this.credentials.verifyAppPassword(username, ctx.password);
@@ -123,6 +116,17 @@ export class ConnectionAuthenticator {
     await this.#admit(ctx, login.user, { kind: 'app_password', id: login.appPasswordId, fingerprint: null }, 'password');
   }
 
+  /** Counts an attempt with a secret against the address's and the user's budgets; false (refused, disconnected) once either is used up. */
+  async #counted(ctx: AuthContext, username: string): Promise<boolean> {
+    try {
+      await this.throttle.attemptAs(this.#ctx(username), username);
+      return true;
+    } catch (err) {
+      await this.#refuse(ctx, username, err instanceof RateLimitedError ? 'locked_out' : 'throttle_failed', {}, false);
+      return false;
+    }
+  }
+
   async #admit(ctx: AuthContext, user: User, credential: SftpPrincipal['credential'], method: string): Promise<void> {
     const why = await this.mayUse(user);
     if (why) {
@@ -130,7 +134,9 @@ export class ConnectionAuthenticator {
       return;
     }
     const actx: AccessContext = { actor: userActor(user), ip: this.ip, userAgent: 'sftp' };
-    await this.throttle.forgiveAs(actx, user.username);
+    if (credential.kind === 'app_password') {
+      await this.throttle.forgiveAs(actx, user.username);
+    }
     if (credential.kind === 'key') {
       await this.credentials.markKeyUsed(credential.id);
     }

@@ -29,7 +29,8 @@ export interface SftpTarget {
 }
 
 function sftpArgs(t: SftpTarget): string[] {
-  const opts = ['BatchMode=yes', 'IdentitiesOnly=yes', 'LogLevel=ERROR', 'ConnectTimeout=10', ...(t.options ?? [])];
+  // ssh takes the first value given for an option: the caller's come first.
+  const opts = [...(t.options ?? []), 'BatchMode=yes', 'IdentitiesOnly=yes', 'LogLevel=ERROR', 'ConnectTimeout=10'];
   if (t.hostKeys) {
     const dir = mkdtempSync(join(tmpdir(), 'mft-kh-'));
     const file = join(dir, 'known_hosts');

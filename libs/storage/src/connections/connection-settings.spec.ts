@@ -17,7 +17,7 @@ const KEY = 'SHA256:' + 'A'.repeat(43);
 describe('connection settings', () => {
   it('accepts local settings with share roots and normalises the root and folders', () => {
     const c = parseConnectionConfig('local', { root: '/srv/files/', shareRoots: [{ path: 'docs/', roles: ['employee'] }] }, undefined);
-    assert.deepEqual(c.settings, { root: '/srv/files', shareRoots: [{ path: '/docs', roles: ['employee'], groups: [] }], allowLoopback: false });
+    assert.deepEqual(c.settings, { root: '/srv/files', shareRoots: [{ path: '/docs', roles: ['employee'], groups: [], write: false }], allowLoopback: false });
   });
 
   it('names every bad field', () => {
