@@ -115,12 +115,12 @@ describe('audit export', () => {
     const onceUrl = once.body.grants[0]!.url;
     assert.equal((await rawRequest(`${onceUrl}/archive`)).status, 200);
     assert.equal((await eventuallyStatus(`${onceUrl}/archive`, 410)).status, 410);
-    // The mail worker writes the invitation to o'brien@ and the sweep purges the revoked copy in
-    // their own time: wait for both, so that the log holds still while the tests compare exports.
+    // The mail worker writes the invitation to o'brien@ in its own time: wait for it. (The sweep's
+    // purges come whenever it runs; the comparisons below leave out what came after their snapshot.)
     await eventually(
-      'the invitation written to the outbox and the revoked copy purged',
-      async () => (await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=mail.sent,mail.deferred,mail.failed,link.purged`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ type: string; linkId: string | null }>,
-      (events) => events.some((e) => e.type.startsWith('mail.')) && events.some((e) => e.type === 'link.purged' && e.linkId === links.revoked),
+      'the invitation written to the outbox',
+      async () => (await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=mail.sent,mail.deferred,mail.failed`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[],
+      (events) => events.length > 0,
       30_000,
     );
   });
