@@ -141,6 +141,8 @@ export class DropBatches implements OnModuleInit, OnApplicationShutdown {
     b.open += 1;
     this.#hold(b);
     const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    // An abort may destroy it before addFile's pipeline (behind its awaits) listens: never unhandled.
+    stream.on('error', () => undefined);
     stream.on('data', (chunk: Buffer) => {
       entry.size += chunk.length;
     });
