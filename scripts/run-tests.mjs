@@ -2,8 +2,9 @@
 // test runner, each file in a `node --test` process of its own, TEST_CONCURRENCY files at a time
 // (default: one per core), the slowest first by the times recorded in scripts/test-times.json (a file
 // without a recorded time counts as the slowest, so new files start early). Each file's output is
-// kept; the run ends with a summary (every file's result, test count and time) and the full output
-// of every file that failed. The exit code is 0 only when every file ran and passed.
+// kept; the run ends with the full output of every file that failed, a summary (every file's
+// result, test count and time) and, last, the failing tests of each failed file with their errors.
+// The exit code is 0 only when every file ran and passed.
 //
 //   node scripts/run-tests.mjs [<text>...] [--update-times]
 //
@@ -108,6 +109,8 @@ const times = existsSync(TIMES_FILE) ? JSON.parse(readFileSync(TIMES_FILE, 'utf8
 const recorded = (job) => times[job.database]?.[short(job.file)] ?? Number.POSITIVE_INFINITY;
 jobs.sort((a, b) => recorded(b) - recorded(a));
 
+// One per core: more at a time made CI no shorter (1236 s at three against 1231 s at two on two
+// cores) and starved the timing of tests that wait on a gateway's background jobs.
 const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY ?? availableParallelism()) || 1);
 const timeoutMs = Number(process.env.TEST_FILE_TIMEOUT_SECONDS ?? 900) * 1000;
 const showAll = process.env.TEST_OUTPUT === 'all';
@@ -216,6 +219,13 @@ for (const d of databases) {
   console.log(`${d}: ${mine.length} files (${mine.filter((r) => r.problem).length} failed), ${sum('tests')} tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled, ${sum('skipped')} skipped, ${sum('todo')} todo; ${mine.reduce((n, r) => n + r.seconds, 0).toFixed(0)} s of file time`);
 }
 console.log(`${results.length} files in ${wall.toFixed(0)} s wall time, ${concurrency} at a time: ${failed.length === 0 ? 'all passed' : `${failed.length} FAILED: ${failed.map((r) => `${r.database} ${short(r.file)}`).join(', ')}`}`);
+// The cause again, last, where a reader of only the end of a long log sees it: each failed file's
+// "failing tests" section from node's spec reporter (the test, its error and the first frames).
+for (const r of failed) {
+  const at = r.output.lastIndexOf('✖ failing tests:');
+  const cause = at >= 0 ? r.output.slice(at).split('\n').slice(1, 41).join('\n') : r.output.split('\n').slice(-40).join('\n');
+  console.log(`\nwhy ${r.database} ${short(r.file)} failed (${r.problem}):\n${cause.trimEnd()}`);
+}
 
 if (updateTimes) {
   for (const r of results.filter((x) => !x.problem)) {

@@ -87,9 +87,10 @@ export function sessionCookie(res: RawResponse | Response): string {
 
 /**
  * Requests `url` until it answers `status` (at most `ms`). The server records a delivery right after
- * the last byte leaves it, so a request sent the same instant may still see the claim as live.
+ * the last byte leaves it, so a request sent the same instant may still see the claim as live (on a
+ * loaded machine, for a while).
  */
-export async function eventuallyStatus(url: string, status: number, init: RequestInit = {}, ms = 5000): Promise<Response> {
+export async function eventuallyStatus(url: string, status: number, init: RequestInit = {}, ms = 15_000): Promise<Response> {
   const deadline = Date.now() + ms;
   for (;;) {
     const res = await fetch(url, init);
