@@ -21,7 +21,7 @@ export interface ChildWorker<Ready> {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-type ChildName = 'bare-download' | 'bare-upload' | 'bare-s3' | 's3-store';
+type ChildName = 'bare-download' | 'bare-upload' | 'bare-s3' | 's3-store' | 'health-poller';
 
 /** Starts `servers/<name>.js` with `args` and waits for the first JSON line it prints. */
 export async function startChild<Ready>(name: ChildName, args: string[]): Promise<ChildWorker<Ready>> {

@@ -176,7 +176,7 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
     assert.match(audit, /not_allowed/);
   });
 
-  it('a disabled user is refused at the next login, and their open session is closed', async () => {
+  it('a disabled user is refused at the next login, and their open session is closed; enabled again, they need a new key', async () => {
     const dana = await sftpUser(gw, 'dana');
     const { closed } = await signedIn(gw.sftpPort, dana);
     assert.match(await gw.cli('user', 'disable', '--user', 'dana'), /"disabled":true/);
@@ -187,7 +187,17 @@ describe('SFTP authentication attacks (an ssh2 client written to misbehave)', ()
     const audit = await (await fetch(`${gw.baseUrl}/api/v1/audit/events?type=sftp.session_closed`, { headers: { authorization: `Bearer ${admin}` } })).text();
     assert.match(audit, /the user is disabled/);
     await gw.cli('user', 'enable', '--user', 'dana');
-    const back = await runSftp(await target(gw, dana), ['ls /']);
+    const revoked = await runSftp(await target(gw, dana), ['ls /']);
+    assert.notEqual(revoked.code, 0, 'disabling revoked the key for good');
+    const token = await gw.token('dana');
+    const key = generateClientKey('ed25519');
+    const added = await fetch(`${gw.baseUrl}/api/v1/me/ssh-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'new laptop', publicKey: key.publicKey }),
+    });
+    assert.equal(added.status, 201);
+    const back = await runSftp(await target(gw, { ...dana, token, key }), ['ls /']);
     assert.equal(back.code, 0, back.stderr);
   });
 });

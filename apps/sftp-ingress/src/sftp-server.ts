@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import ssh2, { type Connection, type Server as SshServer, type ServerChannel } from 'ssh2';
 import { AuditService, RefusalAuditService, type AccessContext } from '@mft/audit';
 import { AppConfigService } from '@mft/config';
@@ -14,6 +14,8 @@ import { SSH_ALGORITHMS } from './ssh-algorithms.js';
 import { TreeFactory } from './tree/tree-factory.js';
 
 const { Server } = ssh2;
+/** How long a port in use is tried again at start. */
+const LISTEN_RETRY_MS = 10_000;
 
 /** Whether the native crypto addon of ssh2 is built (without it AES-GCM runs at about half speed). */
 export function nativeCryptoLoaded(): boolean {
@@ -40,9 +42,10 @@ interface LiveConnection {
  * app password, a disabled user or one who may no longer send or share is disconnected.
  */
 @Injectable()
-export class SftpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SftpServer implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly #log = new Logger('SftpServer');
   #server: SshServer | null = null;
+  #closed: Promise<void> = Promise.resolve();
   #keys: HostKey[] = [];
   readonly #live = new Set<LiveConnection>();
   readonly #perIp = new Map<string, number>();
@@ -78,15 +81,28 @@ export class SftpServer implements OnApplicationBootstrap, OnApplicationShutdown
       socket.on('error', () => undefined);
     });
     server.on('error', (err: Error) => this.#log.error({ msg: 'SFTP listener error', err: err.message }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
+    // A port in use is tried again for a few seconds: the ingress process of a gateway that just
+    // went away may still be closing its listener.
+    const listenOnce = (): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    }).catch((err: unknown) => {
-      throw new Error(`Cannot listen for SFTP on ${host}:${String(port)} (SFTP_PORT, SFTP_HOST; "off" turns the ingress off): ${err instanceof Error ? err.message : String(err)}`);
-    });
+    const deadline = Date.now() + LISTEN_RETRY_MS;
+    for (;;) {
+      try {
+        await listenOnce();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) {
+          throw new Error(`Cannot listen for SFTP on ${host}:${String(port)} (SFTP_PORT, SFTP_HOST; "off" turns the ingress off): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     this.#server = server;
     this.#recheck = setInterval(() => void this.#recheckAll(), this.config.sftp.recheckSeconds * 1000);
     this.#recheck.unref();
@@ -94,19 +110,24 @@ export class SftpServer implements OnApplicationBootstrap, OnApplicationShutdown
     process.stdout.write(`SFTP ingress on ${host}:${String(port)}; host keys ${this.#keys.map((k) => `${k.type} ${k.fingerprint}`).join(', ')}\n`);
   }
 
+  /** New connections are refused from the first moment of a stop (the port is free for a successor). */
+  beforeApplicationShutdown(): void {
+    const server = this.#server;
+    this.#server = null;
+    this.#closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     if (this.#recheck) {
       clearInterval(this.#recheck);
     }
-    const server = this.#server;
-    this.#server = null;
     for (const c of this.#live) {
       for (const s of c.sessions) {
         await s.end();
       }
       c.client.end();
     }
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await this.#closed;
   }
 
   /** Why `user` may not use the ingress now (null when they may): they must be allowed to send or to share from somewhere. */

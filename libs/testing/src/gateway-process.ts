@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '@mft/config';
 import { migrationsKey, seedEmbeddedDatabase } from './embedded-template.js';
+import { descendantsRunning } from './processes.js';
 
 /** The PostgreSQL server tests create their databases on. */
 export function postgresAdminUrl(): string {
@@ -199,6 +200,11 @@ export class TestGateway {
   /** The process id of the running gateway. */
   get pid(): number | undefined {
     return this.#proc?.pid;
+  }
+
+  /** The process id of the gateway's SFTP ingress process (on PostgreSQL with SFTP on), or null. */
+  get ingressPid(): number | null {
+    return this.pid === undefined ? null : (descendantsRunning(this.pid, 'sftp-ingress/main.js')[0] ?? null);
   }
 
   get baseUrl(): string {

@@ -4,6 +4,7 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readd
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './gateway-process.js';
+import { descendantsOf } from './processes.js';
 
 const SSHD = process.env.SSHD_PATH ?? '/usr/sbin/sshd';
 const START_TIMEOUT_MS = 10_000;
@@ -326,32 +327,6 @@ function createPasswordUser(dir: string): SshPasswordUser {
   return { username, password, home };
 }
 
-/** The pids of the processes below `pid` (children, their children, ...), from /proc. */
-export function descendantsOf(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command name (which may hold spaces) start after the last ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const found: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    for (const c of parents.get(todo.pop()!) ?? []) {
-      found.push(c);
-      todo.push(c);
-    }
-  }
-  return found;
-}
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -16,10 +16,11 @@ import { StorageModule } from '@mft/storage';
 import { startAdminSocket, type AdminHandler } from './admin-socket.js';
 import { capConnectionsPerAddress, closeAfterUnreadBody, cutIdleConnections, OpenRequests } from './connection-guard.js';
 import { HealthController } from './health.controller.js';
+import { IngressProcess, ingressPlacement, mergedMetrics, reportToSupervisor, SUPERVISED_ENV, type IngressPlacement } from './ingress-process.js';
 import { InputStringsPipe } from './input-strings.js';
 import { JsonLogger } from './json-logger.js';
 import { createMetrics, redactPath } from './metrics.js';
-import { startMetricsListener } from './metrics-listener.js';
+import { MetricsSource, startMetricsListener } from './metrics-listener.js';
 import { installProcessGuard } from './process-guard.js';
 
 /** What one process serves. */
@@ -32,12 +33,17 @@ export interface GatewayParts {
   readonly portalStatic: string | null;
   /** Handles CLI commands sent over the admin socket (embedded database only). */
   readonly admin?: (app: NestExpressApplication) => AdminHandler;
+  /**
+   * The SFTP ingress, served in this process or by a supervised child process running `entry`
+   * (`sftp.process`, see `ingressPlacement`).
+   */
+  readonly sftp?: { readonly module: Type<unknown>; readonly entry: string };
 }
 
 @Global()
 @Module({})
 class PlatformModule {
-  static forRoot(config: AppConfigService, db: Database, metrics: Registry): DynamicModule {
+  static forRoot(config: AppConfigService, db: Database, metrics: Registry, scrape: MetricsSource, ingress: IngressProcess | null): DynamicModule {
     return {
       module: PlatformModule,
       imports: [ConfigModule.forRoot(config), DbModule.forRoot(db), StorageModule],
@@ -45,6 +51,8 @@ class PlatformModule {
       providers: [
         { provide: Clock, useClass: SystemClock },
         { provide: Registry, useValue: metrics },
+        { provide: MetricsSource, useValue: scrape },
+        ...(ingress ? [{ provide: IngressProcess, useValue: ingress }] : []),
       ],
       exports: [ConfigModule, DbModule, Clock, Registry],
     };
@@ -85,14 +93,29 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     fatal(logger, `Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `embedded, in ${config.dataDir}`}): ${err instanceof Error ? err.message : String(err)}`);
   }
   const metrics = createMetrics();
+  // Started by a gateway as its SFTP ingress process: no HTTP or metrics listener of its own.
+  const supervised = process.env[SUPERVISED_ENV] === '1' && typeof process.send === 'function';
+  let placement: IngressPlacement = 'off';
+  try {
+    placement = parts.sftp ? ingressPlacement(config, db.kind) : 'off';
+  } catch (err) {
+    fatal(logger, err instanceof Error ? err.message : String(err));
+  }
+  // The ingress process starts now, while this one starts too; the start-up line waits for it.
+  const ingress = placement === 'separate' ? new IngressProcess(parts.sftp!.entry, new Logger('sftp-ingress'), metrics.registry) : null;
+  const ingressStarted = ingress?.start();
+  ingressStarted?.catch(() => undefined);
+  const scrape: MetricsSource = ingress ? { contentType: metrics.registry.contentType, metrics: () => mergedMetrics(metrics.registry, ingress) } : metrics.registry;
+  const modules = [...parts.modules, ...(parts.sftp && placement !== 'separate' ? [parts.sftp.module] : [])];
 
-  @Module({ imports: [PlatformModule.forRoot(config, db, metrics.registry), ...parts.modules] })
+  @Module({ imports: [PlatformModule.forRoot(config, db, metrics.registry, scrape, ingress), ...modules] })
   class GatewayModule {}
 
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(GatewayModule, { logger, bufferLogs: false, abortOnError: false });
   } catch (err) {
+    await ingress?.stop(1000);
     fatal(logger, err instanceof StartupError ? err.message : `Cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
@@ -168,10 +191,14 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   try {
     await app.init();
   } catch (err) {
+    await ingress?.stop(1000);
     if (err instanceof StartupError) {
       fatal(logger, err.message);
     }
     throw err;
+  }
+  if (supervised) {
+    return serveAsIngressProcess(app, db, metrics.registry, config.http.shutdownGraceSeconds * 1000);
   }
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;
@@ -189,10 +216,19 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   // default then drops the response still being prepared; with half-open allowed, the answer (say, a
   // refusal decided after the upload was read) is still delivered, and the socket ends after it.
   (server as import('node:http').Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // Ready (and listening) only with every door open: the ingress process too.
+  if (ingressStarted) {
+    try {
+      await ingressStarted;
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      fatal(logger, err instanceof Error ? err.message : String(err));
+    }
+  }
   await app.listen(config.http.port, config.http.host);
   let metricsServer: import('node:http').Server | null = null;
   try {
-    metricsServer = await startMetricsListener(config, metrics.registry, new Logger('metrics'));
+    metricsServer = await startMetricsListener(config, scrape, new Logger('metrics'));
   } catch (err) {
     fatal(logger, `Cannot serve metrics on ${config.values.metrics.host}:${String(config.values.metrics.port)} (METRICS_HOST, METRICS_PORT; "off" turns the listener off): ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -204,6 +240,7 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   boot.log({
     msg: 'gateway started',
     serves: parts.name,
+    sftp: placement === 'separate' ? `a process of its own (pid ${String(ingress!.pid)})` : placement,
     url: config.publicUrl,
     port: config.http.port,
     database: db.kind,
@@ -217,7 +254,8 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
   };
   const originalClose = app.close.bind(app);
   app.close = async () => {
-    await originalClose();
+    // The ingress process finishes its drops and closes its sessions while this one drains.
+    await Promise.all([originalClose(), ingress?.stop(config.http.shutdownGraceSeconds * 1000)]);
     await stop();
   };
   installProcessGuard(new Logger('process'));
@@ -226,14 +264,33 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
 }
 
 /**
+ * The SFTP ingress process of a gateway: no HTTP listener (the gateway answers /healthz, /readyz
+ * and the metrics, merging this process's in), a report to the gateway once listening, and a
+ * graceful stop on SIGTERM or when the gateway goes away.
+ */
+function serveAsIngressProcess(app: NestExpressApplication, db: Database, registry: Registry, graceMs: number): NestExpressApplication {
+  const originalClose = app.close.bind(app);
+  app.close = async () => {
+    await originalClose();
+    await db.close().catch(() => undefined);
+  };
+  installProcessGuard(new Logger('process'));
+  const server = app.getHttpServer() as import('node:http').Server;
+  const stop = stopOnSignals(app, server, new OpenRequests(), graceMs);
+  reportToSupervisor(registry, () => stop('the gateway went away'));
+  new Logger('gateway').log({ msg: 'SFTP ingress process started', pid: process.pid, database: db.kind });
+  return app;
+}
+
+/**
  * SIGTERM/SIGINT: stop accepting, let the requests in flight finish for up to `graceMs`, then cut
  * what is left (logging each request cut) and exit. A request that never ends (a client that went
  * away without closing, a stuck upload) cannot hold the process.
  */
-function stopOnSignals(app: NestExpressApplication, server: import('node:http').Server, open: OpenRequests, graceMs: number): void {
+function stopOnSignals(app: NestExpressApplication, server: import('node:http').Server, open: OpenRequests, graceMs: number): (why: string) => void {
   const log = new Logger('shutdown');
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onSignal = (signal: string): void => {
     if (stopping) {
       return;
     }
@@ -263,6 +320,7 @@ function stopOnSignals(app: NestExpressApplication, server: import('node:http').
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return onSignal;
 }
 
 /** Security headers; HSTS and upgrade-insecure-requests only when the public URL is HTTPS. */

@@ -1,11 +1,11 @@
-import { Controller, Get, HttpCode, NotFoundException, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, NotFoundException, Optional, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfigService } from '@mft/config';
 import { Database } from '@mft/db';
 import { StorageService } from '@mft/storage';
-import { Registry } from 'prom-client';
-import { answerScrape } from './metrics-listener.js';
+import { IngressProcess } from './ingress-process.js';
+import { answerScrape, MetricsSource } from './metrics-listener.js';
 
 @ApiTags('health')
 @Controller()
@@ -13,8 +13,9 @@ export class HealthController {
   constructor(
     private readonly db: Database,
     private readonly storage: StorageService,
-    private readonly metrics: Registry,
+    private readonly metrics: MetricsSource,
     private readonly config: AppConfigService,
+    @Optional() private readonly ingress?: IngressProcess,
   ) {}
 
   /**
@@ -38,7 +39,11 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database and the send storage (the connection chosen with PUT /api/v1/settings/send-storage) answer. */
+  /**
+   * The database and the send storage (the connection chosen with PUT /api/v1/settings/send-storage)
+   * answer. With the SFTP ingress in a process of its own, its state is reported too (`sftp`), but
+   * does not make this process unready: HTTP is served either way.
+   */
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response): Promise<{ status: string; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
@@ -58,6 +63,9 @@ export class HealthController {
       )
       .finally(() => clearTimeout(timer));
     const ok = Object.values(checks).every((v) => v === 'ok');
+    if (this.ingress) {
+      checks.sftp = this.ingress.status;
+    }
     res.status(ok ? 200 : 503);
     return { status: ok ? 'ready' : 'not ready', checks };
   }

@@ -18,3 +18,4 @@ export * from './recipient-session.js';
 export * from './multipart.js';
 export * from './error-renderers.js';
 export * from './web-error.filter.js';
+export * from './ingress-process.js';

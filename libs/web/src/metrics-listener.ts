@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@nestjs/common';
-import type { Registry } from 'prom-client';
 import type { AppConfigService } from '@mft/config';
 import { safeEqual } from '@mft/core';
 
@@ -13,8 +12,17 @@ export function metricsAuthorized(token: string | null, authorization: string | 
   return match !== null && safeEqual(match[1]!, token);
 }
 
+/**
+ * What a scrape reads: the process's registry, or (with the SFTP ingress in a process of its own)
+ * the registry with the ingress process's metrics merged in.
+ */
+export abstract class MetricsSource {
+  abstract readonly contentType: string;
+  abstract metrics(): Promise<string>;
+}
+
 /** Answers one scrape: the registry's text, 401 without the token, 404 for anything but GET /metrics. */
-export async function answerScrape(req: IncomingMessage, res: ServerResponse, registry: Registry, token: string | null): Promise<void> {
+export async function answerScrape(req: IncomingMessage, res: ServerResponse, registry: MetricsSource, token: string | null): Promise<void> {
   const path = (req.url ?? '').split('?')[0];
   res.setHeader('Cache-Control', 'no-store');
   if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -35,7 +43,7 @@ export async function answerScrape(req: IncomingMessage, res: ServerResponse, re
  * Serves Prometheus metrics on their own address and port (`metrics.host`, `metrics.port`), so that
  * the port recipients reach never exposes them. Resolves once listening; null when turned off.
  */
-export async function startMetricsListener(config: AppConfigService, registry: Registry, logger: Logger): Promise<Server | null> {
+export async function startMetricsListener(config: AppConfigService, registry: MetricsSource, logger: Logger): Promise<Server | null> {
   const { host, port, token } = config.values.metrics;
   if (port === 'off') {
     return null;
