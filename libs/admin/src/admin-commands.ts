@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AccessContext, AuditEventType, AuditService } from '@mft/audit';
 import { InvalidInputError, isDomainError, NotFoundError } from '@mft/core';
 import type { Database } from '@mft/db';
-import { IdentityRepository, LocalAdminRepository, LocalAdminService, ROLES, SCOPES, SftpCredentialsService, TokenService } from '@mft/identity';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, ROLES, SCOPES, SftpCredentialsService, TokenService, UserAdministration } from '@mft/identity';
 import type { StorageService } from '@mft/storage';
 
 /** What the administration commands need, however they are reached (CLI in-process or admin socket). */
@@ -16,6 +16,8 @@ export interface AdminServices {
   readonly storage: StorageService;
   readonly users: IdentityRepository;
   readonly sftp: SftpCredentialsService;
+  /** Disabling and enabling: the same service as PATCH /api/v1/users/:id. */
+  readonly userAdmin: UserAdministration;
 }
 
 const CTX: AccessContext = { actor: 'cli', ip: null, userAgent: 'mft-cli' };
@@ -101,13 +103,15 @@ async function execute(services: AdminServices, cmd: keyof typeof schemas, args:
       }
       return { result: { user: a.user, roles: a.roles, groups: a.groups }, details: { user: a.user, roles: a.roles, email: a.email, groups: a.groups } };
     }
-    case 'user.disable':
+    case 'user.disable': {
+      const a = schemas[cmd].parse(args);
+      const ended = await services.userAdmin.disable(null, await services.userAdmin.idOf(a.user), CTX);
+      return { result: { user: a.user, disabled: true, ended }, details: { user: a.user, ...ended } };
+    }
     case 'user.enable': {
       const a = schemas[cmd].parse(args);
-      if (!(await services.users.setDisabled(a.user, cmd === 'user.disable'))) {
-        throw new NotFoundError('user_not_found', `There is no user named ${JSON.stringify(a.user)}.`);
-      }
-      return { result: { user: a.user, disabled: cmd === 'user.disable' }, details: { user: a.user } };
+      await services.userAdmin.enable(await services.userAdmin.idOf(a.user), CTX);
+      return { result: { user: a.user, disabled: false }, details: { user: a.user } };
     }
     case 'user.add-key': {
       const a = schemas['user.add-key'].parse(args);

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuditService } from '@mft/audit';
 import { Database } from '@mft/db';
-import { IdentityRepository, LocalAdminRepository, LocalAdminService, SftpCredentialsService, TokenService } from '@mft/identity';
+import { IdentityRepository, LocalAdminRepository, LocalAdminService, SftpCredentialsService, TokenService, UserAdministration } from '@mft/identity';
 import { StorageService } from '@mft/storage';
 import type { AdminHandler } from '@mft/web';
 import { runAdminCommand } from './admin-commands.js';
@@ -20,6 +20,7 @@ export const adminHandler =
         storage: app.get(StorageService, { strict: false }),
         users: app.get(IdentityRepository, { strict: false }),
         sftp: app.get(SftpCredentialsService, { strict: false }),
+        userAdmin: app.get(UserAdministration, { strict: false }),
       },
       req.cmd,
       req.args,

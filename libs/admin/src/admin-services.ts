@@ -2,7 +2,7 @@ import { AuditRepository, AuditService } from '@mft/audit';
 import type { AppConfigService } from '@mft/config';
 import { SystemClock } from '@mft/core';
 import { RateLimiter, type Database } from '@mft/db';
-import { AppPasswordsRepository, IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SftpCredentialsService, SshKeysRepository, TokenService } from '@mft/identity';
+import { AppPasswordsRepository, IdentityRepository, LocalAdminRepository, LocalAdminService, LoginThrottle, PasswordHasher, SessionsRepository, SftpCredentialsService, SshKeysRepository, TokenService, UserAdministration, UsersRepository } from '@mft/identity';
 import { ConnectionsRepository, StorageService } from '@mft/storage';
 import type { AdminServices } from './admin-commands.js';
 
@@ -13,6 +13,8 @@ export function adminServices(db: Database, cfg: AppConfigService): AdminService
   const localUsers = new LocalAdminRepository(db);
   const users = new IdentityRepository(db);
   const hasher = new PasswordHasher();
+  const sshKeys = new SshKeysRepository(db);
+  const appPasswords = new AppPasswordsRepository(db);
   return {
     tokens: new TokenService(db, users, audit, clock),
     local: new LocalAdminService(db, localUsers, hasher, new LoginThrottle(new RateLimiter(db), cfg), audit, cfg),
@@ -21,6 +23,7 @@ export function adminServices(db: Database, cfg: AppConfigService): AdminService
     db,
     storage: new StorageService(cfg, new ConnectionsRepository(db), db),
     users,
-    sftp: new SftpCredentialsService(db, new SshKeysRepository(db), new AppPasswordsRepository(db), hasher, audit),
+    sftp: new SftpCredentialsService(db, sshKeys, appPasswords, hasher, audit),
+    userAdmin: new UserAdministration(db, new UsersRepository(db), users, new SessionsRepository(db), sshKeys, appPasswords, audit, cfg),
   };
 }

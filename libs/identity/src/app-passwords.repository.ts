@@ -64,6 +64,12 @@ export class AppPasswordsRepository {
     return row ? toView(row) : null;
   }
 
+  /** Revokes every live app password of the user (they stay revoked when the user is enabled again); answers how many. */
+  async revokeAllOf(userId: string): Promise<number> {
+    const rows = await this.db.query('UPDATE app_passwords SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id', [userId]);
+    return rows.length;
+  }
+
   /** The enabled user with this name and at most `limit` of their live app passwords (newest first); null when there is no such user. */
   async candidates(username: string, limit: number): Promise<AppPasswordCandidates | null> {
     const rows = await this.db.query<{ id: string; username: string; email: string | null; display_name: string | null; roles: Role[]; password_id: string | null; password_hash: string | null }>(

@@ -14,10 +14,12 @@ import { SftpCredentialsService } from './sftp-credentials.service.js';
 import { SshKeysRepository } from './ssh-keys.repository.js';
 import { SsoUsersService } from './sso-users.service.js';
 import { TokenService } from './token.service.js';
+import { UserAdministration } from './user-administration.service.js';
+import { UsersRepository } from './users.repository.js';
 
 @Module({
   imports: [AuditModule],
-  providers: [CsrfTokens, IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, SshKeysRepository, AppPasswordsRepository, SftpCredentialsService, { provide: LoginThrottle, useClass: AuditedLoginThrottle }],
-  exports: [CsrfTokens, IdentityRepository, TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle, SftpCredentialsService],
+  providers: [CsrfTokens, IdentityRepository, TokenService, SessionsRepository, SessionService, SsoUsersService, PasswordHasher, LocalAdminRepository, LocalAdminService, SshKeysRepository, AppPasswordsRepository, SftpCredentialsService, UsersRepository, UserAdministration, { provide: LoginThrottle, useClass: AuditedLoginThrottle }],
+  exports: [CsrfTokens, IdentityRepository, TokenService, SessionService, SsoUsersService, SessionsRepository, PasswordHasher, LocalAdminService, LocalAdminRepository, LoginThrottle, SftpCredentialsService, UserAdministration],
 })
 export class IdentityModule {}

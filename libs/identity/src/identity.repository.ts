@@ -28,6 +28,45 @@ export interface ApiTokenRecord {
   readonly revokedAt?: string | null;
 }
 
+/** A token as administrators see it: with its owner (never its secret). */
+export interface OwnedApiTokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+  readonly owner: { readonly id: string; readonly user: string; readonly displayName: string | null };
+}
+
+interface OwnedTokenRow {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  owner_id: string;
+  owner_username: string;
+  owner_display_name: string | null;
+}
+
+const isoOf = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+const toOwnedToken = (r: OwnedTokenRow): OwnedApiTokenRecord => ({
+  id: r.id,
+  name: r.name,
+  scopes: r.scopes,
+  createdAt: isoOf(r.created_at)!,
+  expiresAt: isoOf(r.expires_at),
+  lastUsedAt: isoOf(r.last_used_at),
+  revokedAt: isoOf(r.revoked_at),
+  owner: { id: r.owner_id, user: r.owner_username, displayName: r.owner_display_name },
+});
+
+const OWNED_TOKEN_COLUMNS = `t.id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, u.id AS owner_id, u.username AS owner_username, u.display_name AS owner_display_name`;
+
 @Injectable()
 export class IdentityRepository {
   constructor(private readonly db: Database) {}
@@ -38,15 +77,6 @@ export class IdentityRepository {
       [username],
     );
     return row ? toUser(row) : null;
-  }
-
-  /** Disables or enables the user `username`; false when there is no such user. A disabled user's tokens, sessions and SFTP credentials stop working at once. */
-  async setDisabled(username: string, disabled: boolean): Promise<boolean> {
-    const rows = await this.db.query<{ id: string }>(
-      `UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, now()) ELSE NULL END WHERE username = $1 RETURNING id`,
-      [username, disabled],
-    );
-    return rows.length > 0;
   }
 
   /** The SSO user with this subject, disabled or not. */
@@ -139,6 +169,48 @@ export class IdentityRepository {
       userId,
     ]);
     return rows.length > 0;
+  }
+
+  /** Revokes every token of the user that is not revoked yet; answers how many of them were still live (not expired). */
+  async revokeAllTokensOf(userId: string): Promise<number> {
+    const rows = await this.db.query<{ live: boolean }>(
+      `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING (expires_at IS NULL OR expires_at > now()) AS live`,
+      [userId],
+    );
+    return rows.filter((r) => r.live).length;
+  }
+
+  /** Every token of one user, newest first, revoked ones included, with its owner. */
+  async tokensOf(userId: string): Promise<OwnedApiTokenRecord[]> {
+    const rows = await this.db.query<OwnedTokenRow>(
+      `SELECT ${OWNED_TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC`,
+      [userId],
+    );
+    return rows.map(toOwnedToken);
+  }
+
+  /**
+   * One page of every user's live tokens (not revoked, not expired), newest first, with their
+   * owners; `after` is the id of the last token of the previous page.
+   */
+  async liveTokens(page: { limit: number; after: string | null }): Promise<OwnedApiTokenRecord[]> {
+    const rows = await this.db.query<OwnedTokenRow>(
+      `SELECT ${OWNED_TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+         AND ($2::uuid IS NULL OR (t.created_at, t.id) < (SELECT c.created_at, c.id FROM api_tokens c WHERE c.id = $2))
+       ORDER BY t.created_at DESC, t.id DESC LIMIT $1`,
+      [page.limit, page.after],
+    );
+    return rows.map(toOwnedToken);
+  }
+
+  /** Revokes anyone's live token (an administrator's act); answers it with its owner, or null when no such token is live. */
+  async revokeAnyToken(tokenId: string): Promise<OwnedApiTokenRecord | null> {
+    const [row] = await this.db.query<OwnedTokenRow>(
+      `UPDATE api_tokens t SET revoked_at = now() FROM users u WHERE t.id = $1 AND u.id = t.user_id AND t.revoked_at IS NULL RETURNING ${OWNED_TOKEN_COLUMNS}`,
+      [tokenId],
+    );
+    return row ? toOwnedToken(row) : null;
   }
 
   /** The user behind a live token (not revoked, not expired), recording its use at most once a minute. */

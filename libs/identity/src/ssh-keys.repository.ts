@@ -81,6 +81,12 @@ export class SshKeysRepository {
     return row ? toView(row) : null;
   }
 
+  /** Revokes every live key of the user (a disabled user's keys stay revoked when they are enabled again); answers how many. */
+  async revokeAllOf(userId: string): Promise<number> {
+    const rows = await this.db.query('UPDATE ssh_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id', [userId]);
+    return rows.length;
+  }
+
   /** The live key with this fingerprint of the enabled user with this name, or null. */
   async findLive(username: string, fingerprint: string): Promise<SshKeyMatch | null> {
     const [row] = await this.db.query<{ id: string; username: string; email: string | null; display_name: string | null; roles: Role[]; key_id: string; algorithm: string; fingerprint: string; public_key: string }>(

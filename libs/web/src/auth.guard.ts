@@ -11,6 +11,8 @@ export interface AuthenticatedRequest extends Request {
   user?: User;
   /** How the request authenticated. */
   via?: 'token' | 'session';
+  /** The scopes of the API token it authenticated with (for a route whose rule depends on its query). */
+  scopes?: readonly string[];
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -63,6 +65,7 @@ export class AuthGuard implements CanActivate {
       }
       user = found.user;
       req.via = 'token';
+      req.scopes = found.scopes;
     } else {
       const raw = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
       const session = await this.sessions.resolve(raw);

@@ -17,6 +17,7 @@ const listQuery = z.object({
     cursor: z.uuid({ message: 'must be the X-Next-Cursor of a previous page' }).optional(),
     q: text().trim().max(200, 'must be at most 200 characters').optional(),
     status: z.enum(LINK_STATUSES, { message: `must be one of: ${LINK_STATUSES.join(', ')}` }).optional(),
+    owner: text().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
   });
 
 @ApiTags('links')
@@ -86,13 +87,14 @@ export class LinksController {
   @ApiOperation({
     summary: 'List your links (every link, for an admin), newest first, a page at a time',
     description:
-      'Answers an array of links. When more follow, the X-Next-Cursor header holds the cursor of the next page (pass it as ?cursor=, with the same q and status) and a Link header names that page with rel="next"; the last page has neither. q finds a part of a file name, a share\'s path or a recipient address (case-insensitive), or the start of a link id; status keeps the links in that state.',
+      'Answers an array of links. When more follow, the X-Next-Cursor header holds the cursor of the next page (pass it as ?cursor=, with the same q, status and owner) and a Link header names that page with rel="next"; the last page has neither. q finds a part of a file name, a share\'s path or a recipient address (case-insensitive), or the start of a link id; status keeps the links in that state; owner keeps the links of one user (an admin\'s view of one person; others only ever see their own).',
   })
   @ApiQuery({ name: 'limit', required: false, description: 'Links per page, 1 to 200 (default 50)' })
   @ApiQuery({ name: 'cursor', required: false, description: 'The X-Next-Cursor of the previous page' })
   @ApiQuery({ name: 'q', required: false, description: 'Search: a part of a file name, a share path or a recipient address, or the start of a link id (at most 200 characters)' })
   @ApiQuery({ name: 'status', required: false, enum: LINK_STATUSES, description: 'Only links in this state' })
   @ApiQuery({ name: 'before', required: false, description: 'Only links created before this ISO 8601 instant' })
+  @ApiQuery({ name: 'owner', required: false, description: 'Only the links of the user with this username (case-insensitive)' })
   @ApiOkResponse({
     type: [LinkDto],
     headers: {
@@ -113,6 +115,7 @@ export class LinksController {
       cursor: q.cursor ?? null,
       status: q.status ?? null,
       search: q.q ? q.q : null,
+      owner: q.owner ?? null,
     });
     if (page.next) {
       const next = new URLSearchParams(Object.entries({ ...q, cursor: page.next }).map(([k, v]): [string, string] => [k, String(v)]));
