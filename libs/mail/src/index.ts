@@ -4,3 +4,7 @@ export * from './mail-queue.repository.js';
 export * from './mail-templates.js';
 export * from './mail-transport.js';
 export * from './mail-worker.js';
+export * from './mail-template-catalogue.js';
+export * from './mail-template-validator.js';
+export * from './mail-template.repository.js';
+export * from './mail-template.service.js';

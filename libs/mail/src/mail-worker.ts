@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AuditService, SYSTEM_CONTEXT } from '@mft/audit';
+import { DEFAULT_BRAND, templateBrandOf } from '@mft/branding';
 import { AppConfigService } from '@mft/config';
 import type { SecretBox } from '@mft/core';
 import { Database } from '@mft/db';
@@ -17,6 +18,20 @@ export interface MailObserver {
 }
 
 const BATCH = 10;
+
+/**
+ * The From header: the brand's name as display name, with the address of `mail.from`. A display
+ * name written in `mail.from` (MAIL_FROM) stands in for the built-in brand name until an
+ * administrator names the brand.
+ */
+export function fromHeader(configured: string, brandName: string): string {
+  const m = /^\s*(.*?)\s*<([^<>\s]+)>\s*$/.exec(configured);
+  const address = m ? m[2]! : configured.trim();
+  const configuredName = m ? m[1]!.replace(/^"(.*)"$/, '$1').trim() : '';
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const name = (brandName === DEFAULT_BRAND.name && configuredName !== '' ? configuredName : brandName).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return `"${name.replace(/["\\]/g, '\\$&')}" <${address}>`;
+}
 
 /**
  * Sends queued mail. Any number of workers (one per process, on every replica) share the queue:
@@ -147,9 +162,11 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
       if (!mail.sealedPayload || !(MAIL_TEMPLATES as readonly string[]).includes(mail.template)) {
         throw new PermanentMailError(`the queued message has no content for template ${mail.template}`);
       }
-      const data = JSON.parse(this.#box.open(mail.sealedPayload)) as Record<string, unknown>;
-      const rendered = this.renderer.render(mail.template as MailTemplate, data);
-      receipt = await this.transport.send({ from: this.config.mail.from, to: mail.to, messageId: mail.messageId, ...rendered });
+      const queued = JSON.parse(this.#box.open(mail.sealedPayload)) as Record<string, unknown>;
+      // Messages queued before brands were objects carry the name alone.
+      const data = { ...queued, brand: templateBrandOf(queued.brand, this.config.publicUrl) };
+      const rendered = await this.renderer.render(mail.template as MailTemplate, data);
+      receipt = await this.transport.send({ from: fromHeader(this.config.mail.from, data.brand.name), to: mail.to, messageId: mail.messageId, ...rendered });
     } catch (err) {
       await this.#failed(mail, observer, err);
       return;
