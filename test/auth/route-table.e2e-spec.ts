@@ -27,6 +27,15 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'POST /api/v1/links/{id}/grants/{grantId}/resend': { roles: LINK_USERS, status: 404 },
   'POST /api/v1/links/{id}/grants/{grantId}/reset': { roles: LINK_USERS, status: 404 },
   'GET /api/v1/mail/messages': { roles: ['admin'], status: 200 },
+  // Email templates: the probe names a template that does not exist.
+  'GET /api/v1/mail/templates': { roles: ['admin'], status: 200 },
+  'GET /api/v1/mail/templates/{name}': { roles: ['admin'], status: 404 },
+  // `{}` lacks the subject, text and html (checked before the template is looked up).
+  'PUT /api/v1/mail/templates/{name}': { roles: ['admin'], status: 400 },
+  'DELETE /api/v1/mail/templates/{name}': { roles: ['admin'], status: 404 },
+  'POST /api/v1/mail/templates/{name}/preview': { roles: ['admin'], status: 404 },
+  'GET /api/v1/mail/templates/{name}/versions': { roles: ['admin'], status: 404 },
+  'POST /api/v1/mail/templates/{name}/versions/{version}/restore': { roles: ['admin'], status: 404 },
   'GET /api/v1/audit/events': { roles: ['admin', 'auditor'], status: 200 },
   'GET /api/v1/audit/verify': { roles: ['admin', 'auditor'], status: 200 },
   // `{}` lacks the name and scopes of the token.
@@ -34,6 +43,11 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'GET /api/v1/tokens': { roles: EVERYONE, status: 200 },
   'GET /api/v1/tokens/scopes': { roles: EVERYONE, status: 200 },
   'DELETE /api/v1/tokens/{id}': { roles: EVERYONE, status: 404 },
+  // User administration: `{}` asks for no change (400) before the user is looked up.
+  'GET /api/v1/users': { roles: ['admin'], status: 200 },
+  'GET /api/v1/users/{id}': { roles: ['admin'], status: 404 },
+  'PATCH /api/v1/users/{id}': { roles: ['admin'], status: 400 },
+  'GET /api/v1/users/{id}/tokens': { roles: ['admin'], status: 404 },
   // SFTP credentials are each person's own, like tokens; `{}` lacks the public key, or the name.
   'POST /api/v1/me/ssh-keys': { roles: EVERYONE, status: 400 },
   'GET /api/v1/me/ssh-keys': { roles: EVERYONE, status: 200 },
@@ -74,12 +88,27 @@ const TABLE: Record<string, { readonly roles: readonly Role[]; readonly status: 
   'DELETE /api/v1/drop-folders/{id}': { roles: ['admin'], status: 404 },
   // External users pass the door; the default policy then says they may not send (422).
   'GET /api/v1/me/drop-folders': { roles: LINK_USERS, status: 200, statusOf: { external: 422 } },
+  // `{}` is the built-in brand: the default brand returns to it.
+  'GET /api/v1/branding': { roles: ['admin'], status: 200 },
+  'PUT /api/v1/branding': { roles: ['admin'], status: 200 },
+  // The probe sends JSON, not an image.
+  'PUT /api/v1/branding/logo': { roles: ['admin'], status: 415 },
+  'DELETE /api/v1/branding/logo': { roles: ['admin'], status: 404 },
+  'GET /api/v1/brands': { roles: ['admin'], status: 200 },
+  // `{}` is a brand with every default.
+  'POST /api/v1/brands': { roles: ['admin'], status: 201 },
+  'GET /api/v1/brands/{id}': { roles: ['admin'], status: 404 },
+  'PUT /api/v1/brands/{id}': { roles: ['admin'], status: 404 },
+  'DELETE /api/v1/brands/{id}': { roles: ['admin'], status: 404 },
+  'GET /api/v1/brands/{id}/logo': { roles: ['admin'], status: 404 },
+  'PUT /api/v1/brands/{id}/logo': { roles: ['admin'], status: 415 },
+  'DELETE /api/v1/brands/{id}/logo': { roles: ['admin'], status: 404 },
   // Public (clients check a host key before they have credentials); this gateway runs no SFTP ingress, so there are no host keys yet.
   'GET /api/v1/sftp/host-key': { roles: EVERYONE, status: 404, public: true },
 };
 
 /** Path parameters of the probe: values that are well-formed and name nothing. */
-const PROBE_PARAMS: Record<string, string> = { version: '999999' };
+const PROBE_PARAMS: Record<string, string> = { version: '999999', name: 'no-such-template' };
 
 const ZERO = '00000000-0000-4000-8000-000000000000';
 

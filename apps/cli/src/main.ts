@@ -192,8 +192,8 @@ user
   });
 
 for (const [name, description] of [
-  ['disable', 'Disable a user: their sessions, API tokens, SSH keys and app passwords stop working at once, and open SFTP sessions are closed'],
-  ['enable', 'Enable a disabled user again'],
+  ['disable', 'Disable a user: their sessions, API tokens, SSH keys and app passwords are revoked at once and open SFTP sessions closed; their links keep working (the same as PATCH /api/v1/users/:id)'],
+  ['enable', 'Enable a disabled user again; what disabling revoked stays revoked'],
 ] as const) {
   user
     .command(name)

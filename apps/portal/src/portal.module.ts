@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { BrandingService } from '@mft/branding';
 import { projectRoot } from '@mft/config';
 import { CsrfTokens, IdentityModule } from '@mft/identity';
 import { LinksModule } from '@mft/links';
@@ -13,7 +14,7 @@ import { RootController, WebAppController } from './web-app.controller.js';
   imports: [LinksModule, IdentityModule],
   controllers: [RecipientController, WebAppController, RootController],
   providers: [
-    { provide: Views, useFactory: () => new Views(join(projectRoot(), 'apps', 'portal', 'src', 'views')) },
+    { provide: Views, useFactory: (brands: BrandingService) => new Views(join(projectRoot(), 'apps', 'portal', 'src', 'views'), brands), inject: [BrandingService] },
     RecipientPageRenderer,
     CsrfTokens,
     { provide: APP_FILTER, useClass: WebErrorFilter },

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Head, Param, Post, Req, Res } from '@nestjs/comm
 import { ApiExcludeController } from '@nestjs/swagger';
 import { create as contentDisposition } from 'content-disposition';
 import type { Request, Response } from 'express';
+import { BrandingService } from '@mft/branding';
 import { AppConfigService } from '@mft/config';
 import { ForbiddenError, InvalidInputError } from '@mft/core';
 import { CsrfTokens } from '@mft/identity';
@@ -70,6 +71,7 @@ export class RecipientController {
     private readonly config: AppConfigService,
     private readonly shares: ShareBrowser,
     private readonly csrf: CsrfTokens,
+    private readonly branding: BrandingService,
   ) {}
 
   private request(req: Request, res: Response, token: string): RecipientRequest {
@@ -82,6 +84,10 @@ export class RecipientController {
   async landing(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const r = this.request(req, res, token);
     const prefetch = req.method === 'HEAD' || isPrefetch(req);
+    // On another brand's domain, the link is sent to its own brand's domain before it counts as opened.
+    if (await this.toOwnBrand(r, req, res)) {
+      return;
+    }
     const view = await this.access.landing(r, { prefetch });
     // A share link's page: its folder's entries or its file as it is now, once unlocked (a refusal is a page of its own).
     const share = view.link.kind === 'share' ? await this.shares.shareOf(view.link) : null;
@@ -287,9 +293,30 @@ export class RecipientController {
     await this.get(token, req, res, shareEntry(req));
   }
 
+  /**
+   * A grant URL (its page, a file, an archive) opened on another brand's domain is sent to the same
+   * path on its own brand's domain, before anything is recorded or claimed; true when it was.
+   */
+  private async toOwnBrand(r: RecipientRequest, req: Request, res: Response): Promise<boolean> {
+    if (!this.branding.servesDomain(req.hostname)) {
+      return false;
+    }
+    const probe = await this.access.landing(r, { prefetch: true });
+    const elsewhere = await this.branding.redirectFor(probe.link.ownerId, req.hostname, req.originalUrl);
+    if (!elsewhere) {
+      return false;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, elsewhere);
+    return true;
+  }
+
   /** A download's headers, with its length where it is known, claiming nothing. */
   private async head(token: string, req: Request, res: Response, target: DownloadTarget): Promise<void> {
     const r = this.request(req, res, token);
+    if (await this.toOwnBrand(r, req, res)) {
+      return;
+    }
     const { representation } = await this.downloads.prepare(r, target);
     validatorHeaders(res, representation);
     bodyHeaders(res, representation);
@@ -306,6 +333,9 @@ export class RecipientController {
    */
   private async get(token: string, req: Request, res: Response, target: DownloadTarget): Promise<void> {
     const r = this.request(req, res, token);
+    if (await this.toOwnBrand(r, req, res)) {
+      return;
+    }
     if (isPrefetch(req)) {
       res.setHeader('Cache-Control', 'no-store');
       res.status(503).setHeader('Retry-After', '0');

@@ -4,6 +4,8 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'user.created',
   'user.roles_changed',
+  'user.disabled',
+  'user.enabled',
   'auth.login',
   'auth.login_failed',
   'auth.logout',
@@ -37,6 +39,9 @@ export const AUDIT_EVENT_TYPES = [
   'mail.sent',
   'mail.deferred',
   'mail.failed',
+  'mail.template_changed',
+  'mail.template_restored',
+  'mail.template_reset',
   'email.code_requested',
   'email.code_rate_limited',
   'email.verified',
@@ -75,6 +80,11 @@ export const AUDIT_EVENT_TYPES = [
   'drop_folder.created',
   'drop_folder.updated',
   'drop_folder.deleted',
+  'branding.changed',
+  'branding.logo_changed',
+  'branding.logo_removed',
+  'branding.brand_created',
+  'branding.brand_deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

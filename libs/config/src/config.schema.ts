@@ -51,9 +51,15 @@ export const configSchema = z
         recheckSeconds: seconds.default(30),
         /** Open SFTP connections allowed from one client address. */
         maxConnectionsPerIp: z.coerce.number().int().min(1).default(32),
+        /**
+         * Where `npm start` runs the ingress: "separate" = a supervised child process of its own, so
+         * that SSH encryption never delays an HTTP answer; "inline" = in the HTTP process; "auto" =
+         * separate on PostgreSQL, inline on the embedded database (which one process holds).
+         */
+        process: z.enum(['auto', 'inline', 'separate'], { error: 'must be auto, inline or separate' }).default('auto'),
       })
       .strict()
-      .default({ port: 2222, host: '0.0.0.0', quietSeconds: 10, idleSeconds: 900, recheckSeconds: 30, maxConnectionsPerIp: 32 }),
+      .default({ port: 2222, host: '0.0.0.0', quietSeconds: 10, idleSeconds: 900, recheckSeconds: 30, maxConnectionsPerIp: 32, process: 'auto' }),
     database: z
       .object({
         url: z
@@ -84,7 +90,8 @@ export const configSchema = z
           .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:password@mail.example.com:587')
           .nullable()
           .default(null),
-        from: z.string().min(3).max(320).default('Secure file transfer <no-reply@localhost>'),
+        /** The sender address; the display name is the brand's name (a name given here is used until the brand is named). */
+        from: z.string().min(3).max(320).default('no-reply@localhost'),
         /** Refuse to send unless the connection is encrypted (STARTTLS required on smtp://). */
         requireTls: flag.default(false),
         /** Check the SMTP server's certificate (turn off only for a lab server). */
@@ -104,7 +111,7 @@ export const configSchema = z
       .strict()
       .default({
         smtpUrl: null,
-        from: 'Secure file transfer <no-reply@localhost>',
+        from: 'no-reply@localhost',
         requireTls: false,
         tlsRejectUnauthorized: true,
         tlsCaFile: null,
@@ -239,6 +246,14 @@ export const configSchema = z
         oidc: [],
         saml: [],
       }),
+    /** Branding: limits on what administrators upload. */
+    branding: z
+      .object({
+        /** The largest logo upload accepted, in bytes (PNG, JPEG or SVG). */
+        maxLogoBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(512 * 1024),
+      })
+      .strict()
+      .default({ maxLogoBytes: 512 * 1024 }),
   })
   .strict()
   .refine((c) => c.mail.retryBaseSeconds <= c.mail.retryMaxSeconds, {
@@ -264,6 +279,7 @@ export const ENV_KEYS: Record<string, string> = {
   SFTP_IDLE_SECONDS: 'sftp.idleSeconds',
   SFTP_RECHECK_SECONDS: 'sftp.recheckSeconds',
   SFTP_MAX_CONNECTIONS_PER_IP: 'sftp.maxConnectionsPerIp',
+  SFTP_PROCESS: 'sftp.process',
   METRICS_HOST: 'metrics.host',
   METRICS_PORT: 'metrics.port',
   METRICS_TOKEN: 'metrics.token',
@@ -294,4 +310,5 @@ export const ENV_KEYS: Record<string, string> = {
   MAIL_POLL_SECONDS: 'mail.pollSeconds',
   MAIL_RETENTION_DAYS: 'mail.retentionDays',
   POLICY_FILE: 'policy.file',
+  BRANDING_MAX_LOGO_BYTES: 'branding.maxLogoBytes',
 };

@@ -1,10 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { BrandingService, type TemplateBrand } from '@mft/branding';
 import { formatBytes } from '@mft/core';
 import { MailQueue, MailWorker } from '@mft/mail';
 import { GrantRules, type Grant, type Link, type LinkFile } from './link.js';
 import { GrantRepository } from './repositories/grant.repository.js';
-
-const BRAND = 'Secure file transfer';
 
 /** What an invitation tells the recipient about the link. */
 export interface InvitationOptions {
@@ -32,7 +31,18 @@ export class LinkNotices implements OnModuleInit {
     private readonly mail: MailQueue,
     private readonly worker: MailWorker,
     private readonly grants: GrantRepository,
+    private readonly branding: BrandingService,
   ) {}
+
+  /** The brand of a user's links as the message's templates see it, fixed when it is queued (absolute URLs: it is read in a mail client). */
+  private brand(ownerId: string): Promise<TemplateBrand> {
+    return this.branding.mailBrandOfUser(ownerId);
+  }
+
+  /** The base of the grant URLs of a user's links: their brand's public URL (PUBLIC_URL for the default brand). */
+  linkBaseUrl(ownerId: string): Promise<string> {
+    return this.branding.linkBaseUrl(ownerId);
+  }
 
   onModuleInit(): void {
     this.worker.observe('recipient-invitation', {
@@ -51,6 +61,8 @@ export class LinkNotices implements OnModuleInit {
 
   async invite(a: {
     linkId: string;
+    /** The link's owner, whose brand the invitation carries. */
+    ownerId: string;
     grantId: string;
     recipient: string;
     url: string;
@@ -65,7 +77,7 @@ export class LinkNotices implements OnModuleInit {
       linkId: a.linkId,
       grantId: a.grantId,
       data: {
-        brand: BRAND,
+        brand: await this.brand(a.ownerId),
         senderName: a.sender.name,
         senderEmail: a.sender.email,
         recipient: a.recipient,
@@ -98,7 +110,7 @@ export class LinkNotices implements OnModuleInit {
       linkId: a.link.id,
       grantId: null,
       suppressed: a.suppressed,
-      data: { brand: BRAND, code: a.code, minutes: a.minutes, senderName: a.link.ownerDisplayName },
+      data: { brand: await this.brand(a.link.ownerId), code: a.code, minutes: a.minutes, senderName: a.link.ownerDisplayName },
     });
   }
 
@@ -115,7 +127,7 @@ export class LinkNotices implements OnModuleInit {
       linkId: link.id,
       dedupeKey: `downloaded:${grant.id}:${a.downloads}`,
       data: {
-        brand: BRAND,
+        brand: await this.brand(link.ownerId),
         who: a.who ?? (grant.recipient ? `Someone using the link sent to ${grant.recipient}` : 'Someone with the link'),
         atText: a.at.toUTCString(),
         ip: a.ip,
@@ -141,7 +153,7 @@ export class LinkNotices implements OnModuleInit {
       linkId: link.id,
       dedupeKey: `expired-unused:${link.id}`,
       data: {
-        brand: BRAND,
+        brand: await this.brand(link.ownerId),
         linkId: link.id,
         createdAtText: when(link.createdAt),
         expiredAtText: when(link.expiresAt),

@@ -107,6 +107,8 @@ export interface LinkListQuery {
   readonly status: LinkStatus | null;
   /** A part of a file name, a share's path or a recipient address, or the start of a link id. */
   readonly search: string | null;
+  /** Only the links of the user with this username (case-insensitive); admins use it to see one person's links. */
+  readonly owner?: string | null;
 }
 
 /** The most events a link's activity answers (its first ones). */
@@ -230,7 +232,7 @@ export class LinkService {
     const { id: linkId, owner, options } = n;
     const passwordHash = options.password ? await this.hasher.hash(options.password) : null;
     const grants = (options.recipients.length > 0 ? options.recipients : [null]).map((recipient) => ({ id: randomUUID(), recipient, token: randomToken(32) }));
-    const base = this.config.publicUrl;
+    const base = await this.notices.linkBaseUrl(owner.id);
     const emailed = (recipient: string | null): recipient is string => recipient !== null && options.emailRecipients;
     await this.db.transaction(async () => {
       await this.links.insertLink({
@@ -255,6 +257,7 @@ export class LinkService {
         if (emailed(g.recipient)) {
           await this.notices.invite({
             linkId,
+            ownerId: owner.id,
             grantId: g.id,
             recipient: g.recipient,
             url: `${base}/l/${g.token}`,
@@ -307,7 +310,7 @@ export class LinkService {
   async list(viewer: User, q: LinkListQuery): Promise<{ links: LinkView[]; next: string | null }> {
     const owner = hasRole(viewer, 'admin') ? null : viewer.id;
     const now = this.clock.now();
-    const found = await this.links.listLinks({ ownerId: owner, limit: q.limit + 1, before: q.before, after: q.cursor, status: q.status, search: q.search, now });
+    const found = await this.links.listLinks({ ownerId: owner, limit: q.limit + 1, before: q.before, after: q.cursor, status: q.status, search: q.search, ownerName: q.owner ?? null, now });
     const links = found.slice(0, q.limit);
     const next = found.length > q.limit ? links[links.length - 1]!.id : null;
     return { links: await this.views(links, now), next };
@@ -404,7 +407,7 @@ export class LinkService {
       throw new RateLimitedError('resend_rate_limited', `${recipient} has been sent ${rule.max} new invitations recently. Wait before sending another.`, decision.retryAfterSeconds);
     }
     const token = randomToken(32);
-    const url = `${this.config.publicUrl}/l/${token}`;
+    const url = `${await this.notices.linkBaseUrl(link.ownerId)}/l/${token}`;
     const files = await this.links.filesOf(link.id);
     try {
       await this.db.transaction(async () => {
@@ -414,6 +417,7 @@ export class LinkService {
         const withdrawn = await this.notices.withdrawInvitations(grant.id);
         await this.notices.invite({
           linkId: link.id,
+          ownerId: link.ownerId,
           grantId: grant.id,
           recipient,
           url,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
+import { BrandingModule } from '@mft/branding';
 import { MailModule } from '@mft/mail';
 import { PolicyModule } from '@mft/policy';
 import { StorageModule } from '@mft/storage';
@@ -32,7 +33,7 @@ const REPOSITORIES = [LinkRepository, GrantRepository, PendingUploadRepository, 
 
 @Module({
   // PasswordHasher comes from IdentityModule: one instance, so one argon2 concurrency cap for the process.
-  imports: [AuditModule, StorageModule, MailModule, PolicyModule, IdentityModule],
+  imports: [AuditModule, BrandingModule, StorageModule, MailModule, PolicyModule, IdentityModule],
   providers: [...REPOSITORIES, LinkService, SendUploadService, RecipientAccessService, RecipientDownloads, LinkMaintenanceService, LinkNotices, EmailVerificationService, LinkComplianceService, ShareLinksRepository, ShareLinkService, ShareBrowser, ResumableUploadRepository, ResumableUploadService, DropRecordsRepository, DropWaitingRepository, DropBatches, ShareSourcesService, DropFoldersRepository, DropFolderService],
   exports: [DropFolderService, DropBatches, ShareSourcesService, ResumableUploadService, LinkService, ShareLinkService, ShareBrowser, LinkComplianceService, SendUploadService, RecipientAccessService, RecipientDownloads, EmailVerificationService, LinkMaintenanceService, StorageModule, MailModule, PolicyModule],
 })

@@ -11,3 +11,5 @@ export * from './transfers.js';
 export * from './connection-bodies.js';
 export * from './oidc-idp.js';
 export * from './sftp-clients.js';
+export * from './computed-style.js';
+export * from './processes.js';

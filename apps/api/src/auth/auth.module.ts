@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@mft/audit';
+import { BrandingService } from '@mft/branding';
 import { projectRoot } from '@mft/config';
 import { IdentityModule, SsoModule } from '@mft/identity';
 import { AuthGuard, StaffPageRenderer, Views } from '@mft/web';
@@ -16,7 +17,7 @@ import { SamlController } from './saml/saml.controller.js';
   providers: [
     AuthGuard,
     StaffPageRenderer,
-    { provide: Views, useFactory: () => new Views(join(projectRoot(), 'apps', 'api', 'src', 'views')) },
+    { provide: Views, useFactory: (brands: BrandingService) => new Views(join(projectRoot(), 'apps', 'api', 'src', 'views'), brands), inject: [BrandingService] },
   ],
   exports: [AuthGuard, IdentityModule],
 })

@@ -40,7 +40,7 @@ export class PolicyController {
 
   @Get()
   @Access('admin', 'admin')
-  @ApiOkResponse({ schema: POLICY_JSON_SCHEMA, description: 'The policy in force. Headers: ETag (its version), X-Policy-Source (default, api or file).' })
+  @ApiOkResponse({ schema: POLICY_JSON_SCHEMA, description: 'The policy in force. Headers: ETag (its version), X-Policy-Source (default, api or file) and, while a policy file is authoritative, X-Policy-File (its path, percent-encoded like a URI).' })
   async get(@Res({ passthrough: true }) res: Response): Promise<PolicyDocument> {
     const current = await this.policies.current();
     versionHeaders(res, current);
@@ -125,5 +125,9 @@ function versionHeaders(res: Response, current: CurrentPolicy): void {
   res.setHeader('ETag', etagOf(current.version));
   res.setHeader('X-Policy-Version', String(current.version));
   res.setHeader('X-Policy-Source', current.managedByFile ? 'file' : current.source);
+  if (current.managedByFile && current.file) {
+    // A header carries Latin-1 only; encodeURI keeps an ASCII path readable and decodeURI restores any other.
+    res.setHeader('X-Policy-File', encodeURI(current.file));
+  }
   res.setHeader('Cache-Control', 'no-store');
 }

@@ -14,6 +14,8 @@ import { SftpCredentials1766000000000 } from './1766000000000-sftp-credentials.j
 import { DropFolders1766100000000 } from './1766100000000-drop-folders.js';
 import { SftpDrops1766200000000 } from './1766200000000-sftp-drops.js';
 import { SftpDropWaiting1766300000000 } from './1766300000000-sftp-drop-waiting.js';
+import { Brands1766400000000 } from './1766400000000-brands.js';
+import { MailTemplates1766500000000 } from './1766500000000-mail-templates.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -33,4 +35,6 @@ export const migrations = [
   DropFolders1766100000000,
   SftpDrops1766200000000,
   SftpDropWaiting1766300000000,
+  Brands1766400000000,
+  MailTemplates1766500000000,
 ];

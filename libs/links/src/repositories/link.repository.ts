@@ -76,6 +76,8 @@ const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`)
 export interface LinkListFilter {
   /** Only this owner's links; null: everyone's (admins). */
   readonly ownerId: string | null;
+  /** Only the links of the user with this username (case-insensitive); null: any owner. */
+  readonly ownerName?: string | null;
   readonly limit: number;
   /** Only links created before this instant. */
   readonly before: Date | null;
@@ -158,6 +160,10 @@ export class LinkRepository {
       params.push(f.after);
       // The cursor names the last link of the previous page; a link the viewer can not see yields an empty page.
       where.push(`(l.created_at, l.id) < (SELECT c.created_at, c.id FROM links c WHERE c.id = $${params.length} AND ($1::uuid IS NULL OR c.owner_id = $1))`);
+    }
+    if (f.ownerName) {
+      params.push(f.ownerName);
+      where.push(`lower(u.username) = lower($${params.length})`);
     }
     if (f.status) {
       params.push(f.status, f.now);
