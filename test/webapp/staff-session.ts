@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CookieJar, formField, type TestGateway } from '@mft/testing';
+import { addIdpPerson, CookieJar, formField, oidcGatewayEnv, serveGateway, TestGateway, TestIdp } from '@mft/testing';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -48,4 +50,31 @@ export async function sessionPage(browser: Browser, baseUrl: string, session: st
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return { context, page, problems };
+}
+
+/** A gateway signing people in through a real OpenID provider, with `login` in the IdP group mapped to admin. */
+export async function startWithIdp(login: string, env: Record<string, string> = {}): Promise<{ gw: TestGateway; idp: TestIdp }> {
+  const idp = await TestIdp.listen();
+  const secret = randomBytes(16).toString('hex');
+  const gw = await TestGateway.start({ env: { ...oidcGatewayEnv(idp, secret), ...env } });
+  serveGateway(idp, gw.baseUrl, secret);
+  addIdpPerson(idp, login, ['mft-admins']);
+  return { gw, idp };
+}
+
+/** Signs `login` in with Chromium: the gateway's sign-in page, the provider's own sign-in and consent forms, back to `returnTo`. */
+export async function signInWithChromium(browser: Browser, gw: TestGateway, login: string, returnTo: string): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${gw.baseUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  await page.getByRole('link', { name: /^Sign in with/ }).click();
+  await page.getByPlaceholder('Enter any login').fill(login);
+  await page.getByPlaceholder('and password').fill('any password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${gw.baseUrl}${returnTo}`);
+  const session = (await context.cookies(gw.baseUrl)).find((c) => c.name === 'mft_session')?.value;
+  await context.close();
+  assert.ok(session, 'the gateway set its session cookie after the provider sent the browser back');
+  return session;
 }

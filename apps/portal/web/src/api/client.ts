@@ -1,10 +1,11 @@
 /** The staff app's only door to the gateway: /api/v1 with the session cookie and its CSRF token. */
 
-/** A refusal from the API, carrying the message it gave (never a code alone). */
+/** A refusal from the API, carrying the message it gave (never a code alone) and the rest of its body (`code`, `problems`, …). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly body: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
@@ -30,15 +31,19 @@ export async function request<T>(method: string, path: string, body?: BodyInit, 
   }
   if (!res.ok) {
     let message = `The gateway refused the request (HTTP ${String(res.status)}).`;
+    let answer: Record<string, unknown> = {};
     try {
-      const parsed = (await res.json()) as { message?: unknown };
-      if (typeof parsed.message === 'string' && parsed.message !== '') {
-        message = parsed.message;
+      const parsed = (await res.json()) as unknown;
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        answer = parsed as Record<string, unknown>;
+      }
+      if (typeof answer.message === 'string' && answer.message !== '') {
+        message = answer.message;
       }
     } catch {
       // Not JSON: keep the generic message with the status.
     }
-    throw new ApiError(res.status, message);
+    throw new ApiError(res.status, message, answer);
   }
   if (res.status === 204) {
     return { data: undefined as T, headers: res.headers };

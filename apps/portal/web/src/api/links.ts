@@ -77,6 +77,8 @@ export interface LinkQuery {
   readonly status?: string;
   readonly cursor?: string;
   readonly limit?: number;
+  /** An admin's view of one person's links: their username. */
+  readonly owner?: string;
 }
 
 export interface ResentInvitation {
@@ -91,7 +93,7 @@ export const linksApi = {
   /** One page of links, and the cursor of the next page (null on the last). */
   list: async (query: LinkQuery = {}): Promise<{ links: Link[]; next: string | null }> => {
     const params = new URLSearchParams({ limit: String(query.limit ?? 25) });
-    for (const key of ['q', 'status', 'cursor'] as const) {
+    for (const key of ['q', 'status', 'owner', 'cursor'] as const) {
       const value = query[key];
       if (value) {
         params.set(key, value);

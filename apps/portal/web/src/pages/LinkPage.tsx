@@ -7,6 +7,7 @@ import { Refusal } from '../ui/Refusal.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { usePageTitle } from '../ui/usePageTitle.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
+import { useMe } from '../ui/me-context.ts';
 import { LinkOptions } from './links/LinkOptions.tsx';
 import { RecipientsTable } from './links/RecipientsTable.tsx';
 import { Timeline } from './links/Timeline.tsx';
@@ -29,6 +30,9 @@ export function LinkPage({ id }: { id: string }) {
   const [confirming, setConfirming] = useState<Confirming>(null);
   const [notice, setNotice] = useState<Notice>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const me = useMe();
+  // An administrator looking at someone else's link came from All links, and is told whose it is.
+  const othersLink = data !== null && data.link.owner !== me.user;
 
   const resend = (g: LinkGrant): void => {
     setBusy(g.id);
@@ -48,10 +52,9 @@ export function LinkPage({ id }: { id: string }) {
 
   return (
     <>
-      <p>
-        <AppLink to="/app/links">← My links</AppLink>
-      </p>
+      <p>{othersLink ? <AppLink to="/app/admin/links">← All links</AppLink> : <AppLink to="/app/links">← My links</AppLink>}</p>
       <h1 className="link-title">{data ? linkTitle(data.link) : 'Link'}</h1>
+      {othersLink ? <p className="meta">A link of {data.link.owner}.</p> : null}
       {error ? <Refusal error={error} /> : null}
       {data === null && !error ? <p aria-live="polite">Loading…</p> : null}
       {data ? (

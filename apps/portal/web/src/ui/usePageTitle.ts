@@ -1,10 +1,10 @@
 import { useEffect } from 'react';
+import { useBrand } from './brand-context.ts';
 
-export const PRODUCT = 'Secure file transfer';
-
-/** The document title of a page: "<page> · <product>". */
+/** The document title of a page: "<page> · <brand name>". */
 export function usePageTitle(page: string): void {
+  const name = useBrand()?.name;
   useEffect(() => {
-    document.title = `${page} · ${PRODUCT}`;
-  }, [page]);
+    document.title = name ? `${page} · ${name}` : page;
+  }, [page, name]);
 }
