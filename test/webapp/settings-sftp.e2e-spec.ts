@@ -1,3 +1,4 @@
+// database-neutral: drives the staff app in a browser; the API and SQL behind its pages are covered on both databases by the API suites (test/sftp/credentials)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
