@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -312,6 +313,56 @@ describe('the mail queue when the SMTP server is down', () => {
     }, { MAIL_RETRY_BASE_SECONDS: String(RETRY), MAIL_RETRY_MAX_SECONDS: String(RETRY) });
   });
 
+  it('an invitation replaced while a worker is sending it (the mail server stalls) is neither sent nor tried again; the queue shows it withdrawn', async () => {
+    const sink = await SmtpSink.down();
+    // A mail server that accepts the connection and says nothing, then hangs up: the worker holds
+    // the first invitation as `sending` meanwhile.
+    const held = new Set<Socket>();
+    const stall = createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => held.delete(socket));
+    });
+    await new Promise<void>((resolve) => stall.listen(sink.port, '127.0.0.1', resolve));
+    try {
+      await withMailGateway(sink, async (gw, token) => {
+        const admin = { authorization: `Bearer ${await gw.token()}` };
+        const messages = async (status: string): Promise<Array<{ id: string; grantId: string; status: string; sentAt: string | null }>> => {
+          const res = await fetch(`${gw.baseUrl}/api/v1/mail/messages?status=${status}`, { headers: admin });
+          assert.equal(res.status, 200);
+          return (await res.json()) as Array<{ id: string; grantId: string; status: string; sentAt: string | null }>;
+        };
+        const created = await createSendLink(gw.baseUrl, token, [{ name: 's.txt', content: 'stalled' }], { recipients: 'ivan@partner.example' });
+        const grant = created.body.grants[0]!;
+        const [first] = await eventually('the first invitation being sent', () => messages('sending'), (list) => list.some((m) => m.grantId === grant.id));
+        const res = await resendInvitation(gw, token, created.body.id, grant.id);
+        assert.equal(res.status, 200);
+        const { url } = (await res.json()) as { url: string };
+        const withdrawn = await messages('withdrawn');
+        assert.deepEqual(withdrawn.map((m) => ({ id: m.id, sentAt: m.sentAt })), [{ id: first!.id, sentAt: null }]);
+
+        // The stalled attempt fails; the server then works.
+        for (const socket of held) {
+          socket.destroy();
+        }
+        await new Promise<void>((resolve) => stall.close(() => resolve()));
+        await sink.listen();
+        const mail = await sink.latest('ivan@partner.example', /sent you a file/, 1, 20_000);
+        assert.ok(mail.text.includes(url), 'the new invitation arrives');
+        await eventually('delivered', () => linkView(gw, token, created.body.id), (v) => v.grants[0]!.deliveredAt !== null);
+        // Well past the retry delay of the failed attempt, had it been queued again.
+        await new Promise((r) => setTimeout(r, 3_000));
+        assert.equal(sink.to('ivan@partner.example').length, 1, 'the withdrawn invitation was not sent');
+        assert.deepEqual((await messages('withdrawn')).map((m) => m.id), [first!.id], 'and stays withdrawn');
+      });
+    } finally {
+      for (const socket of held) {
+        socket.destroy();
+      }
+      stall.close();
+    }
+  });
+
   it('a message the server refuses for good (5xx) is marked failed with the reason, not retried, and shown to administrators', async () => {
     const sink = await SmtpSink.start({ rejectRecipients: /@nowhere\.example$/ });
     await withMailGateway(sink, async (gw, token) => {
@@ -338,7 +389,7 @@ describe('the mail queue when the SMTP server is down', () => {
       assert.equal(((await (await fetch(`${gw.baseUrl}/api/v1/mail/messages?before=${String(failed[0]!.id)}`, { headers: admin })).json()) as unknown[]).length, 0, 'paging: nothing older');
       const bad = await fetch(`${gw.baseUrl}/api/v1/mail/messages?status=lost`, { headers: admin });
       assert.equal(bad.status, 400);
-      assert.match(((await bad.json()) as { message: string }).message, /status.*must be one of: queued, sending, sent, failed, suppressed/);
+      assert.match(((await bad.json()) as { message: string }).message, /status.*must be one of: queued, sending, sent, failed, suppressed, withdrawn/);
       assert.equal((await fetch(`${gw.baseUrl}/api/v1/mail/messages`, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'senders do not see the queue');
     });
   });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mft/db';
 
-export type MailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type MailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed' | 'withdrawn';
 
 /** A queued message as the worker sees it. The payload is still sealed. */
 export interface QueuedMail {
@@ -135,16 +135,44 @@ export class MailQueueRepository {
     return rows.length > 0;
   }
 
-  /** Deletes the messages of `template` about `grantId` that no worker has taken yet; returns how many. */
-  async deleteWaiting(grantId: string, template: string): Promise<number> {
-    const rows = await this.db.query(`DELETE FROM mail_queue WHERE grant_id = $1 AND template = $2 AND status = 'queued' RETURNING id`, [grantId, template]);
-    return rows.length;
+  /**
+   * Withdraws the unsent messages of `template` about `grantId`: the ones no worker has taken are
+   * deleted, the ones a worker is sending now become `withdrawn` (its outcome, recorded against
+   * `sending`, then changes nothing: a failed attempt is not tried again). Returns how many.
+   */
+  async withdrawUnsent(grantId: string, template: string): Promise<number> {
+    const deleted = await this.db.query(`DELETE FROM mail_queue WHERE grant_id = $1 AND template = $2 AND status = 'queued' RETURNING id`, [grantId, template]);
+    const stopped = await this.db.query(
+      `UPDATE mail_queue SET status = 'withdrawn', payload = NULL, lease_until = NULL
+       WHERE grant_id = $1 AND template = $2 AND status = 'sending' RETURNING id`,
+      [grantId, template],
+    );
+    return deleted.length + stopped.length;
+  }
+
+  /** Whether attempt `attempt` of message `id` is still the one to make (not withdrawn, not taken by another worker since). */
+  async stillSending(id: string, attempt: number): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM mail_queue WHERE id = $1 AND status = 'sending' AND attempts = $2`, [id, attempt]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Records that attempt `attempt` reached the mail server although the message was withdrawn
+   * while the server was taking it; it stays `withdrawn`, with the time it was sent.
+   */
+  async markSentAfterWithdrawal(id: string, attempt: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE mail_queue SET sent_at = now(), last_error = 'sent while it was being withdrawn: the mail server had already begun to take it'
+       WHERE id = $1 AND status = 'withdrawn' AND attempts = $2 AND sent_at IS NULL RETURNING id`,
+      [id, attempt],
+    );
+    return rows.length > 0;
   }
 
   /** Deletes the messages that were finished (sent, failed, suppressed) more than `olderThanSeconds` ago. */
   async deleteFinished(olderThanSeconds: number): Promise<number> {
     const rows = await this.db.query(
-      `DELETE FROM mail_queue WHERE status IN ('sent', 'failed', 'suppressed')
+      `DELETE FROM mail_queue WHERE status IN ('sent', 'failed', 'suppressed', 'withdrawn')
          AND COALESCE(sent_at, created_at) < now() - make_interval(secs => $1::float8) RETURNING id`,
       [olderThanSeconds],
     );
@@ -192,7 +220,7 @@ export class MailQueueRepository {
   /** Messages per status, for metrics and readiness. */
   async countByStatus(): Promise<Record<MailStatus, number>> {
     const rows = await this.db.query<{ status: MailStatus; n: string | number }>(`SELECT status, count(*) AS n FROM mail_queue GROUP BY status`);
-    const out: Record<MailStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, suppressed: 0 };
+    const out: Record<MailStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, suppressed: 0, withdrawn: 0 };
     for (const r of rows) {
       out[r.status] = Number(r.n);
     }

@@ -64,9 +64,12 @@ export class MailQueue {
     return added ? id : null;
   }
 
-  /** Withdraws the messages of `template` about `grantId` that have not been taken for sending; returns how many. */
+  /**
+   * Withdraws the messages of `template` about `grantId` that have not been sent, also one a worker
+   * is sending at this moment (unless the mail server has already begun to take it); returns how many.
+   */
   withdraw(grantId: string, template: string): Promise<number> {
-    return this.repo.deleteWaiting(grantId, template);
+    return this.repo.withdrawUnsent(grantId, template);
   }
 
   /** The queue as an administrator sees it (no message content). */

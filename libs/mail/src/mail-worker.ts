@@ -166,6 +166,11 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
       // Messages queued before brands were objects carry the name alone.
       const data = { ...queued, brand: templateBrandOf(queued.brand, this.config.publicUrl) };
       const rendered = await this.renderer.render(mail.template as MailTemplate, data);
+      // Withdrawn since it was taken (a new invitation replaced it): not sent.
+      if (!(await this.repo.stillSending(mail.id, mail.attempts))) {
+        this.#logger.log({ msg: 'mail withdrawn before sending', template: mail.template, messageId: mail.messageId });
+        return;
+      }
       receipt = await this.transport.send({ from: fromHeader(this.config.mail.from, data.brand.name), to: mail.to, messageId: mail.messageId, ...rendered });
     } catch (err) {
       await this.#failed(mail, observer, err);
@@ -173,6 +178,17 @@ export class MailWorker implements OnApplicationBootstrap, OnApplicationShutdown
     }
     await this.db.transaction(async () => {
       if (!(await this.repo.markSent(mail.id, mail.attempts))) {
+        // Withdrawn while the mail server was taking it: it went out, and the record says so (the
+        // grant's delivery tracking belongs to the message that replaced it).
+        if (await this.repo.markSentAfterWithdrawal(mail.id, mail.attempts)) {
+          this.#outcomes?.inc({ outcome: 'sent' });
+          await this.audit.record(SYSTEM_CONTEXT, {
+            type: 'mail.sent',
+            linkId: mail.linkId,
+            grantId: mail.grantId,
+            details: { template: mail.template, to: mail.to, messageId: mail.messageId, attempts: mail.attempts, channel: receipt.channel, response: receipt.detail, withdrawn: true },
+          });
+        }
         return;
       }
       this.#outcomes?.inc({ outcome: 'sent' });

@@ -16,6 +16,7 @@ import { SftpDrops1766200000000 } from './1766200000000-sftp-drops.js';
 import { SftpDropWaiting1766300000000 } from './1766300000000-sftp-drop-waiting.js';
 import { Brands1766400000000 } from './1766400000000-brands.js';
 import { MailTemplates1766500000000 } from './1766500000000-mail-templates.js';
+import { MailWithdrawn1766600000000 } from './1766600000000-mail-withdrawn.js';
 
 /** Every migration, oldest first. The same list runs on PostgreSQL and on embedded PGlite. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   SftpDropWaiting1766300000000,
   Brands1766400000000,
   MailTemplates1766500000000,
+  MailWithdrawn1766600000000,
 ];

@@ -1,6 +1,6 @@
 import { call } from './client.ts';
 
-export type MailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type MailStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed' | 'withdrawn';
 
 /** One message of the outgoing mail queue (never its content). */
 export interface MailMessage {

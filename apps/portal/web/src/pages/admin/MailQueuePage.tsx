@@ -17,6 +17,7 @@ const STATUSES: ReadonlyArray<{ readonly value: MailStatus; readonly label: stri
   { value: 'sent', label: 'Sent' },
   { value: 'failed', label: 'Failed' },
   { value: 'suppressed', label: 'Withheld' },
+  { value: 'withdrawn', label: 'Withdrawn' },
 ];
 
 const TEMPLATES: Readonly<Record<string, string>> = {
@@ -39,6 +40,7 @@ function StatusCell({ m }: { m: MailMessage }) {
         </span>
       ) : null}
       {m.status === 'suppressed' ? <span className="meta sub">Recorded, never sent (the address may not open the link)</span> : null}
+      {m.status === 'withdrawn' ? <span className="meta sub">{m.sentAt ? 'Replaced by a new invitation as the mail server took it: it went out' : 'Replaced by a new invitation while it was being sent: not sent'}</span> : null}
     </>
   );
 }
