@@ -4,6 +4,7 @@ import { usePageTitle } from '../../ui/usePageTitle.ts';
 import { AllLinksPage } from './AllLinksPage.tsx';
 import { BrandingPage } from './BrandingPage.tsx';
 import { ConnectionsPage } from './ConnectionsPage.tsx';
+import { DropFoldersPage } from './DropFoldersPage.tsx';
 import { EmailTemplatesPage } from './EmailTemplatesPage.tsx';
 import { MailQueuePage } from './MailQueuePage.tsx';
 import { PolicyPage } from './PolicyPage.tsx';
@@ -19,6 +20,8 @@ function Section({ slug }: { slug: AdminSection }) {
       return <UsersPage />;
     case 'connections':
       return <ConnectionsPage />;
+    case 'drop-folders':
+      return <DropFoldersPage />;
     case 'links':
       return <AllLinksPage />;
     case 'tokens':

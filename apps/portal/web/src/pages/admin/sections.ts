@@ -3,6 +3,7 @@ export const ADMIN_SECTIONS = [
   { slug: 'policy', label: 'Policy' },
   { slug: 'users', label: 'Users' },
   { slug: 'connections', label: 'Connections' },
+  { slug: 'drop-folders', label: 'Drop folders' },
   { slug: 'links', label: 'All links' },
   { slug: 'tokens', label: 'API tokens' },
   { slug: 'mail', label: 'Mail queue' },
