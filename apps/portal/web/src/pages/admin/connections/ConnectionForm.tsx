@@ -1,7 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { connectionsApi, type Connection, type ConnectionKind, type ConnectionSettings } from '../../../api/connections.ts';
-import { Refusal } from '../../../ui/Refusal.tsx';
-import { FieldError } from './FieldError.tsx';
+import { FieldError, FormErrorSummary } from './FieldError.tsx';
 import { fieldId, KIND_FIELDS, KIND_LABELS, LOOPBACK_FIELD, refusalOf, type FieldDef, type FormRefusal, type FormValues } from './fields.ts';
 import { draftOf, rootOf, shareRootLabel, shareRootPaths, ShareRootsEditor, type ShareRootDraft } from './ShareRootsEditor.tsx';
 
@@ -77,17 +76,11 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection: 
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<FormRefusal | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const summary = useRef<HTMLDivElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const builtin = connection?.builtin ?? false;
   const shown = fieldsOf(kind, values, builtin);
 
   useEffect(() => heading.current?.focus(), []);
-  useEffect(() => {
-    if (refusal || error) {
-      summary.current?.focus();
-    }
-  }, [refusal, error]);
 
   const labelOf = (path: string): string => {
     if (path === 'name') {
@@ -138,27 +131,14 @@ export function ConnectionForm({ connection, onSaved, onCancel }: { connection: 
         {connection ? `Edit “${connection.name}”` : 'New storage connection'}
       </h2>
       {refusal || error ? (
-        <div className="error-summary" ref={summary} tabIndex={-1} role="alert" aria-labelledby={`${id}-summary-title`}>
-          <h3 id={`${id}-summary-title`}>{connection ? 'The changes were not saved' : 'The connection was not created'}</h3>
-          {refusal ? <p>{problems.length > 0 ? 'Correct what is marked:' : refusal.summary}</p> : <Refusal error={error} />}
-          {problems.length > 0 ? (
-            <ul>
-              {problems.map(([path, messages]) => (
-                <li key={path}>
-                  <a
-                    href={`#${fieldId(id, path)}`}
-                    onClick={(e) => {
-                      e.preventDefault();
-                      document.getElementById(fieldId(id, path))?.focus();
-                    }}
-                  >
-                    {labelOf(path)}: {messages.join(' ')}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
+        <FormErrorSummary
+          formId={id}
+          title={connection ? 'The changes were not saved' : 'The connection was not created'}
+          problems={problems}
+          summary={refusal ? refusal.summary : null}
+          error={error}
+          labelOf={labelOf}
+        />
       ) : null}
 
       <Field formId={id} def={{ path: 'name', label: 'Name', type: 'text', required: true, hint: 'How administrators and people who share see it.' }} value={name} errors={errorsOf('name')} onChange={(v) => setName(String(v))} />

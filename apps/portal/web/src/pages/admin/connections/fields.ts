@@ -103,7 +103,8 @@ export interface FormRefusal {
   readonly fields: ReadonlyMap<string, readonly string[]>;
 }
 
-const sentence = (s: string): string => {
+/** A message as a sentence: a capital first, a full stop last. */
+export const sentence = (s: string): string => {
   const t = s.trim();
   return t === '' ? t : `${t[0]!.toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
 };

@@ -3,9 +3,8 @@ import { ApiError } from '../../../api/client.ts';
 import { dropFoldersApi, type DropFolder, type DropFolderBody, type DropFolderOptions } from '../../../api/drop-folders.ts';
 import { formatDate } from '../../../ui/format.tsx';
 import { RecipientsField, withTypedRecipients } from '../../../ui/RecipientsField.tsx';
-import { Refusal } from '../../../ui/Refusal.tsx';
-import { FieldError } from '../connections/FieldError.tsx';
-import { fieldId } from '../connections/fields.ts';
+import { FieldError, FormErrorSummary } from '../connections/FieldError.tsx';
+import { fieldId, sentence } from '../connections/fields.ts';
 
 /** The roles a drop folder may name (with neither roles nor groups, only admins may use it). */
 export const DROP_ROLES: ReadonlyArray<{ readonly value: string; readonly label: string }> = [
@@ -49,11 +48,6 @@ const LABELS: Readonly<Record<string, string>> = {
 const labelOf = (path: string): string => LABELS[path] ?? LABELS[path.replace(/\.\d+$/, '')] ?? path;
 /** The form field a problem belongs to (a problem with one recipient or group goes to its list). */
 const fieldOf = (path: string): string => (LABELS[path] ? path : path.replace(/\.\d+$/, ''));
-
-const sentence = (s: string): string => {
-  const t = s.trim();
-  return t === '' ? t : `${t[0]!.toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
-};
 
 /** The API's refusal as messages beside the fields it names: a 400 lists `problems: [{ field, message }]`; a 409 names one `field`. */
 function problemsOf(err: unknown): Map<string, string[]> | null {
@@ -115,14 +109,8 @@ export function DropFolderForm({ folder, onSaved, onCancel }: { folder: DropFold
   const [problems, setProblems] = useState<Map<string, string[]> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  const summary = useRef<HTMLDivElement>(null);
 
   useEffect(() => heading.current?.focus(), []);
-  useEffect(() => {
-    if (problems || error) {
-      summary.current?.focus();
-    }
-  }, [problems, error]);
 
   const errorsOf = (path: string): readonly string[] => problems?.get(path) ?? [];
   const described = (path: string, hint: boolean): string | undefined =>
@@ -199,27 +187,7 @@ export function DropFolderForm({ folder, onSaved, onCancel }: { folder: DropFold
         {folder ? `Edit “${folder.name}”` : 'New drop folder'}
       </h2>
       {problems || error ? (
-        <div className="error-summary" ref={summary} tabIndex={-1} role="alert" aria-labelledby={`${id}-summary-title`}>
-          <h3 id={`${id}-summary-title`}>{folder ? 'The changes were not saved' : 'The drop folder was not created'}</h3>
-          {problems ? <p>Correct what is marked:</p> : <Refusal error={error} />}
-          {listed.length > 0 ? (
-            <ul>
-              {listed.map(([path, messages]) => (
-                <li key={path}>
-                  <a
-                    href={`#${fieldId(id, path)}`}
-                    onClick={(ev) => {
-                      ev.preventDefault();
-                      document.getElementById(fieldId(id, path))?.focus();
-                    }}
-                  >
-                    {labelOf(path)}: {messages.join(' ')}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
+        <FormErrorSummary formId={id} title={folder ? 'The changes were not saved' : 'The drop folder was not created'} problems={listed} summary={null} error={error} labelOf={labelOf} />
       ) : null}
 
       <div className="field">
