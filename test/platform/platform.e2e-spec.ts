@@ -14,6 +14,19 @@ describe('the gateway as an operator sees it', () => {
   });
   after(async () => gw?.stop());
 
+  it('says in one line for a person that it is ready, where, and on which database; the rest of its output is JSON', () => {
+    const out = gw.output();
+    // Whole lines only: the gateway may be writing one now.
+    const lines = out.slice(0, out.lastIndexOf('\n')).split('\n').filter((l) => l.trim() !== '');
+    const human = lines.filter((l) => !l.startsWith('{'));
+    const ready = human.filter((l) => l.startsWith('MFT gateway '));
+    assert.equal(ready.length, 1, `one start-up line: ${human.join(' | ')}`);
+    assert.match(ready[0]!, new RegExp(`^MFT gateway \\(api\\+portal(\\+sftp)?\\) ready at http://\\S+, port ${String(gw.port)}; (embedded database in \\S+|PostgreSQL \\(DATABASE_URL\\))`));
+    for (const l of lines.filter((x) => x.startsWith('{'))) {
+      assert.doesNotThrow(() => JSON.parse(l), l);
+    }
+  });
+
   it('answers /healthz and /readyz with 200', async () => {
     assert.equal((await fetch(`${gw.baseUrl}/healthz`)).status, 200);
     const ready = await fetch(`${gw.baseUrl}/readyz`);

@@ -247,6 +247,11 @@ export async function startGateway(parts: GatewayParts): Promise<NestExpressAppl
     dataDir: config.dataDir,
     metrics: metricsServer ? `http://${config.values.metrics.host}:${String(config.values.metrics.port)}/metrics` : config.values.metrics.token ? '/metrics with METRICS_TOKEN' : 'off',
   });
+  // One line for a person reading the terminal, beside the JSON one for the log pipeline.
+  const sftpText = !parts.sftp ? '' : placement === 'off' ? '; SFTP off' : `; SFTP on ${config.sftp.host}:${String(config.sftp.port)}${placement === 'separate' ? ' in a process of its own' : ''}`;
+  const dbText = db.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
+  const metricsText = metricsServer ? `metrics on ${config.values.metrics.host}:${String(config.values.metrics.port)}` : 'metrics listener off';
+  process.stdout.write(`MFT gateway (${parts.name}) ready at ${config.publicUrl}, port ${String(config.http.port)}; ${dbText}${sftpText}; ${metricsText}\n`);
   const stop = async (): Promise<void> => {
     metricsServer?.close();
     admin?.close();
