@@ -2,7 +2,8 @@ export * from './storage-driver.js';
 export * from './path-containment.js';
 export * from './storage-path.js';
 export * from './drivers/local.driver.js';
-export * from './drivers/s3.driver.js';
+// The S3 driver (and the AWS SDK under it) is loaded with the first S3 connection: see driver-factories.
+export type { S3DriverOptions } from './drivers/s3.driver.js';
 export * from './storage.service.js';
 export * from './storage.module.js';
 export * from './connections/connection-settings.js';
