@@ -98,6 +98,8 @@ describe('the staff app Drop folders page', { timeout: 240_000 }, () => {
     const said = (await Promise.all(described.map((id) => page.locator(`[id="${id}"]`).textContent()))).join(' ');
     assert.match(said, /Downloads per recipient|maxDownloads|number|unlimited/i, `the problem is read with the field: ${said}`);
     assert.equal((await folders()).length, 0, 'nothing was created');
+    await summary.getByRole('link', { name: /^Downloads per recipient:/ }).click();
+    assert.equal(await downloads.evaluate((el) => el === el.ownerDocument.activeElement), true, "the summary's link moves the focus to the field");
 
     await downloads.fill('');
     await form.getByRole('button', { name: 'Create drop folder' }).click();

@@ -14,6 +14,13 @@ export function FieldError({ id, messages }: { id: string; messages: readonly st
   );
 }
 
+/** Puts the focus on a field: the control itself, or the first control of a group (recipients, roles). */
+function focusField(id: string): void {
+  const el = document.getElementById(id);
+  const control = el && !['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) ? el.querySelector<HTMLElement>('input, select, textarea') : el;
+  (control ?? el)?.focus();
+}
+
 /**
  * The gateway's refusal at the top of an admin form (`formId`), which takes the focus when it
  * appears: each problem named by its field's label, a link that moves the focus to that field; a
@@ -49,7 +56,7 @@ export function FormErrorSummary({
                 href={`#${fieldId(formId, path)}`}
                 onClick={(e) => {
                   e.preventDefault();
-                  document.getElementById(fieldId(formId, path))?.focus();
+                  focusField(fieldId(formId, path));
                 }}
               >
                 {labelOf(path)}: {messages.join(' ')}
